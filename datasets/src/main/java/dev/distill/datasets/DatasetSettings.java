@@ -1,0 +1,124 @@
+package dev.distill.datasets;
+
+import com.typesafe.config.Config;
+import dev.distill.settings.SettingsReader;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Settings of {@code kd.dataset} (documented key by key in this module's {@code reference.conf}).
+ * Built through {@link #read(SettingsReader)}, which records every problem instead of stopping at the first.
+ */
+public record DatasetSettings(
+        String format,
+        int numClasses,
+        String train,
+        String trainLabels,
+        String test,
+        String testLabels,
+        double testFraction,
+        long splitSeed,
+        int maxTrainRows,
+        int maxTestRows,
+        String labelColumn,
+        boolean csvHeader,
+        String csvDelimiter,
+        String featuresColumn,
+        List<String> featureColumns,
+        Normalisation.Method normalisation,
+        double scaleMax,
+        List<Integer> inputShape,
+        int partitions) {
+
+    public static final String DEFAULT_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
+
+    public static DatasetSettings read(SettingsReader root) {
+        SettingsReader r = root.section("dataset");
+        String format = r.oneOf("format", "idx", "csv", "parquet");
+        int numClasses = r.integer("num-classes", 2, 1_000_000);
+        String train = r.string("train");
+        String trainLabels = r.string("train-labels");
+        String test = r.string("test");
+        String testLabels = r.string("test-labels");
+        double testFraction = r.numberIn("test-fraction", 0.0, 0.9);
+        long splitSeed = r.integer("split-seed", 0, Integer.MAX_VALUE);
+        int maxTrain = r.integer("max-train-rows", 0, Integer.MAX_VALUE);
+        int maxTest = r.integer("max-test-rows", 0, Integer.MAX_VALUE);
+        String labelColumn = r.string("label-column");
+        SettingsReader csv = r.section("csv");
+        boolean header = csv.bool("header");
+        String delimiter = csv.string("delimiter");
+        if (r.has("csv.delimiter") && delimiter.length() != 1) {
+            csv.problem("delimiter", "must be a single character, for example \",\" or \";\"");
+        }
+        SettingsReader pq = r.section("parquet");
+        String featuresColumn = pq.string("features-column");
+        List<String> featureColumns = pq.stringList("feature-columns");
+        SettingsReader norm = r.section("normalisation");
+        Normalisation.Method method = Normalisation.Method.valueOf(
+                norm.oneOf("method", "none", "scale", "standardise").toUpperCase(java.util.Locale.ROOT));
+        double scaleMax = norm.positive("scale-max");
+        List<Integer> inputShape = r.intList("input-shape", 1);
+        int partitions = r.integer("partitions", 0, 100_000);
+
+        if (train.isBlank() && r.has("train")) {
+            r.problem("train", "must name the training data (a file or folder path, or a Hadoop URI)");
+        }
+        checkLocalPath(r, "train", train, format);
+        if ("idx".equals(format)) {
+            checkLocalPath(r, "train-labels", trainLabels, format);
+            checkLocalPath(r, "test-labels", testLabels, format);
+            if (test.isBlank() != testLabels.isBlank() && !testLabels.isBlank()) {
+                r.problem("test-labels", "is set but kd.dataset.test is empty; set both or neither");
+            }
+        }
+        checkLocalPath(r, "test", test, format);
+        if (test.isBlank() && testFraction <= 0 && r.has("test-fraction")) {
+            r.problem("test-fraction", "must be > 0 when kd.dataset.test is empty (the test split is held out from train)");
+        }
+        return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
+                maxTrain, maxTest, labelColumn, header, delimiter, featuresColumn, featureColumns, method, scaleMax,
+                inputShape, partitions);
+    }
+
+    /** Local paths (no URI scheme, or file:) are checked now, so a typo fails before Spark starts. */
+    private static void checkLocalPath(SettingsReader r, String key, String path, String format) {
+        if (path == null || path.isBlank() || !r.has(key)) {
+            return;
+        }
+        Path local = localPath(path);
+        if (local == null || Files.exists(local)) {
+            return;
+        }
+        String hint = path.startsWith(DEFAULT_FASHION_MNIST)
+                ? "; Fashion-MNIST is installed there by `apt-get install dataset-fashion-mnist`, or set kd.dataset."
+                        + key + " to where your copy is"
+                : "; set kd.dataset." + key + " to an existing " + ("idx".equals(format) ? "IDX file" : format
+                        + " file or folder");
+        r.problem(key, "no such file or folder: " + path + hint);
+    }
+
+    /** The local file-system path of {@code path}, or null when it names another file system (hdfs:, s3a:, ...). */
+    public static Path localPath(String path) {
+        if (path.startsWith("file:")) {
+            return Path.of(java.net.URI.create(path));
+        }
+        if (path.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+            return null;
+        }
+        return Path.of(path);
+    }
+
+    public boolean hasTestSource() {
+        return !test.isBlank();
+    }
+
+    public static DatasetSettings from(Config config) {
+        SettingsReader r = SettingsReader.of(config, "kd");
+        DatasetSettings s = read(r);
+        r.throwIfAny();
+        return s;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.distill.datasets.softlabels;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The footer key-value metadata of a soft-label Parquet file. Keys are prefixed {@code distill.} so they do
+ * not clash with other writers'. {@code fromFooter} rejects a file whose schema version is not ours.
+ */
+public record SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses,
+                                int[] inputShape, String normalisation, String createdAt)
+        implements java.io.Serializable {
+
+    public static final int SCHEMA_VERSION = 1;
+    static final String PREFIX = "distill.";
+
+    public int featureLength() {
+        int n = 1;
+        for (int d : inputShape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    public Map<String, String> toFooter() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(PREFIX + "schema_version", Integer.toString(schemaVersion));
+        m.put(PREFIX + "teacher_id", teacherId);
+        m.put(PREFIX + "teacher_sha256", teacherSha256);
+        m.put(PREFIX + "num_classes", Integer.toString(numClasses));
+        m.put(PREFIX + "input_shape", joinShape(inputShape));
+        m.put(PREFIX + "normalisation", normalisation);
+        m.put(PREFIX + "created_at", createdAt);
+        return m;
+    }
+
+    public static SoftLabelMetadata fromFooter(Map<String, String> m, String file) {
+        String version = m.get(PREFIX + "schema_version");
+        if (version == null) {
+            throw new IllegalArgumentException(file + ": not a soft-label file (no " + PREFIX
+                    + "schema_version in its Parquet metadata); write soft labels with `distill label`");
+        }
+        int v = Integer.parseInt(version);
+        if (v != SCHEMA_VERSION) {
+            throw new IllegalArgumentException(file + ": soft-label schema version " + v
+                    + " is not supported; this build reads version " + SCHEMA_VERSION);
+        }
+        return new SoftLabelMetadata(v, m.getOrDefault(PREFIX + "teacher_id", ""),
+                m.getOrDefault(PREFIX + "teacher_sha256", ""),
+                Integer.parseInt(m.getOrDefault(PREFIX + "num_classes", "0")),
+                parseShape(m.getOrDefault(PREFIX + "input_shape", "")),
+                m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "created_at", ""));
+    }
+
+    static String joinShape(int[] shape) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < shape.length; i++) {
+            b.append(i == 0 ? "" : "x").append(shape[i]);
+        }
+        return b.toString();
+    }
+
+    static int[] parseShape(String s) {
+        if (s.isEmpty()) {
+            return new int[0];
+        }
+        return Arrays.stream(s.split("x")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /** Same content, ignoring creation time. */
+    public boolean sameSource(SoftLabelMetadata o) {
+        return schemaVersion == o.schemaVersion && teacherSha256.equals(o.teacherSha256) && numClasses == o.numClasses
+                && Arrays.equals(inputShape, o.inputShape) && normalisation.equals(o.normalisation);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SoftLabelMetadata m && sameSource(m) && teacherId.equals(m.teacherId)
+                && createdAt.equals(m.createdAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return teacherSha256.hashCode() * 31 + numClasses;
+    }
+
+    @Override
+    public String toString() {
+        return toFooter().toString();
+    }
+}

@@ -1,0 +1,202 @@
+package dev.distill.datasets.softlabels;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.WriteSupport;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.OutputFile;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Reads and writes a soft-label folder atomically: tasks write {@code part-NNNNN.parquet} files into a
+ * hidden temporary folder beside the target (a retried task overwrites its own part, so a rerun or retry
+ * never duplicates rows); the driver then writes a {@code _SUCCESS} marker and renames the folder into
+ * place. A folder without the marker is incomplete and refused by {@link #inspect}.
+ */
+public final class SoftLabelStore {
+    public static final String SUCCESS = "_SUCCESS";
+
+    /** What a complete soft-label folder holds. */
+    public record Info(SoftLabelMetadata metadata, long rows, List<String> files) {
+    }
+
+    private SoftLabelStore() {
+    }
+
+    /** Creates a fresh temporary folder beside {@code target}; fails with the path if it cannot be written. */
+    public static String createTemp(Configuration conf, String target) {
+        Path t = new Path(target);
+        Path tmp = new Path(t.getParent(), "." + t.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            FileSystem fs = tmp.getFileSystem(conf);
+            if (!fs.mkdirs(tmp)) {
+                throw new IOException("mkdirs returned false");
+            }
+            return tmp.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the soft labels to " + target + ": cannot create " + tmp
+                    + " (" + e.getMessage() + "); choose a writable kd.output-dir", e);
+        }
+    }
+
+    /** Writes one partition's rows to {@code tmpDir/part-NNNNN.parquet} and returns the row count. */
+    public static long writePart(Configuration conf, String tmpDir, int partition, long attempt,
+                                 SoftLabelMetadata metadata, Iterator<SoftLabelRecord> rows) throws IOException {
+        String name = String.format("part-%05d.parquet", partition);
+        Path attemptPath = new Path(tmpDir, "_attempt-" + attempt + "-" + name);
+        Path finalPath = new Path(tmpDir, name);
+        long n = 0;
+        OutputFile file = HadoopOutputFile.fromPath(attemptPath, conf);
+        try (ParquetWriter<SoftLabelRecord> writer = new Builder(file, metadata)
+                .withConf(conf)
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .build()) {
+            while (rows.hasNext()) {
+                SoftLabelRecord r = rows.next();
+                if (r.teacherLogits().length != metadata.numClasses()) {
+                    throw new IllegalStateException("teacher produced " + r.teacherLogits().length
+                            + " logits for row " + r.id() + "; expected " + metadata.numClasses() + " classes");
+                }
+                writer.write(r);
+                n++;
+            }
+        }
+        FileSystem fs = finalPath.getFileSystem(conf);
+        fs.delete(finalPath, false);
+        if (!fs.rename(attemptPath, finalPath)) {
+            throw new IOException("cannot rename " + attemptPath + " to " + finalPath);
+        }
+        return n;
+    }
+
+    /** Marks {@code tmpDir} complete and moves it to {@code target}, replacing any previous folder there. */
+    public static void commit(Configuration conf, String tmpDir, String target, String manifestJson) {
+        Path tmp = new Path(tmpDir);
+        Path dst = new Path(target);
+        try {
+            FileSystem fs = dst.getFileSystem(conf);
+            for (FileStatus s : fs.listStatus(tmp)) {
+                if (s.getPath().getName().startsWith("_attempt-")) {
+                    fs.delete(s.getPath(), false);
+                }
+            }
+            try (FSDataOutputStream out = fs.create(new Path(tmp, SUCCESS), true)) {
+                out.write(manifestJson.getBytes(StandardCharsets.UTF_8));
+            }
+            Path old = null;
+            if (fs.exists(dst)) {
+                old = new Path(dst.getParent(), "." + dst.getName() + ".old-" + UUID.randomUUID());
+                if (!fs.rename(dst, old)) {
+                    throw new IOException("cannot move the previous " + dst + " aside");
+                }
+            }
+            if (!fs.rename(tmp, dst)) {
+                throw new IOException("cannot rename " + tmp + " to " + dst);
+            }
+            if (old != null) {
+                fs.delete(old, true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot commit soft labels to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes a temporary folder after a failure (best effort). */
+    public static void abort(Configuration conf, String tmpDir) {
+        try {
+            Path tmp = new Path(tmpDir);
+            tmp.getFileSystem(conf).delete(tmp, true);
+        } catch (IOException ignored) {
+            // the folder is hidden and named .tmp-*; it does not affect later runs
+        }
+    }
+
+    /**
+     * Checks a soft-label folder: complete, every part a readable Parquet file with our metadata, all parts
+     * agreeing. Reads only footers.
+     */
+    public static Info inspect(Configuration conf, String dir) {
+        Path root = new Path(dir);
+        try {
+            FileSystem fs = root.getFileSystem(conf);
+            if (!fs.exists(root)) {
+                throw new IllegalArgumentException("soft labels not found: " + dir
+                        + " does not exist; run `distill label <job.conf>` first");
+            }
+            if (!fs.exists(new Path(root, SUCCESS))) {
+                throw new IllegalArgumentException("soft labels in " + dir + " are incomplete (no " + SUCCESS
+                        + " marker); rerun `distill label <job.conf>`");
+            }
+            FileStatus[] parts = fs.listStatus(root, p -> p.getName().endsWith(".parquet") && !p.getName().startsWith("_"));
+            Arrays.sort(parts);
+            if (parts.length == 0) {
+                throw new IllegalArgumentException("soft labels in " + dir + " hold no part-*.parquet files");
+            }
+            SoftLabelMetadata first = null;
+            long rows = 0;
+            List<String> files = new ArrayList<>();
+            for (FileStatus part : parts) {
+                String name = part.getPath().toString();
+                ParquetMetadata footer;
+                try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(part.getPath(), conf))) {
+                    footer = reader.getFooter();
+                } catch (IOException | RuntimeException e) {
+                    throw new IllegalArgumentException("soft-label file " + name + " is not a readable Parquet file"
+                            + " (truncated or corrupt: " + e.getMessage() + "); rerun `distill label <job.conf> --force`");
+                }
+                SoftLabelMetadata md = SoftLabelMetadata.fromFooter(footer.getFileMetaData().getKeyValueMetaData(), name);
+                if (first == null) {
+                    first = md;
+                } else if (!first.sameSource(md)) {
+                    throw new IllegalArgumentException("soft-label files in " + dir + " disagree: " + name
+                            + " has " + md + " but the first part has " + first);
+                }
+                for (BlockMetaData b : footer.getBlocks()) {
+                    rows += b.getRowCount();
+                }
+                files.add(name);
+            }
+            return new Info(first, rows, files);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read soft labels in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static final class Builder extends ParquetWriter.Builder<SoftLabelRecord, Builder> {
+        private final SoftLabelMetadata metadata;
+
+        Builder(OutputFile file, SoftLabelMetadata metadata) {
+            super(file);
+            this.metadata = metadata;
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        @Override
+        protected WriteSupport<SoftLabelRecord> getWriteSupport(Configuration conf) {
+            return new SoftLabelWriteSupport(metadata.toFooter());
+        }
+    }
+}

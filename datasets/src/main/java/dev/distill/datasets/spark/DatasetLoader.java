@@ -1,0 +1,140 @@
+package dev.distill.datasets.spark;
+
+import dev.distill.datasets.DatasetSettings;
+import dev.distill.datasets.ExampleSchema;
+import dev.distill.datasets.Normalisation;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * Loads the train and test splits a job's {@code kd.dataset} names, normalised with statistics fitted on the
+ * training split. When no test source is given, a seeded hash of the id holds out {@code test-fraction} of
+ * the training source, so the split is the same on every run and every cluster size.
+ */
+public final class DatasetLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(DatasetLoader.class);
+
+    /** Both splits, normalised, with the feature length, model input shape and the fitted normalisation. */
+    public record Splits(Dataset<Row> train, Dataset<Row> test, int featureLength, int[] inputShape,
+                         Normalisation normalisation) {
+    }
+
+    private DatasetLoader() {
+    }
+
+    public static Splits load(SparkSession spark, DatasetSettings s) {
+        int partitions = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
+        Dataset<Row> train = readSource(spark, s, s.train(), s.trainLabels(), s.maxTrainRows(), partitions);
+        Dataset<Row> test;
+        if (s.hasTestSource()) {
+            test = readSource(spark, s, s.test(), s.testLabels(), s.maxTestRows(), partitions);
+        } else {
+            long threshold = (long) (s.testFraction() * 1_000_000);
+            long seed = s.splitSeed();
+            Dataset<Row> all = train;
+            org.apache.spark.sql.Column bucket = functions.pmod(
+                    functions.xxhash64(functions.col(ExampleSchema.ID), functions.lit(seed)), functions.lit(1_000_000L));
+            test = all.filter(bucket.lt(threshold));
+            train = all.filter(bucket.geq(threshold));
+        }
+        int[] shape = inputShape(spark, s);
+        if (shape.length == 1 && shape[0] == 0) {
+            Row first = train.first();
+            shape = new int[] {first.getList(1).size()};
+        }
+        int length = 1;
+        for (int d : shape) {
+            length *= d;
+        }
+        Normalisation norm = fit(train, s, length);
+        LOG.info("dataset: {} features per row, input shape {}, normalisation {}", length,
+                java.util.Arrays.toString(shape), norm.describe());
+        return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm);
+    }
+
+    private static Dataset<Row> readSource(SparkSession spark, DatasetSettings s, String path, String labels,
+                                           int limit, int partitions) {
+        Dataset<Row> ds = switch (s.format()) {
+            case "idx" -> IdxSource.read(spark, path, labels, limit, partitions);
+            case "csv" -> TableSource.readCsv(spark, path, s);
+            case "parquet" -> TableSource.readParquet(spark, path, s);
+            default -> throw new IllegalArgumentException("kd.dataset.format: unknown format " + s.format());
+        };
+        if (!"idx".equals(s.format())) {
+            if (limit > 0) {
+                ds = ds.filter(functions.col(ExampleSchema.ID).lt(limit));
+            }
+            ds = ds.repartition(partitions, functions.col(ExampleSchema.ID));
+        }
+        return ds;
+    }
+
+    /** The model input shape: kd.dataset.input-shape when set, else [1, rows, cols] for IDX, else [features]. */
+    private static int[] inputShape(SparkSession spark, DatasetSettings s) {
+        if (!s.inputShape().isEmpty()) {
+            return s.inputShape().stream().mapToInt(Integer::intValue).toArray();
+        }
+        if ("idx".equals(s.format())) {
+            IdxSource.Shape shape = IdxSource.inspect(spark, s.train(), s.trainLabels());
+            int[] dims = shape.recordDims();
+            if (dims.length == 2) {
+                return new int[] {1, dims[0], dims[1]};
+            }
+            return dims;
+        }
+        return new int[] {0};
+    }
+
+    private static Normalisation fit(Dataset<Row> train, DatasetSettings s, int length) {
+        return switch (s.normalisation()) {
+            case NONE -> Normalisation.none();
+            case SCALE -> Normalisation.scale(s.scaleMax());
+            case STANDARDISE -> {
+                int n = length;
+                double[] zero = new double[2 * n + 1];
+                double[] sums = train.javaRDD().treeAggregate(zero, (acc, row) -> {
+                    List<Float> xs = row.getList(1);
+                    for (int j = 0; j < n; j++) {
+                        double v = xs.get(j);
+                        acc[j] += v;
+                        acc[n + j] += v * v;
+                    }
+                    acc[2 * n] += 1;
+                    return acc;
+                }, (a, b) -> {
+                    for (int j = 0; j < a.length; j++) {
+                        a[j] += b[j];
+                    }
+                    return a;
+                }, 2);
+                yield Normalisation.standardise(java.util.Arrays.copyOfRange(sums, 0, n),
+                        java.util.Arrays.copyOfRange(sums, n, 2 * n), (long) sums[2 * n]);
+            }
+        };
+    }
+
+    /** Applies {@code norm} and checks that every row has the expected feature length. */
+    private static Dataset<Row> normalise(Dataset<Row> ds, Normalisation norm, int expected) {
+        JavaRDD<Row> rows = ds.javaRDD().map(r -> {
+            List<Float> xs = r.getList(1);
+            float[] f = new float[xs.size()];
+            for (int j = 0; j < f.length; j++) {
+                f[j] = xs.get(j);
+            }
+            if (expected > 0 && f.length != expected) {
+                throw new IllegalArgumentException("row " + r.getLong(0) + " has " + f.length
+                        + " features; the input shape (kd.dataset.input-shape) needs " + expected);
+            }
+            return RowFactory.create(r.getLong(0), norm.apply(f), r.isNullAt(2) ? null : r.getInt(2));
+        });
+        return ds.sparkSession().createDataFrame(rows, ExampleSchema.SCHEMA);
+    }
+}

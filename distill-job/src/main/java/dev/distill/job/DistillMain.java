@@ -1,0 +1,178 @@
+package dev.distill.job;
+
+import dev.distill.settings.SettingsException;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code distill <command> <job.conf> [-Dkey=value ...]}: the one entry point, for the local launcher
+ * ({@code bin/distill}) and for {@code spark-submit --class dev.distill.job.DistillMain <job jar> ...}.
+ * Exit codes: 0 success; 2 usage or configuration error (nothing was run); 1 failure at run time. A
+ * failure prints its cause in one line; the stack trace goes to the log file named in that line.
+ */
+public final class DistillMain {
+    static final List<String> COMMANDS = List.of("train-teacher", "label", "train-student", "evaluate", "export", "run");
+
+    static final String USAGE = """
+            usage: distill <command> <job.conf> [-Dkey=value ...]
+
+            commands:
+              train-teacher   train the teacher architecture on hard labels     -> teacher/model.zip
+              label           run the teacher over the data set                 -> soft-labels/{train,test}/ (Parquet)
+              train-student   distil the student from the soft labels, and
+                              train its hard-label baseline                     -> student/, baseline/
+              evaluate        accuracy, agreement with the teacher, sizes       -> report/report.json
+              export          the deployable student with provenance            -> export/student.zip
+              run             all of the above, in order
+
+            -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
+            keys and defaults: the reference.conf of each module (datasets, teacher, student, distill-job)
+            """;
+
+    private DistillMain() {
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        System.exit(code);
+    }
+
+    /** Runs a command and returns the exit code; never calls System.exit (tests call this). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        List<String> positional = new ArrayList<>();
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (String a : args) {
+            if (a.equals("-h") || a.equals("--help") || a.equals("help")) {
+                out.print(USAGE);
+                return 0;
+            }
+            if (a.startsWith("-D") && a.contains("=")) {
+                overrides.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else if (a.startsWith("-")) {
+                err.println("distill: unknown option " + a);
+                err.print(USAGE);
+                return 2;
+            } else {
+                positional.add(a);
+            }
+        }
+        if (positional.size() != 2 || !COMMANDS.contains(positional.get(0))) {
+            err.println(positional.isEmpty() ? "distill: missing command"
+                    : !COMMANDS.contains(positional.get(0)) ? "distill: unknown command '" + positional.get(0) + "'"
+                    : "distill: expected a command and one job file, got " + positional);
+            err.print(USAGE);
+            return 2;
+        }
+        String command = positional.get(0);
+        String jobFile = positional.get(1);
+        JobSettings settings;
+        try {
+            settings = JobSettings.from(JobConfig.load(new File(jobFile), overrides));
+        } catch (SettingsException e) {
+            err.println("distill: configuration error in " + jobFile + ":");
+            err.println(e.getMessage().startsWith(e.problems().size() + " configuration problems")
+                    ? e.getMessage() : "  " + e.getMessage());
+            return 2;
+        }
+        String log = openLog(settings.outputDir());
+        Logger trace = LoggerFactory.getLogger("dev.distill.trace");
+        SparkSession spark = null;
+        try {
+            spark = SparkSessions.create(settings);
+            JobContext ctx = new JobContext(settings, spark, jobFile);
+            execute(command, ctx, out);
+            return 0;
+        } catch (Throwable e) {
+            trace.error("distill " + command + " failed", e);
+            err.println("distill: " + command + " failed: " + Failures.oneLine(e));
+            err.println("distill: details in " + log);
+            return 1;
+        } finally {
+            if (spark != null) {
+                spark.stop();
+            }
+        }
+    }
+
+    private static void execute(String command, JobContext ctx, PrintStream out) {
+        boolean all = "run".equals(command);
+        if (all || "train-teacher".equals(command)) {
+            if (all && !ctx.settings.teacher().trainedHere()) {
+                LoggerFactory.getLogger("dev.distill.job").info("train-teacher: skipped, the teacher is loaded from {}",
+                        ctx.settings.teacher().model());
+            } else {
+                Stages.trainTeacher(ctx);
+            }
+        }
+        if (all || "label".equals(command)) {
+            Stages.label(ctx);
+        }
+        if (all || "train-student".equals(command)) {
+            Stages.trainStudent(ctx);
+        }
+        Map<String, Object> report = null;
+        if (all || "evaluate".equals(command)) {
+            report = Evaluate.run(ctx);
+        }
+        String exported = null;
+        if (all || "export".equals(command)) {
+            exported = Export.run(ctx);
+        }
+        if (report != null) {
+            out.println();
+            out.print(Evaluate.table(report));
+        }
+        out.println();
+        out.println("outputs in " + ctx.workspace.root() + ":");
+        print(out, ctx, "teacher", ctx.workspace.model("teacher"));
+        print(out, ctx, "soft labels", ctx.workspace.softLabels("train"));
+        print(out, ctx, "student", ctx.workspace.model("student"));
+        print(out, ctx, "baseline", ctx.workspace.model("baseline"));
+        print(out, ctx, "report", ctx.workspace.path("report", "report.json"));
+        if (exported != null) {
+            print(out, ctx, "export", exported);
+        }
+    }
+
+    private static void print(PrintStream out, JobContext ctx, String what, String path) {
+        if (ctx.workspace.exists(path)) {
+            out.printf("  %-12s %s%n", what, path);
+        }
+    }
+
+    /** Points the log file at {@code <output-dir>/logs/} when it is local, and reconfigures logging. */
+    private static String openLog(String outputDir) {
+        String file = System.getProperty("distill.log");
+        if (file == null) {
+            Path local = dev.distill.datasets.DatasetSettings.localPath(outputDir);
+            Path dir = local == null ? Path.of(System.getProperty("java.io.tmpdir")) : local.resolve("logs");
+            try {
+                Files.createDirectories(dir);
+            } catch (java.io.IOException e) {
+                dir = Path.of(System.getProperty("java.io.tmpdir"));
+            }
+            file = dir.resolve("distill-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                    + ".log").toString();
+            System.setProperty("distill.log", file);
+            try {
+                ((org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false))
+                        .reconfigure();
+            } catch (RuntimeException | LinkageError ignored) {
+                // another logging backend: it keeps its own configuration
+            }
+        }
+        return file;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.distill.job;
+
+import dev.distill.student.Evaluation;
+import dev.distill.student.spark.ClusterEvaluator;
+import dev.distill.teacher.Dl4jTeacher;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * evaluate: teacher (from its stored test logits), distilled student and hard-label baseline on the test
+ * split, on the cluster; writes {@code report/report.json} and prints the headline table.
+ */
+final class Evaluate {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
+
+    private Evaluate() {
+    }
+
+    static Map<String, Object> run(JobContext ctx) {
+        Stages.checkSoftLabels(ctx, "test");
+        int numClasses = ctx.settings.dataset().numClasses();
+        Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
+        ctx.describe("evaluate", "evaluate teacher, student and baseline on the test split");
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("job_file", ctx.jobFile);
+        report.put("created_at", Instant.now().toString());
+        report.put("output_dir", ctx.workspace.root());
+
+        Evaluation teacherEval = ClusterEvaluator.evaluateTeacherLogits(test, numClasses);
+        Map<String, Object> teacher = teacherEval.toMap(false);
+        String teacherModel = Stages.teacherModel(ctx);
+        teacher.put("parameters", load(ctx, teacherModel).numParams());
+        teacher.put("model_file", teacherModel);
+        teacher.put("model_file_bytes", ctx.workspace.size(teacherModel));
+        report.put("teacher", teacher);
+
+        for (String who : new String[] {"student", "baseline"}) {
+            String model = ctx.workspace.model(who);
+            if (!ctx.workspace.exists(model)) {
+                if ("student".equals(who)) {
+                    throw new IllegalArgumentException("student model not found: " + model
+                            + "; run `distill train-student <job.conf>` first");
+                }
+                continue;
+            }
+            MultiLayerNetwork net = load(ctx, model);
+            Map<String, Object> m = ClusterEvaluator.evaluate(test, net, numClasses).toMap(true);
+            m.put("parameters", net.numParams());
+            m.put("model_file", model);
+            m.put("model_file_bytes", ctx.workspace.size(model));
+            String history = ctx.workspace.path(who, "history.json");
+            if (ctx.workspace.exists(history)) {
+                m.put("history", Json.read(ctx.workspace.readString(history)).get("epochs"));
+            }
+            report.put(who, m);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> student = (Map<String, Object>) report.get("student");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> baseline = (Map<String, Object>) report.get("baseline");
+        Map<String, Object> summary = new LinkedHashMap<>();
+        if (baseline != null) {
+            summary.put("kd_gain_points", 100 * ((double) student.get("test_accuracy") - (double) baseline.get("test_accuracy")));
+        }
+        summary.put("parameter_ratio_teacher_to_student",
+                ((Number) teacher.get("parameters")).doubleValue() / ((Number) student.get("parameters")).doubleValue());
+        summary.put("file_ratio_teacher_to_student",
+                ((Number) teacher.get("model_file_bytes")).doubleValue() / ((Number) student.get("model_file_bytes")).doubleValue());
+        report.put("summary", summary);
+        report.put("versions", JobContext.versions());
+        String path = ctx.workspace.path("report", "report.json");
+        ctx.workspace.writeString(path, Json.write(report));
+        test.unpersist();
+        LOG.info("evaluate: wrote {}", path);
+        return report;
+    }
+
+    private static MultiLayerNetwork load(JobContext ctx, String model) {
+        try (InputStream in = ctx.workspace.open(model)) {
+            return Dl4jTeacher.load(in, model);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The headline table printed at the end of evaluate and run. */
+    @SuppressWarnings("unchecked")
+    static String table(Map<String, Object> report) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("%-10s %10s %12s %14s %10s %9s%n", "model", "test acc", "parameters", "file bytes",
+                "agreement", "KL"));
+        for (String who : new String[] {"teacher", "student", "baseline"}) {
+            Map<String, Object> m = (Map<String, Object>) report.get(who);
+            if (m == null) {
+                continue;
+            }
+            b.append(String.format("%-10s %9.2f%% %,12d %,14d %10s %9s%n", who,
+                    100 * ((Number) m.get("test_accuracy")).doubleValue(),
+                    ((Number) m.get("parameters")).longValue(), ((Number) m.get("model_file_bytes")).longValue(),
+                    m.containsKey("teacher_agreement")
+                            ? String.format("%.2f%%", 100 * ((Number) m.get("teacher_agreement")).doubleValue()) : "-",
+                    m.containsKey("mean_kl_to_teacher")
+                            ? String.format("%.4f", ((Number) m.get("mean_kl_to_teacher")).doubleValue()) : "-"));
+        }
+        Map<String, Object> s = (Map<String, Object>) report.get("summary");
+        if (s != null && s.get("kd_gain_points") != null) {
+            b.append(String.format("distillation gain over the hard-label baseline: %+.2f points%n",
+                    ((Number) s.get("kd_gain_points")).doubleValue()));
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.distill.job;
+
+import dev.distill.datasets.spark.DatasetLoader;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** What every stage of one job run shares: settings, the Spark session, the output folder, the loaded data. */
+final class JobContext {
+    final JobSettings settings;
+    final SparkSession spark;
+    final Workspace workspace;
+    final String jobFile;
+    private DatasetLoader.Splits splits;
+
+    JobContext(JobSettings settings, SparkSession spark, String jobFile) {
+        this.settings = settings;
+        this.spark = spark;
+        this.jobFile = jobFile;
+        this.workspace = new Workspace(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
+    }
+
+    JavaSparkContext sc() {
+        return JavaSparkContext.fromSparkContext(spark.sparkContext());
+    }
+
+    /** The data set's splits, loaded once per run. */
+    DatasetLoader.Splits data() {
+        if (splits == null) {
+            splits = DatasetLoader.load(spark, settings.dataset());
+            splits = new DatasetLoader.Splits(splits.train().cache(), splits.test().cache(), splits.featureLength(),
+                    splits.inputShape(), splits.normalisation());
+        }
+        return splits;
+    }
+
+    void describe(String stage, String what) {
+        spark.sparkContext().setJobGroup(stage, what, false);
+    }
+
+    int workers(dev.distill.student.TrainingSettings t) {
+        return t.workersOr(spark.sparkContext().defaultParallelism());
+    }
+
+    /** Versions of everything that can change the numbers, for provenance. */
+    static Map<String, Object> versions() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        Properties p = new Properties();
+        try (InputStream in = JobContext.class.getResourceAsStream("versions.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException ignored) {
+            // versions are informational
+        }
+        v.put("distill", p.getProperty("distill", "unknown"));
+        v.put("deeplearning4j", p.getProperty("dl4j", "unknown"));
+        v.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
+        v.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
+        v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        return v;
+    }
+}

@@ -1,0 +1,140 @@
+package dev.distill.job;
+
+import dev.distill.datasets.softlabels.SoftLabelMetadata;
+import dev.distill.datasets.softlabels.SoftLabelStore;
+import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.student.KdLoss;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.StudentSettings;
+import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.teacher.TeacherSettings;
+import dev.distill.teacher.spark.LabellingJob;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The pipeline's stages; each reads the previous stage's outputs from the output folder. */
+final class Stages {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
+
+    private Stages() {
+    }
+
+    /** train-teacher: trains the teacher architecture on hard labels and saves teacher/model.zip. */
+    static void trainTeacher(JobContext ctx) {
+        TeacherSettings t = ctx.settings.teacher();
+        if (!t.trainedHere()) {
+            throw new IllegalArgumentException("kd.teacher.source = load: there is no teacher to train; the teacher is "
+                    + "read from kd.teacher.model (" + t.model() + ")");
+        }
+        DatasetLoader.Splits data = ctx.data();
+        int numClasses = ctx.settings.dataset().numClasses();
+        NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, t.architecture().layers());
+        LOG.info("train-teacher: {} layers, training on {}", spec.layers().size() + 1, ctx.settings.dataset().train());
+        Dataset<Row> labelled = data.train().filter(functions.col("label").isNotNull());
+        var result = Training.trainAndSave(ctx, "teacher", spec, new KdLoss(1, 0), t.training(), labelled, data.test(), false);
+        Provenance.write(ctx, "teacher", Map.of("parameters", result.network().numParams(),
+                "seed", t.training().seed()));
+        LOG.info("train-teacher: saved {}", ctx.workspace.model("teacher"));
+    }
+
+    /** The teacher's model file: trained here, or kd.teacher.model. */
+    static String teacherModel(JobContext ctx) {
+        TeacherSettings t = ctx.settings.teacher();
+        String path = t.trainedHere() ? ctx.workspace.model("teacher") : t.model();
+        if (!ctx.workspace.exists(path)) {
+            throw new IllegalArgumentException("teacher model not found: " + path
+                    + (t.trainedHere() ? "; run `distill train-teacher <job.conf>` first" : "; check kd.teacher.model"));
+        }
+        return path;
+    }
+
+    /** label: runs the teacher over both splits and writes soft-labels/train and soft-labels/test. */
+    static void label(JobContext ctx) {
+        String model = teacherModel(ctx);
+        DatasetLoader.Splits data = ctx.data();
+        int numClasses = ctx.settings.dataset().numClasses();
+        MultiLayerNetwork net;
+        try (var in = ctx.workspace.open(model)) {
+            net = Dl4jTeacher.load(in, model);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Dl4jTeacher teacher = new Dl4jTeacher(net, data.featureLength());
+        if (teacher.numClasses() != numClasses) {
+            throw new IllegalArgumentException("teacher " + model + " has " + teacher.numClasses()
+                    + " output classes but kd.dataset.num-classes = " + numClasses);
+        }
+        String sha = ctx.workspace.sha256(model);
+        SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
+                new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
+                data.normalisation().describe(), Instant.now().toString());
+        int batch = ctx.settings.teacher().labelBatchSize();
+        Map<String, Object> counts = new LinkedHashMap<>();
+        for (String split : new String[] {"train", "test"}) {
+            ctx.describe("label", "label the " + split + " split with the teacher");
+            Dataset<Row> rows = "train".equals(split) ? data.train() : data.test();
+            LabellingJob.Result r = LabellingJob.label(rows, model, sha, md, batch, ctx.workspace.softLabels(split));
+            counts.put(split + "_rows", r.rows());
+            counts.put(split + "_rows_per_second", r.rows() / r.seconds());
+        }
+        counts.put("teacher_sha256", sha);
+        counts.put("normalisation", data.normalisation().toMap());
+        Provenance.write(ctx, "soft-labels", counts);
+    }
+
+    /** Checks soft labels against the job before training on them. */
+    static SoftLabelStore.Info checkSoftLabels(JobContext ctx, String split) {
+        String dir = ctx.workspace.softLabels(split);
+        SoftLabelStore.Info info = SoftLabelStore.inspect(ctx.workspace.hadoop(), dir);
+        int numClasses = ctx.settings.dataset().numClasses();
+        if (info.metadata().numClasses() != numClasses) {
+            throw new IllegalArgumentException("soft labels in " + dir + " have " + info.metadata().numClasses()
+                    + " classes but the student has " + numClasses + " (kd.dataset.num-classes)");
+        }
+        int[] expected = ctx.settings.inputShape();
+        int expectedLength = Arrays.stream(expected).reduce(1, (a, b) -> a * b);
+        if (expectedLength > 0 && info.metadata().featureLength() != expectedLength) {
+            throw new IllegalArgumentException("soft labels in " + dir + " have " + info.metadata().featureLength()
+                    + " features per row (input shape " + Arrays.toString(info.metadata().inputShape())
+                    + ") but the student's input takes " + expectedLength + " (" + Arrays.toString(expected) + ")");
+        }
+        return info;
+    }
+
+    /** train-student: the distilled student on soft labels, and its hard-label baseline. */
+    static void trainStudent(JobContext ctx) {
+        SoftLabelStore.Info info = checkSoftLabels(ctx, "train");
+        checkSoftLabels(ctx, "test");
+        StudentSettings s = ctx.settings.student();
+        int numClasses = ctx.settings.dataset().numClasses();
+        Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
+        Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
+        NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers());
+        LOG.info("train-student: {} soft-labelled rows, {}", info.rows(), s.loss().name());
+        var student = Training.trainAndSave(ctx, "student", spec, s.loss(), s.training(), train, test, true);
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("parameters", student.network().numParams());
+        extra.put("temperature", s.temperature());
+        extra.put("alpha", s.alpha());
+        extra.put("seed", s.training().seed());
+        extra.put("soft_label_rows", info.rows());
+        extra.put("teacher_sha256", info.metadata().teacherSha256());
+        Provenance.write(ctx, "student", extra);
+        if (s.baseline()) {
+            Dataset<Row> labelled = train.filter(functions.col("label").isNotNull());
+            var baseline = Training.trainAndSave(ctx, "baseline", spec, new KdLoss(1, 0), s.training(), labelled, test, false);
+            Provenance.write(ctx, "baseline", Map.of("parameters", baseline.network().numParams(),
+                    "seed", s.training().seed()));
+        }
+        test.unpersist();
+    }
+}

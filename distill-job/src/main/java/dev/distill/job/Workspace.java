@@ -1,0 +1,152 @@
+package dev.distill.job;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+
+/**
+ * The layout of a job's output folder and atomic writes into it (write a hidden temporary file, then
+ * rename), on any Hadoop file system:
+ * <pre>
+ *   teacher/model.zip, teacher/checkpoint.bin, teacher/history.json, teacher/provenance.json
+ *   soft-labels/train/, soft-labels/test/          (the Parquet contract)
+ *   student/…, baseline/…                          (same files as teacher/)
+ *   report/report.json
+ *   export/student.zip, export/provenance.json
+ *   logs/distill-*.log
+ * </pre>
+ */
+public final class Workspace {
+    private final String root;
+    private final Configuration conf;
+
+    public Workspace(String root, Configuration conf) {
+        this.root = root;
+        this.conf = conf;
+    }
+
+    public String root() {
+        return root;
+    }
+
+    public Configuration hadoop() {
+        return conf;
+    }
+
+    public String path(String... parts) {
+        Path p = new Path(root);
+        for (String part : parts) {
+            p = new Path(p, part);
+        }
+        return p.toString();
+    }
+
+    public String model(String who) {
+        return path(who, "model.zip");
+    }
+
+    public String checkpoint(String who) {
+        return path(who, "checkpoint.bin");
+    }
+
+    public String softLabels(String split) {
+        return path("soft-labels", split);
+    }
+
+    public boolean exists(String path) {
+        try {
+            Path p = new Path(path);
+            return p.getFileSystem(conf).exists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public long size(String path) {
+        try {
+            Path p = new Path(path);
+            return p.getFileSystem(conf).getFileStatus(p).getLen();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Something that writes a file's content to a stream. */
+    public interface Writer {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /** Writes {@code path} through a temporary file and a rename, so readers never see half a file. */
+    public void writeAtomically(String path, Writer writer) {
+        Path dst = new Path(path);
+        Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".tmp");
+        try {
+            FileSystem fs = dst.getFileSystem(conf);
+            fs.mkdirs(dst.getParent());
+            try (FSDataOutputStream out = fs.create(tmp, true)) {
+                writer.write(out);
+            }
+            fs.delete(dst, false);
+            if (!fs.rename(tmp, dst)) {
+                throw new IOException("rename " + tmp + " -> " + dst + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void writeString(String path, String content) {
+        writeAtomically(path, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public String readString(String path) {
+        try (InputStream in = open(path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public InputStream open(String path) {
+        try {
+            Path p = new Path(path);
+            FSDataInputStream in = p.getFileSystem(conf).open(p);
+            return new java.io.BufferedInputStream(in, 1 << 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void copy(String from, String to) {
+        writeAtomically(to, out -> {
+            try (InputStream in = open(from)) {
+                in.transferTo(out);
+            }
+        });
+    }
+
+    public String sha256(String path) {
+        try (InputStream in = open(path)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

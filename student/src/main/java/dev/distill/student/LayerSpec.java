@@ -1,0 +1,82 @@
+package dev.distill.student;
+
+import com.typesafe.config.Config;
+import dev.distill.settings.SettingsReader;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One layer of an architecture as written in a job file, e.g. {@code { type = dense, units = 32 }}.
+ * {@code dropout} and {@code rate} are drop probabilities (the PyTorch convention), not DL4J's retain
+ * probabilities.
+ */
+public record LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel,
+                        int stride, String padding, String poolKind) {
+
+    static final Map<String, Set<String>> KEYS = Map.of(
+            "dense", Set.of("type", "units", "activation", "dropout"),
+            "conv", Set.of("type", "filters", "kernel", "stride", "padding", "activation", "dropout"),
+            "pool", Set.of("type", "kind", "kernel", "stride"),
+            "batch-norm", Set.of("type"),
+            "dropout", Set.of("type", "rate"),
+            "output", Set.of("type", "units"));
+
+    static final Set<String> ACTIVATIONS = Set.of("relu", "leaky-relu", "elu", "tanh", "sigmoid", "swish", "identity");
+
+    /** Reads and validates {@code element}, reporting problems under {@code key} (e.g. {@code kd.student.architecture.layers[2]}). */
+    static LayerSpec read(SettingsReader parent, Config element, String key) {
+        SettingsReader r = parent.over(element, key);
+        String type = r.oneOf("type", KEYS.keySet().stream().sorted().toArray(String[]::new));
+        Set<String> allowed = KEYS.get(type);
+        for (String k : new TreeSet<>(element.root().keySet())) {
+            if (element.hasPath("type") && !allowed.contains(k)) {
+                r.problem(k, "unknown key for a " + type + " layer; valid keys: " + String.join(", ", new TreeSet<>(allowed)));
+            }
+        }
+        int units = 0;
+        String activation = "identity";
+        double dropout = 0;
+        int filters = 0;
+        int kernel = 0;
+        int stride = 1;
+        String padding = "same";
+        String poolKind = "max";
+        switch (type) {
+            case "dense" -> {
+                units = r.integer("units", 1, 1 << 20);
+                activation = element.hasPath("activation") ? activation(r) : "relu";
+                dropout = element.hasPath("dropout") ? r.numberIn("dropout", 0, 0.95) : 0;
+            }
+            case "conv" -> {
+                filters = r.integer("filters", 1, 1 << 16);
+                kernel = r.integer("kernel", 1, 64);
+                stride = element.hasPath("stride") ? r.integer("stride", 1, 64) : 1;
+                padding = element.hasPath("padding") ? r.oneOf("padding", "same", "valid") : "same";
+                activation = element.hasPath("activation") ? activation(r) : "relu";
+                dropout = element.hasPath("dropout") ? r.numberIn("dropout", 0, 0.95) : 0;
+            }
+            case "pool" -> {
+                poolKind = element.hasPath("kind") ? r.oneOf("kind", "max", "avg") : "max";
+                kernel = r.integer("kernel", 1, 64);
+                stride = element.hasPath("stride") ? r.integer("stride", 1, 64) : kernel;
+            }
+            case "dropout" -> dropout = r.numberIn("rate", 0, 0.95);
+            case "output" -> units = element.hasPath("units") ? r.integer("units", 2, 1_000_000) : 0;
+            default -> {
+            }
+        }
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind);
+    }
+
+    private static String activation(SettingsReader r) {
+        String a = r.string("activation").toLowerCase(Locale.ROOT);
+        if (!ACTIVATIONS.contains(a)) {
+            r.problem("activation", "must be one of " + String.join(", ", new TreeSet<>(ACTIVATIONS)));
+            return "relu";
+        }
+        return a;
+    }
+}

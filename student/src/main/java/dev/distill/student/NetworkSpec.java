@@ -1,0 +1,131 @@
+package dev.distill.student;
+
+import com.typesafe.config.Config;
+import dev.distill.settings.SettingsReader;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An architecture from a job file: the hidden layers in order, then an output layer of {@code numClasses}
+ * units with the identity activation (its outputs are logits) trained with {@link KdLoss}. The output layer
+ * may be written explicitly as {@code { type = output }}; if omitted it is appended.
+ */
+public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers) {
+
+    /** Reads {@code section.layers}; problems go to {@code section}'s list. */
+    public static NetworkSpec read(SettingsReader section, int[] inputShape, int numClasses) {
+        List<? extends Config> raw = section.configList("layers");
+        List<LayerSpec> layers = new ArrayList<>();
+        for (int i = 0; i < raw.size(); i++) {
+            LayerSpec l = LayerSpec.read(section, raw.get(i), section.fullKey("layers") + "[" + i + "]");
+            if ("output".equals(l.type())) {
+                if (i != raw.size() - 1) {
+                    section.problem("layers", "an output layer may only be the last layer (found at position " + i + ")");
+                }
+                if (l.units() != 0 && l.units() != numClasses) {
+                    section.problem("layers", "the output layer has " + l.units()
+                            + " units but kd.dataset.num-classes = " + numClasses + "; they must match");
+                }
+                continue;
+            }
+            layers.add(l);
+        }
+        if (section.has("layers") && layers.isEmpty() && raw.isEmpty()) {
+            section.problem("layers", "must list at least one layer, e.g. [ { type = dense, units = 32 } ]");
+        }
+        boolean conv = layers.stream().anyMatch(l -> l.type().equals("conv") || l.type().equals("pool"));
+        if (conv && inputShape.length != 3) {
+            section.problem("layers", "convolution and pooling layers need a [channels, height, width] input shape;"
+                    + " the data's input shape is " + java.util.Arrays.toString(inputShape)
+                    + " (set kd.dataset.input-shape)");
+        }
+        return new NetworkSpec(inputShape, numClasses, List.copyOf(layers));
+    }
+
+    public int featureLength() {
+        int n = 1;
+        for (int d : inputShape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** The DL4J configuration of this architecture with the given loss, updater and seed. */
+    public MultiLayerConfiguration toConfiguration(KdLoss loss, TrainingSettings training, long seed) {
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(training.updater())
+                .l2(training.l2())
+                .convolutionMode(ConvolutionMode.Same)
+                .list();
+        int i = 0;
+        for (LayerSpec l : layers) {
+            switch (l.type()) {
+                case "dense" -> list.layer(i++, withDropout(new DenseLayer.Builder().nOut(l.units())
+                        .activation(activation(l.activation())).weightInit(init(l.activation())), l.dropout()).build());
+                case "conv" -> list.layer(i++, withDropout(new ConvolutionLayer.Builder(l.kernel(), l.kernel())
+                        .stride(l.stride(), l.stride()).nOut(l.filters())
+                        .convolutionMode("same".equals(l.padding()) ? ConvolutionMode.Same : ConvolutionMode.Truncate)
+                        .activation(activation(l.activation())).weightInit(init(l.activation())), l.dropout()).build());
+                case "pool" -> list.layer(i++, new SubsamplingLayer.Builder(
+                        "max".equals(l.poolKind()) ? SubsamplingLayer.PoolingType.MAX : SubsamplingLayer.PoolingType.AVG)
+                        .kernelSize(l.kernel(), l.kernel()).stride(l.stride(), l.stride()).build());
+                case "batch-norm" -> list.layer(i++, new BatchNormalization.Builder().build());
+                case "dropout" -> list.layer(i++, new DropoutLayer.Builder(1.0 - l.dropout()).build());
+                default -> throw new IllegalStateException("unexpected layer type " + l.type());
+            }
+        }
+        list.layer(i, new OutputLayer.Builder(loss).nOut(numClasses).activation(Activation.IDENTITY)
+                .weightInit(WeightInit.XAVIER).build());
+        if (inputShape.length == 3) {
+            list.setInputType(InputType.convolutionalFlat(inputShape[1], inputShape[2], inputShape[0]));
+        } else {
+            list.setInputType(InputType.feedForward(featureLength()));
+        }
+        return list.build();
+    }
+
+    /** A freshly initialised network. */
+    public MultiLayerNetwork newNetwork(KdLoss loss, TrainingSettings training, long seed) {
+        MultiLayerNetwork net = new MultiLayerNetwork(toConfiguration(loss, training, seed));
+        net.init();
+        return net;
+    }
+
+    private static <T extends org.deeplearning4j.nn.conf.layers.Layer.Builder<T>> T withDropout(T b, double drop) {
+        if (drop > 0) {
+            b.dropOut(1.0 - drop);
+        }
+        return b;
+    }
+
+    private static Activation activation(String name) {
+        return switch (name) {
+            case "relu" -> Activation.RELU;
+            case "leaky-relu" -> Activation.LEAKYRELU;
+            case "elu" -> Activation.ELU;
+            case "tanh" -> Activation.TANH;
+            case "sigmoid" -> Activation.SIGMOID;
+            case "swish" -> Activation.SWISH;
+            default -> Activation.IDENTITY;
+        };
+    }
+
+    private static WeightInit init(String activation) {
+        return activation.contains("relu") ? WeightInit.RELU : WeightInit.XAVIER;
+    }
+}

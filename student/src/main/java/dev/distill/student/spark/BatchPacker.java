@@ -1,0 +1,83 @@
+package dev.distill.student.spark;
+
+import dev.distill.student.KdLoss;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Turns rows ({@code id, features, label} and optionally {@code teacher_logits}) into {@code workers}
+ * partitions of equal size (±1 row), shuffled with a seed, packed into {@link PackedBatch}es once and cached
+ * as plain Java arrays. Without teacher logits the labels carry only the hard label (α must then be 0).
+ */
+public final class BatchPacker {
+    private BatchPacker() {
+    }
+
+    public static JavaRDD<PackedBatch> pack(Dataset<Row> rows, int numClasses, int featureLength, int workers,
+                                            int batchSize, long seed, boolean withTeacher) {
+        String[] names = rows.schema().fieldNames();
+        int fi = java.util.Arrays.asList(names).indexOf("features");
+        int li = java.util.Arrays.asList(names).indexOf("label");
+        int ti = withTeacher ? java.util.Arrays.asList(names).indexOf("teacher_logits") : -1;
+        if (fi < 0 || (withTeacher && ti < 0)) {
+            throw new IllegalArgumentException("training rows need columns features" + (withTeacher ? ", teacher_logits" : "")
+                    + "; found " + java.util.Arrays.toString(names));
+        }
+        int width = KdLoss.labelWidth(numClasses);
+        JavaRDD<PackedBatch> batches = rows.javaRDD()
+                .zipWithIndex()
+                .mapToPair(t -> new Tuple2<>((int) (t._2() % workers), t._1()))
+                .partitionBy(new HashPartitioner(workers))
+                .mapPartitionsWithIndex((partition, it) -> {
+                    List<Row> all = new ArrayList<>();
+                    it.forEachRemaining(t -> all.add(t._2()));
+                    Collections.shuffle(all, new Random(seed * 1_000_003L + partition));
+                    List<PackedBatch> out = new ArrayList<>();
+                    for (int start = 0; start < all.size(); start += batchSize) {
+                        int n = Math.min(batchSize, all.size() - start);
+                        float[] x = new float[n * featureLength];
+                        float[] y = new float[n * width];
+                        for (int r = 0; r < n; r++) {
+                            Row row = all.get(start + r);
+                            float[] f = floats(row.getList(fi));
+                            if (f.length != featureLength) {
+                                throw new IllegalArgumentException("row " + row.getLong(0) + " has " + f.length
+                                        + " features but the model's input takes " + featureLength);
+                            }
+                            System.arraycopy(f, 0, x, r * featureLength, featureLength);
+                            Integer label = li < 0 || row.isNullAt(li) ? null : row.getInt(li);
+                            if (label != null && (label < 0 || label >= numClasses)) {
+                                throw new IllegalArgumentException("row " + row.getLong(0) + " has label " + label
+                                        + "; labels must be in [0, " + numClasses + ")");
+                            }
+                            float[] t = ti < 0 ? null : floats(row.getList(ti));
+                            if (t != null && t.length != numClasses) {
+                                throw new IllegalArgumentException("row " + row.getLong(0) + " has " + t.length
+                                        + " teacher logits; the student has " + numClasses + " classes");
+                            }
+                            KdLoss.packLabels(t, label, numClasses, y, r * width);
+                        }
+                        out.add(new PackedBatch(n, x, y));
+                    }
+                    return out.iterator();
+                }, true);
+        return batches.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    static float[] floats(List<?> xs) {
+        float[] f = new float[xs.size()];
+        for (int j = 0; j < f.length; j++) {
+            f[j] = ((Number) xs.get(j)).floatValue();
+        }
+        return f;
+    }
+}

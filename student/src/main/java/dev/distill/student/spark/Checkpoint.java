@@ -1,0 +1,107 @@
+package dev.distill.student.spark;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Training state after a completed epoch: flat parameters, flat updater state, the epoch and iteration
+ * counters, and a fingerprint of the settings that produced it (a checkpoint from other settings is not
+ * resumed). Written to a temporary file and renamed, so a killed driver never leaves a half checkpoint.
+ * Binary layout: magic "KDCK", version 1, fingerprint (UTF), epoch, iteration, then two length-prefixed
+ * float arrays. No Java serialisation.
+ */
+public record Checkpoint(String fingerprint, int epoch, int iteration, float[] params, float[] updaterState) {
+    private static final int MAGIC = 0x4B44434B;
+    private static final int VERSION = 1;
+
+    public void write(Configuration conf, String file) {
+        Path dst = new Path(file);
+        Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".tmp");
+        try {
+            FileSystem fs = dst.getFileSystem(conf);
+            try (FSDataOutputStream raw = fs.create(tmp, true);
+                 DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(raw, 1 << 16))) {
+                out.writeInt(MAGIC);
+                out.writeInt(VERSION);
+                out.writeUTF(fingerprint);
+                out.writeInt(epoch);
+                out.writeInt(iteration);
+                writeFloats(out, params);
+                writeFloats(out, updaterState);
+            }
+            fs.delete(dst, false);
+            if (!fs.rename(tmp, dst)) {
+                throw new IOException("rename " + tmp + " -> " + dst + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The checkpoint in {@code file}, or null when there is none. */
+    public static Checkpoint read(Configuration conf, String file) {
+        Path p = new Path(file);
+        try {
+            FileSystem fs = p.getFileSystem(conf);
+            if (!fs.exists(p)) {
+                return null;
+            }
+            try (FSDataInputStream raw = fs.open(p);
+                 DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw, 1 << 16))) {
+                if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+                    throw new IOException("not a distill checkpoint (version " + VERSION + ")");
+                }
+                String fp = in.readUTF();
+                int epoch = in.readInt();
+                int iteration = in.readInt();
+                float[] params = readFloats(in, fs.getFileStatus(p).getLen());
+                float[] state = readFloats(in, fs.getFileStatus(p).getLen());
+                return new Checkpoint(fp, epoch, iteration, params, state);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read checkpoint " + file + " (" + e.getMessage()
+                    + "); delete it to start training afresh", e);
+        }
+    }
+
+    private static void writeFloats(DataOutputStream out, float[] xs) throws IOException {
+        out.writeInt(xs.length);
+        for (float x : xs) {
+            out.writeFloat(x);
+        }
+    }
+
+    private static float[] readFloats(DataInputStream in, long fileLength) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || 4L * n > fileLength) {
+            throw new IOException("array length " + n + " does not fit in a file of " + fileLength + " bytes");
+        }
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = in.readFloat();
+        }
+        return xs;
+    }
+
+    static String fingerprintOf(String... parts) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (String s : parts) {
+                md.update(s.getBytes(StandardCharsets.UTF_8));
+                md.update((byte) 0);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

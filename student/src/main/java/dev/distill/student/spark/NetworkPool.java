@@ -1,0 +1,51 @@
+package dev.distill.student.spark;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Networks built once per executor JVM and reused across tasks and rounds: building a DL4J network and
+ * allocating its parameters costs far more than loading new values into it. One network per concurrently
+ * running task (borrow, then give back), keyed by the configuration JSON.
+ */
+public final class NetworkPool {
+    private static final Map<String, ConcurrentLinkedQueue<MultiLayerNetwork>> POOL = new ConcurrentHashMap<>();
+    private static volatile int blasThreads = -1;
+
+    private NetworkPool() {
+    }
+
+    public static MultiLayerNetwork borrow(String configJson) {
+        MultiLayerNetwork net = POOL.computeIfAbsent(configJson, k -> new ConcurrentLinkedQueue<>()).poll();
+        if (net == null) {
+            net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
+            net.init();
+        }
+        return net;
+    }
+
+    public static void giveBack(String configJson, MultiLayerNetwork net) {
+        POOL.computeIfAbsent(configJson, k -> new ConcurrentLinkedQueue<>()).add(net);
+    }
+
+    /**
+     * Limits BLAS and ND4J threads in this JVM to the cores one Spark task owns ({@code spark.task.cpus}),
+     * so concurrent tasks do not oversubscribe the executor's cores.
+     */
+    public static void limitThreads(int threads) {
+        if (threads > 0 && blasThreads != threads) {
+            synchronized (NetworkPool.class) {
+                if (blasThreads != threads) {
+                    Nd4j.factory().blas().setMaxThreads(threads);
+                    Nd4j.getEnvironment().setMaxThreads(threads);
+                    blasThreads = threads;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.distill.student.spark;
+
+import dev.distill.student.TrainingSettings;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Synchronous parameter averaging on plain Spark operations (Zinkevich et al., "Parallelized Stochastic
+ * Gradient Descent", 2010; the scheme of DL4J's former Spark trainer, which does not run on Spark 4).
+ *
+ * <p>Each round broadcasts the flat parameters and updater state; every worker partition loads them into
+ * its pooled network, fits {@code averaging-frequency} minibatches, and returns parameters and updater
+ * state weighted by the examples it saw; a tree reduce sums them and the driver divides by the example
+ * count. A failed task is recomputed by Spark from the same broadcast, so a retried round contributes once.
+ * After every epoch the state is checkpointed atomically; a rerun with the same settings resumes from it.
+ */
+public final class ParameterAveragingTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(ParameterAveragingTrainer.class);
+
+    /** Called on the driver after each epoch with the current network; returns test accuracy or NaN. */
+    public interface EpochListener {
+        double afterEpoch(int epoch, MultiLayerNetwork network);
+    }
+
+    /** The trained network, per-epoch statistics, and the epoch training resumed from (0 for a fresh start). */
+    public record Result(MultiLayerNetwork network, List<EpochStats> history, int resumedFromEpoch) {
+    }
+
+    /** Sums of one round across workers. */
+    record RoundSum(float[] params, float[] state, long examples, double lossSum, int steps) implements Serializable {
+        RoundSum add(RoundSum o) {
+            for (int i = 0; i < params.length; i++) {
+                params[i] += o.params[i];
+            }
+            for (int i = 0; i < state.length; i++) {
+                state[i] += o.state[i];
+            }
+            return new RoundSum(params, state, examples + o.examples, lossSum + o.lossSum, Math.max(steps, o.steps));
+        }
+    }
+
+    private final String name;
+    private final TrainingSettings settings;
+    private final int workers;
+    private final String checkpointFile;
+
+    /**
+     * @param name           what is trained, for logs ("teacher", "student", "baseline")
+     * @param checkpointFile where to checkpoint each epoch (any Hadoop path), or null for none
+     */
+    public ParameterAveragingTrainer(String name, TrainingSettings settings, int workers, String checkpointFile) {
+        this.name = name;
+        this.settings = settings;
+        this.workers = workers;
+        this.checkpointFile = checkpointFile;
+    }
+
+    public Result train(JavaSparkContext sc, JavaRDD<PackedBatch> batches, MultiLayerConfiguration conf,
+                        EpochListener listener) {
+        String json = conf.toJson();
+        MultiLayerNetwork driver = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
+        driver.init();
+        float[] params = driver.params().toFloatVector();
+        INDArray stateView = driver.getUpdater().getStateViewArray();
+        float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
+        String fingerprint = Checkpoint.fingerprintOf(json, settings.toString(), Integer.toString(workers));
+        int startEpoch = 0;
+        int iteration = 0;
+        if (checkpointFile != null) {
+            Checkpoint ck = Checkpoint.read(sc.hadoopConfiguration(), checkpointFile);
+            if (ck != null && ck.fingerprint().equals(fingerprint) && ck.params().length == params.length
+                    && ck.updaterState().length == state.length) {
+                params = ck.params();
+                state = ck.updaterState();
+                startEpoch = ck.epoch() + 1;
+                iteration = ck.iteration();
+                LOG.info("{}: resuming from checkpoint {} after epoch {}", name, checkpointFile, ck.epoch() + 1);
+            } else if (ck != null) {
+                LOG.info("{}: ignoring checkpoint {}: it was made with other settings", name, checkpointFile);
+            }
+        }
+        List<Integer> counts = batches.mapPartitions(it -> {
+            int n = 0;
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+            return Collections.singletonList(n).iterator();
+        }).collect();
+        int maxBatches = counts.stream().mapToInt(Integer::intValue).max().orElse(0);
+        if (maxBatches == 0) {
+            throw new IllegalArgumentException(name + ": no training rows");
+        }
+        int freq = settings.averagingFrequency();
+        int rounds = (maxBatches + freq - 1) / freq;
+        int taskCpus = Integer.parseInt(sc.getConf().get("spark.task.cpus", "1"));
+        long seed = settings.seed();
+        LOG.info("{}: {} parameters, {} workers, {} minibatches of <= {} per worker, {} rounds per epoch",
+                name, String.format("%,d", params.length), counts.size(), maxBatches, settings.batchSize(), rounds);
+
+        List<EpochStats> history = new ArrayList<>();
+        for (int epoch = startEpoch; epoch < settings.epochs(); epoch++) {
+            long t0 = System.nanoTime();
+            double lossSum = 0;
+            long examples = 0;
+            for (int round = 0; round < rounds; round++) {
+                Broadcast<float[]> bParams = sc.broadcast(params);
+                Broadcast<float[]> bState = sc.broadcast(state);
+                final int ep = epoch;
+                final int rd = round;
+                final int it0 = iteration;
+                RoundSum sum = batches.mapPartitionsWithIndex((p, it) ->
+                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState), true)
+                        .treeReduce(RoundSum::add, 2);
+                bParams.unpersist(false);
+                bState.unpersist(false);
+                params = scale(sum.params(), 1.0f / sum.examples());
+                state = scale(sum.state(), 1.0f / sum.examples());
+                iteration += sum.steps();
+                lossSum += sum.lossSum();
+                examples += sum.examples();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            driver.setParams(Nd4j.createFromArray(params).reshape(1, params.length));
+            if (state.length > 0) {
+                driver.getUpdater().getStateViewArray().assign(Nd4j.createFromArray(state).reshape(1, state.length));
+            }
+            driver.setEpochCount(epoch + 1);
+            driver.setIterationCount(iteration);
+            double acc = listener == null ? Double.NaN : listener.afterEpoch(epoch, driver);
+            EpochStats stats = new EpochStats(epoch + 1, lossSum / examples, examples, rounds, seconds, acc);
+            history.add(stats);
+            int left = settings.epochs() - epoch - 1;
+            LOG.info(String.format("%s: epoch %d/%d  loss %.4f%s  %.0f examples/s  %.1f s  (about %.0f s left)",
+                    name, epoch + 1, settings.epochs(), stats.meanLoss(),
+                    Double.isNaN(acc) ? "" : String.format("  test accuracy %.2f%%", 100 * acc),
+                    examples / seconds, seconds, left * seconds));
+            if (checkpointFile != null) {
+                new Checkpoint(fingerprint, epoch, iteration, params, state).write(sc.hadoopConfiguration(), checkpointFile);
+            }
+        }
+        if (startEpoch > 0 && history.isEmpty()) {
+            driver.setParams(Nd4j.createFromArray(params).reshape(1, params.length));
+        }
+        return new Result(driver, history, startEpoch);
+    }
+
+    private static Iterator<RoundSum> runRound(String json, Iterator<PackedBatch> it, int partition, int epoch, int round,
+                                               int freq, long seed, int iteration, int taskCpus,
+                                               Broadcast<float[]> bParams, Broadcast<float[]> bState) {
+        List<PackedBatch> all = new ArrayList<>();
+        it.forEachRemaining(all::add);
+        int from = round * freq;
+        int to = Math.min(from + freq, all.size());
+        if (from >= to) {
+            return Collections.emptyIterator();
+        }
+        // The same permutation in every round of an epoch, a different one each epoch.
+        List<Integer> order = new ArrayList<>(all.size());
+        for (int i = 0; i < all.size(); i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, new Random(seed * 7919L + epoch * 1_000_003L + partition));
+        NetworkPool.limitThreads(taskCpus);
+        MultiLayerNetwork net = NetworkPool.borrow(json);
+        try {
+            float[] p = bParams.value();
+            float[] s = bState.value();
+            net.setParams(Nd4j.createFromArray(p).reshape(1, p.length));
+            if (s.length > 0) {
+                net.getUpdater().getStateViewArray().assign(Nd4j.createFromArray(s).reshape(1, s.length));
+            }
+            net.setIterationCount(iteration);
+            net.setEpochCount(epoch);
+            int featureLength = -1;
+            double loss = 0;
+            long examples = 0;
+            for (int i = from; i < to; i++) {
+                PackedBatch b = all.get(order.get(i));
+                if (featureLength < 0) {
+                    featureLength = b.features().length / b.rows();
+                }
+                INDArray x = Nd4j.create(b.features(), new long[] {b.rows(), featureLength}, 'c');
+                INDArray y = Nd4j.create(b.labels(), new long[] {b.rows(), b.labels().length / b.rows()}, 'c');
+                net.fit(new DataSet(x, y));
+                loss += net.score() * b.rows();
+                examples += b.rows();
+            }
+            float[] params = scale(net.params().toFloatVector(), examples);
+            INDArray sv = net.getUpdater().getStateViewArray();
+            float[] state = sv == null ? new float[0] : scale(sv.toFloatVector(), examples);
+            return Collections.singletonList(new RoundSum(params, state, examples, loss, to - from)).iterator();
+        } finally {
+            NetworkPool.giveBack(json, net);
+        }
+    }
+
+    private static float[] scale(float[] xs, float factor) {
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] *= factor;
+        }
+        return xs;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.distill.teacher;
+
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * A DL4J {@link MultiLayerNetwork} as a teacher. Networks trained by this project end in an identity
+ * output layer, so their outputs are logits. A network from elsewhere that ends in softmax yields
+ * probabilities p; its logits are taken as log p, which differ from the true logits only by a per-row
+ * constant and so give the same softmax at every temperature.
+ */
+public final class Dl4jTeacher implements Teacher {
+    private final MultiLayerNetwork net;
+    private final boolean softmaxOutput;
+    private final int featureLength;
+    private final int numClasses;
+
+    public Dl4jTeacher(MultiLayerNetwork net, int featureLength) {
+        this.net = net;
+        Layer last = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
+        this.softmaxOutput = last instanceof BaseOutputLayer out && out.getActivationFn() instanceof ActivationSoftmax;
+        this.numClasses = (int) ((FeedForwardLayer) last).getNOut();
+        this.featureLength = featureLength;
+    }
+
+    /** Loads a model zip written by {@link ModelSerializer} (any DL4J MultiLayerNetwork). */
+    public static MultiLayerNetwork load(InputStream zip, String name) {
+        try {
+            return ModelSerializer.restoreMultiLayerNetwork(zip, false);
+        } catch (IOException | RuntimeException e) {
+            throw new UncheckedIOException(new IOException(name + ": not a readable DL4J model zip ("
+                    + e.getMessage() + "); set kd.teacher.model to a file written by `distill train-teacher`"
+                    + " or DL4J's ModelSerializer", e));
+        }
+    }
+
+    public static MultiLayerNetwork load(File zip) {
+        try (InputStream in = new java.io.BufferedInputStream(new java.io.FileInputStream(zip))) {
+            return load(in, zip.getPath());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read teacher model " + zip + ": " + e.getMessage(), e);
+        }
+    }
+
+    public MultiLayerNetwork network() {
+        return net;
+    }
+
+    @Override
+    public float[] logits(float[] features, int rows) {
+        INDArray x = Nd4j.create(features, new long[] {rows, featureLength}, 'c');
+        INDArray out = net.output(x, false);
+        if (softmaxOutput) {
+            out = org.nd4j.linalg.ops.transforms.Transforms.log(org.nd4j.linalg.ops.transforms.Transforms.max(out, 1e-30), false);
+        }
+        return out.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(out.length()).toFloatVector();
+    }
+
+    @Override
+    public int numClasses() {
+        return numClasses;
+    }
+
+    @Override
+    public int featureLength() {
+        return featureLength;
+    }
+
+    @Override
+    public long parameters() {
+        return net.numParams();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.distill.teacher;
+
+import dev.distill.settings.SettingsReader;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.TrainingSettings;
+
+/**
+ * Settings of {@code kd.teacher} and {@code kd.soft-labels}: whether the teacher is trained here from an
+ * architecture (on hard labels, by the same distributed trainer as the student) or loaded from a DL4J model
+ * zip, and how labelling batches its inference.
+ */
+public record TeacherSettings(String source, String model, NetworkSpec architecture, TrainingSettings training,
+                              int labelBatchSize) {
+
+    public static TeacherSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
+        SettingsReader t = kd.section("teacher");
+        String source = t.oneOf("source", "train", "load");
+        String model = t.string("model");
+        NetworkSpec arch = NetworkSpec.read(t.section("architecture"), inputShape, numClasses);
+        TrainingSettings training = TrainingSettings.read(t.section("training"));
+        if ("load".equals(source) && model.isBlank() && t.has("model")) {
+            t.problem("model", "must name a DL4J model zip when kd.teacher.source = load");
+        }
+        int batch = kd.section("soft-labels").integer("batch-size", 1, 1 << 16);
+        return new TeacherSettings(source, model, arch, training, batch);
+    }
+
+    public boolean trainedHere() {
+        return "train".equals(source);
+    }
+}
