@@ -16,6 +16,7 @@ public final class Normalisation implements Serializable {
     public enum Method { NONE, SCALE, STANDARDISE }
 
     private final Method method;
+    /** The divisor of method scale. */
     private final float scale;
     private final float[] mean;
     private final float[] invStd;
@@ -32,7 +33,7 @@ public final class Normalisation implements Serializable {
     }
 
     public static Normalisation scale(double max) {
-        return new Normalisation(Method.SCALE, (float) (1.0 / max), null, null);
+        return new Normalisation(Method.SCALE, (float) max, null, null);
     }
 
     /** From per-feature sums over n rows: Σx and Σx². */
@@ -61,7 +62,7 @@ public final class Normalisation implements Serializable {
         switch (method) {
             case SCALE -> {
                 for (int j = 0; j < x.length; j++) {
-                    x[j] *= scale;
+                    x[j] /= scale;
                 }
             }
             case STANDARDISE -> {
@@ -79,11 +80,11 @@ public final class Normalisation implements Serializable {
         return x;
     }
 
-    /** A short description for metadata, e.g. {@code scale(1/255)}. */
+    /** A short description for metadata, e.g. {@code scale(x/255.0)}. */
     public String describe() {
         return switch (method) {
             case NONE -> "none";
-            case SCALE -> "scale(x*" + scale + ")";
+            case SCALE -> "scale(x/" + scale + ")";
             case STANDARDISE -> "standardise(" + mean.length + " features)";
         };
     }
@@ -93,7 +94,7 @@ public final class Normalisation implements Serializable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("method", method.name().toLowerCase(java.util.Locale.ROOT));
         if (method == Method.SCALE) {
-            m.put("multiplier", scale);
+            m.put("divisor", scale);
         }
         if (method == Method.STANDARDISE) {
             m.put("mean", mean.clone());

@@ -16,6 +16,9 @@ public final class Origins {
             return origin.lineNumber() > 0 ? file + ":" + origin.lineNumber() : file;
         }
         String description = origin.description().replaceFirst(": \\d+$", "");
+        if (description.equals("String")) {
+            return "";
+        }
         if (description.startsWith("system properties")) {
             return "system properties";
         }

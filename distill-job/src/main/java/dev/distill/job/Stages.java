@@ -40,7 +40,8 @@ final class Stages {
         NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, t.architecture().layers());
         LOG.info("train-teacher: {} layers, training on {}", spec.layers().size() + 1, ctx.settings.dataset().train());
         Dataset<Row> labelled = data.train().filter(functions.col("label").isNotNull());
-        var result = Training.trainAndSave(ctx, "teacher", spec, new KdLoss(1, 0), t.training(), labelled, data.test(), false);
+        var result = Training.trainAndSave(ctx, "teacher", spec, new KdLoss(1, 0), t.training(), labelled, data.test(), false,
+                ctx.settings.dataset().toString());
         Provenance.write(ctx, "teacher", Map.of("parameters", result.network().numParams(),
                 "seed", t.training().seed()));
         LOG.info("train-teacher: saved {}", ctx.workspace.model("teacher"));
@@ -120,7 +121,8 @@ final class Stages {
         Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
         NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers());
         LOG.info("train-student: {} soft-labelled rows, {}", info.rows(), s.loss().name());
-        var student = Training.trainAndSave(ctx, "student", spec, s.loss(), s.training(), train, test, true);
+        var student = Training.trainAndSave(ctx, "student", spec, s.loss(), s.training(), train, test, true,
+                info.metadata().teacherSha256() + "/" + info.rows());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("parameters", student.network().numParams());
         extra.put("temperature", s.temperature());
@@ -131,7 +133,8 @@ final class Stages {
         Provenance.write(ctx, "student", extra);
         if (s.baseline()) {
             Dataset<Row> labelled = train.filter(functions.col("label").isNotNull());
-            var baseline = Training.trainAndSave(ctx, "baseline", spec, new KdLoss(1, 0), s.training(), labelled, test, false);
+            var baseline = Training.trainAndSave(ctx, "baseline", spec, new KdLoss(1, 0), s.training(), labelled, test, false,
+                    info.metadata().teacherSha256() + "/" + info.rows());
             Provenance.write(ctx, "baseline", Map.of("parameters", baseline.network().numParams(),
                     "seed", s.training().seed()));
         }

@@ -29,7 +29,7 @@ final class Training {
 
     static ParameterAveragingTrainer.Result trainAndSave(JobContext ctx, String who, NetworkSpec spec, KdLoss loss,
                                                          TrainingSettings t, Dataset<Row> train, Dataset<Row> test,
-                                                         boolean withTeacher) {
+                                                         boolean withTeacher, String dataKey) {
         int numClasses = spec.numClasses();
         int workers = ctx.workers(t);
         ctx.describe(who, "pack " + who + " training data into minibatches");
@@ -40,7 +40,7 @@ final class Training {
         ParameterAveragingTrainer.Result result;
         try {
             ctx.describe(who, "train " + who + " (" + loss.name() + ")");
-            result = trainer.train(ctx.sc(), batches, conf,
+            result = trainer.train(ctx.sc(), batches, conf, dataKey,
                     (epoch, net) -> ClusterEvaluator.evaluate(test, net, numClasses).accuracy());
         } finally {
             batches.unpersist(false);

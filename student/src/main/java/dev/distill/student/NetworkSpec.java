@@ -33,12 +33,14 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         for (int i = 0; i < raw.size(); i++) {
             LayerSpec l = LayerSpec.read(section, raw.get(i), section.fullKey("layers") + "[" + i + "]");
             if ("output".equals(l.type())) {
+                SettingsReader element = section.over(raw.get(i), section.fullKey("layers") + "[" + i + "]");
                 if (i != raw.size() - 1) {
-                    section.problem("layers", "an output layer may only be the last layer (found at position " + i + ")");
+                    element.problem("type", "an output layer may only be the last layer (found at position " + i
+                            + " of " + raw.size() + ")");
                 }
                 if (l.units() != 0 && l.units() != numClasses) {
-                    section.problem("layers", "the output layer has " + l.units()
-                            + " units but kd.dataset.num-classes = " + numClasses + "; they must match");
+                    element.problem("units", "the output layer has " + l.units() + " units but the data has "
+                            + numClasses + " classes (kd.dataset.num-classes, which the teacher shares); they must match");
                 }
                 continue;
             }

@@ -51,6 +51,12 @@ public record TrainingSettings(int epochs, int batchSize, int workers, int avera
         };
     }
 
+    /** The same settings with another epoch count (a longer run may resume a shorter one's checkpoint). */
+    public TrainingSettings withEpochs(int n) {
+        return new TrainingSettings(n, batchSize, workers, averagingFrequency, updaterType, learningRate, momentum,
+                scheduleType, decayRate, stepEpochs, l2, seed);
+    }
+
     /** The number of workers to use when {@code workers = 0}: the cluster's default parallelism. */
     public int workersOr(int defaultParallelism) {
         return workers > 0 ? workers : Math.max(1, defaultParallelism);

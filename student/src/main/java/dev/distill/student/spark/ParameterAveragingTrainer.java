@@ -70,15 +70,20 @@ public final class ParameterAveragingTrainer {
         this.checkpointFile = checkpointFile;
     }
 
+    /**
+     * Trains from a fresh network, or resumes from the checkpoint when it was made with the same network,
+     * settings (other than the epoch count), workers and {@code dataKey} (anything identifying the data).
+     */
     public Result train(JavaSparkContext sc, JavaRDD<PackedBatch> batches, MultiLayerConfiguration conf,
-                        EpochListener listener) {
+                        String dataKey, EpochListener listener) {
         String json = conf.toJson();
         MultiLayerNetwork driver = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
         driver.init();
         float[] params = driver.params().toFloatVector();
         INDArray stateView = driver.getUpdater().getStateViewArray();
         float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
-        String fingerprint = Checkpoint.fingerprintOf(json, settings.toString(), Integer.toString(workers));
+        String fingerprint = Checkpoint.fingerprintOf(json, settings.withEpochs(0).toString(), Integer.toString(workers),
+                dataKey);
         int startEpoch = 0;
         int iteration = 0;
         if (checkpointFile != null) {
@@ -170,12 +175,7 @@ public final class ParameterAveragingTrainer {
         if (from >= to) {
             return Collections.emptyIterator();
         }
-        // The same permutation in every round of an epoch, a different one each epoch.
-        List<Integer> order = new ArrayList<>(all.size());
-        for (int i = 0; i < all.size(); i++) {
-            order.add(i);
-        }
-        Collections.shuffle(order, new Random(seed * 7919L + epoch * 1_000_003L + partition));
+        List<Integer> order = epochOrder(all.size(), seed, epoch, partition);
         NetworkPool.limitThreads(taskCpus);
         MultiLayerNetwork net = NetworkPool.borrow(json);
         try {
@@ -208,6 +208,16 @@ public final class ParameterAveragingTrainer {
         } finally {
             NetworkPool.giveBack(json, net);
         }
+    }
+
+    /** The order a worker visits its minibatches in: the same in every round of an epoch, new each epoch. */
+    static List<Integer> epochOrder(int batches, long seed, int epoch, int partition) {
+        List<Integer> order = new ArrayList<>(batches);
+        for (int i = 0; i < batches; i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, new Random(seed * 7919L + epoch * 1_000_003L + partition));
+        return order;
     }
 
     private static float[] scale(float[] xs, float factor) {

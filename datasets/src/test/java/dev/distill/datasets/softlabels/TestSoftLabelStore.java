@@ -1,0 +1,108 @@
+package dev.distill.datasets.softlabels;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TestSoftLabelStore {
+    @TempDir
+    Path dir;
+
+    private final Configuration conf = new Configuration();
+    private final SoftLabelMetadata md = new SoftLabelMetadata(1, "teacher.zip", "ab12", 3, new int[] {1, 2, 2},
+            "scale(x*0.5)", "2026-01-01T00:00:00Z");
+
+    private String writeComplete() throws IOException {
+        String target = dir.resolve("soft").toString();
+        String tmp = SoftLabelStore.createTemp(conf, target);
+        SoftLabelStore.writePart(conf, tmp, 0, 1, md, List.of(
+                new SoftLabelRecord(0, new float[] {1, 2, 3, 4}, 2, new float[] {0.1f, 0.2f, 0.3f}),
+                new SoftLabelRecord(1, new float[] {5, 6, 7, 8}, null, new float[] {1f, -1f, 0f})).iterator());
+        SoftLabelStore.writePart(conf, tmp, 1, 2, md, List.of(
+                new SoftLabelRecord(2, new float[] {0, 0, 0, 0}, 0, new float[] {3f, 2f, 1f})).iterator());
+        SoftLabelStore.commit(conf, tmp, target, "{}");
+        return target;
+    }
+
+    @Test
+    void committedFolderHoldsPartsMarkerAndFooterMetadata() throws IOException {
+        String target = writeComplete();
+        SoftLabelStore.Info info = SoftLabelStore.inspect(conf, target);
+        assertThat(info.rows()).isEqualTo(3);
+        assertThat(info.files()).hasSize(2);
+        assertThat(info.metadata()).isEqualTo(md);
+        assertThat(info.metadata().featureLength()).isEqualTo(4);
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(info.files().get(0)), conf))) {
+            assertThat(r.getFooter().getFileMetaData().getKeyValueMetaData())
+                    .containsEntry("distill.schema_version", "1")
+                    .containsEntry("distill.teacher_sha256", "ab12")
+                    .containsEntry("distill.num_classes", "3")
+                    .containsEntry("distill.input_shape", "1x2x2");
+            assertThat(r.getFooter().getFileMetaData().getSchema().getFieldCount()).isEqualTo(4);
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("soft");
+        }
+    }
+
+    @Test
+    void refusesAnIncompleteFolder() throws IOException {
+        String target = writeComplete();
+        Files.delete(Path.of(target, SoftLabelStore.SUCCESS));
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, target)).hasMessage("soft labels in " + target
+                + " are incomplete (no _SUCCESS marker); rerun `distill label <job.conf>`");
+    }
+
+    @Test
+    void namesATruncatedPartFile() throws IOException {
+        String target = writeComplete();
+        Path part = Path.of(target, "part-00001.parquet");
+        byte[] bytes = Files.readAllBytes(part);
+        Files.write(part, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, target))
+                .hasMessageStartingWith("soft-label file file:" + part + " is not a readable Parquet file (truncated or corrupt: ")
+                .hasMessageEndingWith("); rerun `distill label <job.conf> --force`");
+    }
+
+    @Test
+    void missingFolderSaysWhichCommandMakesIt() {
+        String missing = dir.resolve("nothing").toString();
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, missing))
+                .hasMessage("soft labels not found: " + missing + " does not exist; run `distill label <job.conf>` first");
+    }
+
+    @Test
+    void refusesAnotherSchemaVersion() {
+        var footer = new java.util.HashMap<>(md.toFooter());
+        footer.put("distill.schema_version", "2");
+        assertThatThrownBy(() -> SoftLabelMetadata.fromFooter(footer, "f.parquet"))
+                .hasMessage("f.parquet: soft-label schema version 2 is not supported; this build reads version 1");
+    }
+
+    @Test
+    void rejectsLogitsOfTheWrongWidth() {
+        String tmp = SoftLabelStore.createTemp(conf, dir.resolve("w").toString());
+        assertThatThrownBy(() -> SoftLabelStore.writePart(conf, tmp, 0, 0, md, List.of(
+                new SoftLabelRecord(7, new float[4], 1, new float[5])).iterator()))
+                .hasMessage("teacher produced 5 logits for row 7; expected 3 classes");
+    }
+
+    @Test
+    void unwritableTargetIsNamed() throws IOException {
+        Path file = Files.writeString(dir.resolve("plainfile"), "x");
+        String target = file.resolve("soft").toString();
+        assertThatThrownBy(() -> SoftLabelStore.createTemp(conf, target))
+                .hasMessageStartingWith("cannot write the soft labels to " + target + ": cannot create ");
+    }
+}

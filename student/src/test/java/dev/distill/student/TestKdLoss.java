@@ -1,0 +1,146 @@
+package dev.distill.student;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class TestKdLoss {
+
+    private static float[] packed(float[] teacher, Integer label, int c) {
+        float[] y = new float[KdLoss.labelWidth(c)];
+        KdLoss.packLabels(teacher, label, c, y, 0);
+        return y;
+    }
+
+    @Test
+    void packsTeacherLogitsOneHotAndFlag() {
+        assertThat(packed(new float[] {1, 2, 3}, 1, 3)).containsExactly(1, 2, 3, 0, 1, 0, 1);
+        assertThat(packed(new float[] {1, 2, 3}, null, 3)).containsExactly(1, 2, 3, 0, 0, 0, 0);
+        assertThat(packed(null, 2, 3)).containsExactly(0, 0, 0, 0, 0, 1, 1);
+    }
+
+    /**
+     * Two classes, z = (0, 0), t = (2 ln 3, 0), T = 2, α = 0.5, y = 0. By hand: softmax(t/T) = softmax(ln 3, 0)
+     * = (3/4, 1/4); softmax(z/T) = (1/2, 1/2); KL = 3/4 ln(3/2) + 1/4 ln(1/2); soft term = α T² KL = 2 KL;
+     * CE = ln 2; hard term = 0.5 ln 2. Gradient: α T (q − p) + (1 − α)(softmax(z) − y)
+     * = (1·(1/2 − 3/4) + 0.5(1/2 − 1), 1·(1/2 − 1/4) + 0.5·1/2) = (−0.5, 0.5).
+     */
+    @Test
+    void matchesHandDerivedLossAndGradient() {
+        KdLoss loss = new KdLoss(2, 0.5);
+        float t0 = (float) (2 * Math.log(3));
+        float[][] z = {{0, 0}};
+        float[][] y = {packed(new float[] {t0, 0}, 0, 2)};
+        float[][] grad = new float[1][2];
+        double[] l = loss.lossAndGradient(z, y, grad);
+        double kl = 0.75 * Math.log(1.5) + 0.25 * Math.log(0.5);
+        assertThat(l[0]).isCloseTo(2 * kl + 0.5 * Math.log(2), within(1e-6));
+        assertThat(grad[0][0]).isCloseTo(-0.5f, within(1e-6f));
+        assertThat(grad[0][1]).isCloseTo(0.5f, within(1e-6f));
+    }
+
+    @Test
+    void alphaZeroIsPlainCrossEntropy() {
+        KdLoss loss = new KdLoss(5, 0);
+        float[][] z = {{1, 2, 3}};
+        float[][] y = {packed(new float[] {9, -9, 0}, 2, 3)};
+        double lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+        assertThat(loss.lossAndGradient(z, y, null)[0]).isCloseTo(lse - 3, within(1e-9));
+    }
+
+    @Test
+    void rowsWithoutLabelTrainOnTheSoftTermAloneWithWeightOne() {
+        KdLoss loss = new KdLoss(3, 0.2);
+        float[][] z = {{0.5f, -1f, 2f}};
+        float[] t = {1f, 0f, -1f};
+        double unlabelled = loss.lossAndGradient(z, new float[][] {packed(t, null, 3)}, null)[0];
+        double softOnly = new KdLoss(3, 1).lossAndGradient(z, new float[][] {packed(t, 1, 3)}, null)[0];
+        assertThat(unlabelled).isCloseTo(softOnly, within(1e-9));
+        assertThat(unlabelled).isGreaterThan(0);
+    }
+
+    @Test
+    void identicalLogitsGiveZeroSoftLoss() {
+        KdLoss loss = new KdLoss(4, 1);
+        float[][] grad = new float[1][3];
+        double[] l = loss.lossAndGradient(new float[][] {{1, 2, 3}}, new float[][] {packed(new float[] {1, 2, 3}, 0, 3)}, grad);
+        assertThat(l[0]).isCloseTo(0, within(1e-9));
+        assertThat(grad[0]).containsOnly(0f);
+    }
+
+    @Test
+    void gradientMatchesFiniteDifferences() {
+        Random r = new Random(3);
+        int b = 4;
+        int c = 5;
+        float[][] z = new float[b][c];
+        float[][] y = new float[b][];
+        for (int i = 0; i < b; i++) {
+            float[] t = new float[c];
+            for (int k = 0; k < c; k++) {
+                z[i][k] = (float) r.nextGaussian() * 2;
+                t[k] = (float) r.nextGaussian() * 3;
+            }
+            y[i] = packed(t, i == 3 ? null : r.nextInt(c), c);
+        }
+        KdLoss loss = new KdLoss(2.5, 0.7);
+        float[][] grad = new float[b][c];
+        loss.lossAndGradient(z, y, grad);
+        double h = 1e-3;
+        for (int i = 0; i < b; i++) {
+            for (int k = 0; k < c; k++) {
+                float keep = z[i][k];
+                z[i][k] = (float) (keep + h);
+                double up = loss.lossAndGradient(z, y, null)[i];
+                z[i][k] = (float) (keep - h);
+                double down = loss.lossAndGradient(z, y, null)[i];
+                z[i][k] = keep;
+                assertThat(grad[i][k]).as("dL/dz[%d][%d]", i, k).isCloseTo((float) ((up - down) / (2 * h)), within(2e-3f));
+            }
+        }
+    }
+
+    @Test
+    void nd4jEntryPointsAgreeWithTheScalarMaths() {
+        KdLoss loss = new KdLoss(2, 0.5);
+        INDArray pre = Nd4j.createFromArray(new float[][] {{0, 0}, {1, -1}});
+        INDArray labels = Nd4j.createFromArray(new float[][] {
+                packed(new float[] {(float) (2 * Math.log(3)), 0}, 0, 2), packed(new float[] {0, 0}, 1, 2)});
+        double[] byHand = loss.lossAndGradient(pre.toFloatMatrix(), labels.toFloatMatrix(), null);
+        assertThat(loss.computeScore(labels, pre, new ActivationIdentity(), null, true))
+                .isCloseTo((byHand[0] + byHand[1]) / 2, within(1e-6));
+        assertThat(loss.computeScoreArray(labels, pre, new ActivationIdentity(), null).toDoubleVector())
+                .containsExactly(new double[] {byHand[0], byHand[1]}, within(1e-6));
+        INDArray g = loss.computeGradient(labels, pre, new ActivationIdentity(), null);
+        assertThat(g.getFloat(0, 0)).isCloseTo(-0.5f, within(1e-6f));
+    }
+
+    @Test
+    void rejectsBadSettingsAndMismatchedLabels() {
+        assertThatThrownBy(() -> new KdLoss(0, 0.5)).hasMessage("temperature must be > 0, got 0.0");
+        assertThatThrownBy(() -> new KdLoss(1, 1.5)).hasMessage("alpha must be in [0, 1], got 1.5");
+        assertThatThrownBy(() -> new KdLoss(1, 0.5).lossAndGradient(new float[][] {{1, 2}}, new float[][] {{1, 2, 3}}, null))
+                .hasMessage("KD labels have width 3 but the network has 2 outputs; expected width 5 = 2 * classes + 1");
+    }
+
+    @Test
+    void survivesJsonRoundTripInsideANetworkConfiguration() {
+        var conf = new NetworkSpec(new int[] {4}, 3, java.util.List.of(
+                new LayerSpec("dense", 5, "relu", 0, 0, 0, 1, "same", "max")))
+                .toConfiguration(new KdLoss(3, 0.25), settings(), 1);
+        var back = org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(conf.toJson());
+        var out = (org.deeplearning4j.nn.conf.layers.OutputLayer) back.getConf(1).getLayer();
+        assertThat(out.getLossFn()).isEqualTo(new KdLoss(3, 0.25));
+    }
+
+    static TrainingSettings settings() {
+        return new TrainingSettings(1, 8, 1, 1, "adam", 0.01, 0.9, "constant", 0.5, 1, 0, 1);
+    }
+}

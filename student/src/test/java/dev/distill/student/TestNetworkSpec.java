@@ -1,0 +1,59 @@
+package dev.distill.student;
+
+import com.typesafe.config.ConfigFactory;
+import dev.distill.settings.Problem;
+import dev.distill.settings.SettingsReader;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TestNetworkSpec {
+
+    private static SettingsReader section(String layers) {
+        return SettingsReader.of(ConfigFactory.parseString("a { layers = " + layers + " }"), "a");
+    }
+
+    @Test
+    void denseStudentHasTheTextbookParameterCount() {
+        SettingsReader r = section("[ { type = dense, units = 32 } ]");
+        NetworkSpec spec = NetworkSpec.read(r, new int[] {1, 28, 28}, 10);
+        assertThat(r.problems()).isEmpty();
+        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        assertThat(net.numParams()).isEqualTo(784 * 32 + 32 + 32 * 10 + 10);
+    }
+
+    @Test
+    void convolutionalStudentBuildsFromFlatInput() {
+        SettingsReader r = section("[ { type = conv, filters = 4, kernel = 3 }, { type = pool, kernel = 2 },"
+                + " { type = batch-norm }, { type = dropout, rate = 0.25 }, { type = dense, units = 8 }, { type = output, units = 10 } ]");
+        NetworkSpec spec = NetworkSpec.read(r, new int[] {1, 28, 28}, 10);
+        assertThat(r.problems()).isEmpty();
+        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        // conv 4*(1*3*3)+4 = 40; batch-norm 4 channels * 4 = 16; dense 14*14*4*8+8 = 6280; output 8*10+10 = 90
+        assertThat(net.numParams()).isEqualTo(40 + 16 + 6280 + 90);
+        assertThat(net.output(org.nd4j.linalg.factory.Nd4j.rand(2, 784)).shape()).containsExactly(2, 10);
+    }
+
+    @Test
+    void reportsWrongKeysTypesAndClassConflicts() {
+        SettingsReader r = section("[ { type = dense, units = 0, dropuot = 0.1 }, { type = lstm },"
+                + " { type = output, units = 5 } ]");
+        NetworkSpec.read(r, new int[] {784}, 10);
+        assertThat(r.problems()).extracting(Problem::toString).containsExactly(
+                "a.layers[0].dropuot = 0.1: unknown key for a dense layer; valid keys: activation, dropout, type, units",
+                "a.layers[0].units = 0: must be an integer in [1, 1048576]",
+                "a.layers[1].type = \"lstm\": must be one of batch-norm, conv, dense, dropout, output, pool",
+                "a.layers[2].units = 5: the output layer has 5 units but the data has 10 classes"
+                        + " (kd.dataset.num-classes, which the teacher shares); they must match");
+    }
+
+    @Test
+    void convolutionNeedsAnImageShape() {
+        SettingsReader r = section("[ { type = conv, filters = 2, kernel = 3 } ]");
+        NetworkSpec.read(r, new int[] {784}, 10);
+        assertThat(r.problems()).extracting(Problem::message).containsExactly(
+                "convolution and pooling layers need a [channels, height, width] input shape; the data's input shape"
+                        + " is [784] (set kd.dataset.input-shape)");
+    }
+}

@@ -1,0 +1,130 @@
+package dev.distill.student.spark;
+
+import dev.distill.datasets.ExampleSchema;
+import dev.distill.student.KdLoss;
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.TrainingSettings;
+import dev.distill.testing.LocalSpark;
+import dev.distill.testing.Synthetic;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class TestParameterAveragingTrainer {
+    static SparkSession spark;
+    static JavaSparkContext sc;
+    static Dataset<Row> train;
+    static Dataset<Row> test;
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        spark = LocalSpark.start();
+        sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        train = rows(Synthetic.blobs(512, 8, 3, 0.8, 11), 0);
+        test = rows(Synthetic.blobs(256, 8, 3, 0.8, 11), 10_000);
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    static Dataset<Row> rows(Synthetic.Blobs b, long firstId) {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < b.y().length; i++) {
+            rows.add(RowFactory.create(firstId + i, b.x()[i], b.y()[i]));
+        }
+        return spark.createDataFrame(rows, ExampleSchema.SCHEMA);
+    }
+
+    static NetworkSpec spec() {
+        return new NetworkSpec(new int[] {8}, 3, List.of(new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max")));
+    }
+
+    static TrainingSettings settings(int epochs, int workers, int freq) {
+        return new TrainingSettings(epochs, 32, workers, freq, "adam", 0.01, 0.9, "constant", 0.5, 1, 0, 5);
+    }
+
+    @Test
+    void oneWorkerReproducesPlainDl4jFitExactly() {
+        TrainingSettings t = settings(2, 1, 3);
+        MultiLayerConfiguration conf = spec().toConfiguration(new KdLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 1, 32, 5, false);
+        var result = new ParameterAveragingTrainer("test", t, 1, null).train(sc, batches, conf, "d", null);
+
+        List<PackedBatch> packed = batches.collect();
+        MultiLayerNetwork plain = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.toJson()));
+        plain.init();
+        for (int epoch = 0; epoch < 2; epoch++) {
+            for (int i : ParameterAveragingTrainer.epochOrder(packed.size(), 5, epoch, 0)) {
+                PackedBatch b = packed.get(i);
+                plain.fit(new DataSet(Nd4j.create(b.features(), new long[] {b.rows(), 8}, 'c'),
+                        Nd4j.create(b.labels(), new long[] {b.rows(), 7}, 'c')));
+            }
+        }
+        float[] expected = plain.params().toFloatVector();
+        float[] actual = result.network().params().toFloatVector();
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(actual[i]).as("parameter %d", i).isCloseTo(expected[i], within(1e-5f + 1e-5f * Math.abs(expected[i])));
+        }
+        assertThat(result.history()).hasSize(2);
+        assertThat(result.history().get(1).examples()).isEqualTo(512);
+        batches.unpersist();
+    }
+
+    @Test
+    void twoWorkersLearnAndReportPerEpochAccuracy() {
+        TrainingSettings t = settings(4, 2, 2);
+        MultiLayerConfiguration conf = spec().toConfiguration(new KdLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
+        assertThat(batches.getNumPartitions()).isEqualTo(2);
+        assertThat(batches.map(PackedBatch::rows).collect().stream().mapToInt(Integer::intValue).sum()).isEqualTo(512);
+        var result = new ParameterAveragingTrainer("test", t, 2, null).train(sc, batches, conf, "d",
+                (epoch, net) -> ClusterEvaluator.evaluate(test, net, 3).accuracy());
+        assertThat(result.history()).hasSize(4);
+        assertThat(result.history().get(3).testAccuracy()).isGreaterThan(0.95);
+        assertThat(result.history().get(3).meanLoss()).isLessThan(result.history().get(0).meanLoss());
+        batches.unpersist();
+    }
+
+    @Test
+    void resumesFromTheLastCheckpointAndMatchesAnUninterruptedRun() {
+        String ck = dir.resolve("checkpoint.bin").toString();
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 1, 32, 5, false);
+        MultiLayerConfiguration conf = spec().toConfiguration(new KdLoss(1, 0), settings(3, 1, 4), 5);
+        var first = new ParameterAveragingTrainer("test", settings(2, 1, 4), 1, ck).train(sc, batches, conf, "d", null);
+        assertThat(first.resumedFromEpoch()).isZero();
+        var resumed = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, ck).train(sc, batches, conf, "d", null);
+        assertThat(resumed.resumedFromEpoch()).isEqualTo(2);
+        assertThat(resumed.history()).extracting(EpochStats::epoch).containsExactly(3);
+        var fresh = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, null).train(sc, batches, conf, "d", null);
+        assertThat(resumed.network().params().toFloatVector())
+                .containsExactly(fresh.network().params().toFloatVector(), within(1e-5f));
+        // Other data: the checkpoint is not used.
+        var other = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, ck).train(sc, batches, conf, "other", null);
+        assertThat(other.resumedFromEpoch()).isZero();
+        batches.unpersist();
+    }
+}
