@@ -1,0 +1,141 @@
+package dev.distill.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.testing.LocalSpark;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole pipeline on a small real subset of Fashion-MNIST (3,000 training and 1,000 test images) on
+ * embedded Spark, through the command line entry point, as a user runs it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DistillPipelineIT {
+    static Path dir;
+    static Path job;
+    static Path out;
+
+    @BeforeAll
+    static void writeJob() throws Exception {
+        dir = Files.createTempDirectory("distill-it");
+        out = dir.resolve("out");
+        job = Files.writeString(dir.resolve("small.conf"), """
+                include file("%s")
+                kd {
+                  output-dir = "%s"
+                  spark { master = "local[2]", conf { "spark.ui.enabled" = false } }
+                  dataset { max-train-rows = 3000, max-test-rows = 1000, partitions = 3 }
+                  teacher {
+                    architecture.layers = [ { type = dense, units = 128, dropout = 0.1 } ]
+                    training { epochs = 2, averaging-frequency = 4 }
+                  }
+                  student {
+                    architecture.layers = [ { type = dense, units = 16 } ]
+                    training { epochs = 3, averaging-frequency = 4 }
+                  }
+                }
+                """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
+    }
+
+    private static SparkSession spark() {
+        return LocalSpark.start();
+    }
+
+    @Test
+    @Order(1)
+    void runProducesModelsSoftLabelsReportAndExport() throws Exception {
+        CliRun r = CliRun.of("run", job.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("teacher", "student", "baseline", "distillation gain over the hard-label baseline",
+                "report       " + out.resolve("report/report.json"));
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
+        assertThat(report.at("/teacher/test_accuracy").asDouble()).isBetween(0.6, 1.0);
+        assertThat(report.at("/teacher/parameters").asLong()).isEqualTo(784 * 128 + 128 + 128 * 10 + 10);
+        assertThat(report.at("/student/parameters").asLong()).isEqualTo(784 * 16 + 16 + 16 * 10 + 10);
+        assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
+        assertThat(report.at("/student/teacher_agreement").asDouble()).isBetween(0.5, 1.0);
+        assertThat(report.at("/student/model_file_bytes").asLong())
+                .isEqualTo(Files.size(out.resolve("student/model.zip")));
+        assertThat(report.at("/baseline/test_accuracy").isNumber()).isTrue();
+        assertThat(report.at("/student/confusion_matrix").size()).isEqualTo(10);
+        assertThat(report.at("/student/history").size()).isEqualTo(3);
+        assertThat(out.resolve("export/student.zip")).exists();
+        JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
+        assertThat(provenance.at("/teacher_sha256").asText()).hasSize(64);
+        assertThat(provenance.at("/soft_label_rows/train").asLong()).isEqualTo(3000);
+        assertThat(provenance.at("/versions/deeplearning4j").asText()).isEqualTo("1.0.0-M2.1");
+        assertThat(provenance.at("/config/student/distillation/temperature").asDouble()).isEqualTo(4.0);
+        try (Stream<Path> logs = Files.list(out.resolve("logs"))) {
+            assertThat(logs).isNotEmpty();
+        }
+    }
+
+    @Test
+    @Order(2)
+    void softLabelsFollowTheContractAndARerunWritesTheSameRows() throws Exception {
+        SparkSession spark = spark();
+        List<Row> before = spark.read().parquet(out.resolve("soft-labels/train").toString()).orderBy("id").collectAsList();
+        assertThat(spark.read().parquet(out.resolve("soft-labels/train").toString()).schema().fieldNames())
+                .containsExactly("id", "features", "label", "teacher_logits");
+        assertThat(before).hasSize(3000);
+        assertThat(before.stream().map(r -> r.getLong(0)).distinct().count()).isEqualTo(3000);
+        assertThat(before.get(0).getList(1)).hasSize(784);
+        assertThat(before.get(0).getList(3)).hasSize(10);
+        spark.stop();
+
+        CliRun r = CliRun.of("label", job.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        spark = spark();
+        List<Row> after = spark.read().parquet(out.resolve("soft-labels/train").toString()).orderBy("id").collectAsList();
+        assertThat(after).hasSize(3000);
+        for (int i = 0; i < after.size(); i += 97) {
+            assertThat(after.get(i).getLong(0)).isEqualTo(before.get(i).getLong(0));
+            assertThat(after.get(i).getList(3)).isEqualTo(before.get(i).getList(3));
+        }
+        spark.stop();
+        try (Stream<Path> s = Files.list(out)) {
+            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("."))).isEmpty();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void featureLengthMismatchFailsBeforeTraining() throws Exception {
+        byte[] model = Files.readAllBytes(out.resolve("student/model.zip"));
+        CliRun r = CliRun.of("train-student", job.toString(), "-Dkd.dataset.input-shape=[100]");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("distill: train-student failed: soft labels in " + out.resolve("soft-labels/train")
+                + " have 784 features per row (input shape [1, 28, 28]) but the student's input takes 100 ([100])\n"
+                + "distill: details in ");
+        assertThat(Files.readAllBytes(out.resolve("student/model.zip"))).isEqualTo(model);
+    }
+
+    @Test
+    @Order(4)
+    void truncatedParquetIsNamedAndNothingIsOverwritten() throws Exception {
+        Path part = out.resolve("soft-labels/train/part-00001.parquet");
+        byte[] bytes = Files.readAllBytes(part);
+        Files.write(part, Arrays.copyOf(bytes, bytes.length / 3));
+        byte[] model = Files.readAllBytes(out.resolve("student/model.zip"));
+        CliRun r = CliRun.of("train-student", job.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("distill: train-student failed: soft-label file file:" + part
+                + " is not a readable Parquet file (truncated or corrupt: ");
+        assertThat(r.err().lines().count()).isEqualTo(2);
+        assertThat(Files.readAllBytes(out.resolve("student/model.zip"))).isEqualTo(model);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.distill.job;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Configuration mistakes are reported before any Spark job starts: exit code 2, every problem listed with
+ * its origin, key, value and what is valid, and nothing written to the output folder.
+ */
+class TestConfigurationErrors {
+    @TempDir
+    Path dir;
+    Path out;
+
+    @BeforeEach
+    void setUp() {
+        out = dir.resolve("out");
+    }
+
+    private Path job(String body) throws Exception {
+        return Files.writeString(dir.resolve("job.conf"), "kd {\n  output-dir = \"" + out + "\"\n" + body + "\n}\n");
+    }
+
+    private CliRun run(String body, String... extra) throws Exception {
+        String[] args = new String[2 + extra.length];
+        args[0] = "train-student";
+        args[1] = job(body).toString();
+        System.arraycopy(extra, 0, args, 2, extra.length);
+        CliRun r = CliRun.of(args);
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(out.resolve("student")).doesNotExist();
+        return r;
+    }
+
+    @Test
+    void misspelledKeyIsNamedWithTheKeyItProbablyMeant() throws Exception {
+        CliRun r = run("  student.training.epocs = 3");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + dir.resolve("job.conf") + ":\n  "
+                + dir.resolve("job.conf") + ":3: kd.student.training.epocs = 3: unknown key; did you mean"
+                + " kd.student.training.epochs? Valid keys under kd.student.training: averaging-frequency, batch-size,"
+                + " epochs, l2, schedule, seed, updater, workers\n");
+    }
+
+    @Test
+    void stringWhereANumberBelongs() throws Exception {
+        CliRun r = run("  student.training.epochs = \"ten\"");
+        assertThat(r.err()).contains(":3: kd.student.training.epochs = \"ten\": must be an integer in [1, 100000]\n");
+    }
+
+    @Test
+    void outOfRangeValuesAreAllReportedTogether() throws Exception {
+        CliRun r = run("  student { training.epochs = 0, distillation { temperature = -1, alpha = 1.5 } }");
+        String f = dir.resolve("job.conf").toString();
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n"
+                + "3 configuration problems:\n"
+                + "  " + f + ":3: kd.student.distillation.alpha = 1.5: must be a number in [0, 1]\n"
+                + "  " + f + ":3: kd.student.distillation.temperature = -1: must be a number > 0\n"
+                + "  " + f + ":3: kd.student.training.epochs = 0: must be an integer in [1, 100000]\n");
+    }
+
+    @Test
+    void commandLineOverridesAreCheckedToo() throws Exception {
+        CliRun r = run("", "-Dkd.student.training.epochs=0");
+        assertThat(r.err()).contains("command line -Dkd.student.training.epochs: kd.student.training.epochs = 0:"
+                + " must be an integer in [1, 100000]");
+    }
+
+    @Test
+    void missingDataPath() throws Exception {
+        CliRun r = run("  dataset.train = \"" + dir.resolve("no-such-images.gz") + "\"");
+        assertThat(r.err()).contains(":3: kd.dataset.train = \"" + dir.resolve("no-such-images.gz") + "\": no such file"
+                + " or folder: " + dir.resolve("no-such-images.gz") + "; set kd.dataset.train to an existing IDX file\n");
+    }
+
+    @Test
+    void teacherWithTenClassesAndStudentWithFive() throws Exception {
+        CliRun r = run("  student.architecture.layers = [ { type = dense, units = 16 }, { type = output, units = 5 } ]");
+        assertThat(r.err()).contains(":3: kd.student.architecture.layers[1].units = 5: the output layer has 5 units"
+                + " but the data has 10 classes (kd.dataset.num-classes, which the teacher shares); they must match\n");
+    }
+
+    @Test
+    void outputFolderThatCannotBeWritten() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Path job = Files.writeString(dir.resolve("job.conf"), "kd.output-dir = \"" + file.resolve("out") + "\"\n");
+        CliRun r = CliRun.of("run", job.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains(job + ":1: kd.output-dir = \"" + file.resolve("out") + "\": cannot write to this"
+                + " folder (FileSystemException: " + file.resolve("out") + ": Not a directory); choose a writable folder\n");
+    }
+
+    @Test
+    void usageErrors() {
+        CliRun none = CliRun.of();
+        assertThat(none.code()).isEqualTo(2);
+        assertThat(none.err()).startsWith("distill: missing command\nusage: distill <command> <job.conf>");
+        CliRun unknown = CliRun.of("distil", "x.conf");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).startsWith("distill: unknown command 'distil'\n");
+        CliRun missing = CliRun.of("run", dir.resolve("nope.conf").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).isEqualTo("distill: configuration error in " + dir.resolve("nope.conf") + ":\n"
+                + "  job file = " + dir.resolve("nope.conf") + ": no such file; pass a HOCON job file such as"
+                + " conf/fashion-mnist.conf\n");
+        CliRun help = CliRun.of("--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).contains("train-teacher", "label", "train-student", "evaluate", "export", "run");
+    }
+
+    @Test
+    void hoconSyntaxErrorsAreConfigurationErrors() throws Exception {
+        Path job = Files.writeString(dir.resolve("bad.conf"), "kd { student { ");
+        CliRun r = CliRun.of("run", job.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("job file = " + job + ": cannot parse: ");
+    }
+}
