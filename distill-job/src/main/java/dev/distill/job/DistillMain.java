@@ -23,7 +23,8 @@ import java.util.Map;
  * failure prints its cause in one line; the stack trace goes to the log file named in that line.
  */
 public final class DistillMain {
-    static final List<String> COMMANDS = List.of("train-teacher", "label", "train-student", "evaluate", "export", "run");
+    static final List<String> COMMANDS = List.of("train-teacher", "label", "train-student", "evaluate", "export", "run",
+            "bench");
 
     static final String USAGE = """
             usage: distill <command> <job.conf> [-Dkey=value ...]
@@ -36,6 +37,8 @@ public final class DistillMain {
               evaluate        accuracy, agreement with the teacher, sizes       -> report/report.json
               export          the deployable student with provenance            -> export/student.zip
               run             all of the above, in order
+              bench           throughput ratios: labelling via Spark vs raw ND4J, trainer vs plain
+                              fit(), 2 workers vs 1; plus the last run's accuracy  -> report/bench.json
 
             -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
             keys and defaults: the reference.conf of each module (datasets, teacher, student, distill-job)
@@ -107,6 +110,10 @@ public final class DistillMain {
     }
 
     private static void execute(String command, JobContext ctx, PrintStream out) {
+        if ("bench".equals(command)) {
+            Bench.run(ctx, out);
+            return;
+        }
         boolean all = "run".equals(command);
         if (all || "train-teacher".equals(command)) {
             if (all && !ctx.settings.teacher().trainedHere()) {

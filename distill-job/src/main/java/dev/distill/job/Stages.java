@@ -83,7 +83,8 @@ final class Stages {
         for (String split : new String[] {"train", "test"}) {
             ctx.describe("label", "label the " + split + " split with the teacher");
             Dataset<Row> rows = "train".equals(split) ? data.train() : data.test();
-            LabellingJob.Result r = LabellingJob.label(rows, model, sha, md, batch, ctx.workspace.softLabels(split));
+            LabellingJob.Result r = LabellingJob.label(rows, model, sha, md, batch,
+                    ctx.settings.teacher().compression(), ctx.workspace.softLabels(split));
             counts.put(split + "_rows", r.rows());
             counts.put(split + "_rows_per_second", r.rows() / r.seconds());
         }

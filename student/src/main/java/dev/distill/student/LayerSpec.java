@@ -10,8 +10,8 @@ import java.util.TreeSet;
 
 /**
  * One layer of an architecture as written in a job file, e.g. {@code { type = dense, units = 32 }}.
- * {@code dropout} and {@code rate} are drop probabilities (the PyTorch convention), not DL4J's retain
- * probabilities.
+ * {@code dropout} (applied to the layer's outputs) and {@code rate} are drop probabilities (the PyTorch
+ * convention), not DL4J's retain probabilities.
  */
 public record LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel,
                         int stride, String padding, String poolKind) {

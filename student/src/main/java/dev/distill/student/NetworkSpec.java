@@ -75,24 +75,36 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
                 .convolutionMode(ConvolutionMode.Same)
                 .list();
         int i = 0;
+        // A layer's dropout acts on its outputs (the PyTorch convention); DL4J's dropOut acts on a layer's
+        // input, so it is set on the following layer.
+        double pending = 0;
         for (LayerSpec l : layers) {
-            switch (l.type()) {
-                case "dense" -> list.layer(i++, withDropout(new DenseLayer.Builder().nOut(l.units())
-                        .activation(activation(l.activation())).weightInit(init(l.activation())), l.dropout()).build());
-                case "conv" -> list.layer(i++, withDropout(new ConvolutionLayer.Builder(l.kernel(), l.kernel())
+            org.deeplearning4j.nn.conf.layers.Layer.Builder<?> b = switch (l.type()) {
+                case "dense" -> new DenseLayer.Builder().nOut(l.units())
+                        .activation(activation(l.activation())).weightInit(init(l.activation()));
+                case "conv" -> new ConvolutionLayer.Builder(l.kernel(), l.kernel())
                         .stride(l.stride(), l.stride()).nOut(l.filters())
                         .convolutionMode("same".equals(l.padding()) ? ConvolutionMode.Same : ConvolutionMode.Truncate)
-                        .activation(activation(l.activation())).weightInit(init(l.activation())), l.dropout()).build());
-                case "pool" -> list.layer(i++, new SubsamplingLayer.Builder(
+                        .activation(activation(l.activation())).weightInit(init(l.activation()));
+                case "pool" -> new SubsamplingLayer.Builder(
                         "max".equals(l.poolKind()) ? SubsamplingLayer.PoolingType.MAX : SubsamplingLayer.PoolingType.AVG)
-                        .kernelSize(l.kernel(), l.kernel()).stride(l.stride(), l.stride()).build());
-                case "batch-norm" -> list.layer(i++, new BatchNormalization.Builder().build());
-                case "dropout" -> list.layer(i++, new DropoutLayer.Builder(1.0 - l.dropout()).build());
+                        .kernelSize(l.kernel(), l.kernel()).stride(l.stride(), l.stride());
+                case "batch-norm" -> new BatchNormalization.Builder();
+                case "dropout" -> new DropoutLayer.Builder(1.0 - l.dropout());
                 default -> throw new IllegalStateException("unexpected layer type " + l.type());
+            };
+            if (pending > 0) {
+                b.dropOut(1.0 - pending);
             }
+            pending = "dropout".equals(l.type()) ? 0 : l.dropout();
+            list.layer(i++, b.build());
         }
-        list.layer(i, new OutputLayer.Builder(loss).nOut(numClasses).activation(Activation.IDENTITY)
-                .weightInit(WeightInit.XAVIER).build());
+        OutputLayer.Builder output = new OutputLayer.Builder(loss).nOut(numClasses).activation(Activation.IDENTITY)
+                .weightInit(WeightInit.XAVIER);
+        if (pending > 0) {
+            output.dropOut(1.0 - pending);
+        }
+        list.layer(i, output.build());
         if (inputShape.length == 3) {
             list.setInputType(InputType.convolutionalFlat(inputShape[1], inputShape[2], inputShape[0]));
         } else {
@@ -106,13 +118,6 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         MultiLayerNetwork net = new MultiLayerNetwork(toConfiguration(loss, training, seed));
         net.init();
         return net;
-    }
-
-    private static <T extends org.deeplearning4j.nn.conf.layers.Layer.Builder<T>> T withDropout(T b, double drop) {
-        if (drop > 0) {
-            b.dropOut(1.0 - drop);
-        }
-        return b;
     }
 
     private static Activation activation(String name) {

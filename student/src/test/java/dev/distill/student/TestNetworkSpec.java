@@ -56,4 +56,15 @@ class TestNetworkSpec {
                 "convolution and pooling layers need a [channels, height, width] input shape; the data's input shape"
                         + " is [784] (set kd.dataset.input-shape)");
     }
+
+    @Test
+    void dropoutActsOnALayersOutputs() {
+        SettingsReader r = section("[ { type = dense, units = 8, dropout = 0.25 }, { type = dense, units = 4 } ]");
+        var conf = NetworkSpec.read(r, new int[] {6}, 3).toConfiguration(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        // DL4J applies a layer's dropOut to its input and takes the retain probability.
+        assertThat(conf.getConf(0).getLayer().getIDropout()).isNull();
+        assertThat(((org.deeplearning4j.nn.conf.dropout.Dropout) conf.getConf(1).getLayer().getIDropout()).getP())
+                .isEqualTo(0.75);
+        assertThat(conf.getConf(2).getLayer().getIDropout()).isNull();
+    }
 }

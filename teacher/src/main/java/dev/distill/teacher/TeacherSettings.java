@@ -10,7 +10,7 @@ import dev.distill.student.TrainingSettings;
  * zip, and how labelling batches its inference.
  */
 public record TeacherSettings(String source, String model, NetworkSpec architecture, TrainingSettings training,
-                              int labelBatchSize) {
+                              int labelBatchSize, String compression) {
 
     public static TeacherSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
         SettingsReader t = kd.section("teacher");
@@ -21,8 +21,10 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         if ("load".equals(source) && model.isBlank() && t.has("model")) {
             t.problem("model", "must name a DL4J model zip when kd.teacher.source = load");
         }
-        int batch = kd.section("soft-labels").integer("batch-size", 1, 1 << 16);
-        return new TeacherSettings(source, model, arch, training, batch);
+        SettingsReader sl = kd.section("soft-labels");
+        int batch = sl.integer("batch-size", 1, 1 << 16);
+        String compression = sl.oneOf("compression", "snappy", "zstd", "gzip", "uncompressed");
+        return new TeacherSettings(source, model, arch, training, batch, compression);
     }
 
     public boolean trainedHere() {

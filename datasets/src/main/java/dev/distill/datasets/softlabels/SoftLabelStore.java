@@ -60,6 +60,16 @@ public final class SoftLabelStore {
     /** Writes one partition's rows to {@code tmpDir/part-NNNNN.parquet} and returns the row count. */
     public static long writePart(Configuration conf, String tmpDir, int partition, long attempt,
                                  SoftLabelMetadata metadata, Iterator<SoftLabelRecord> rows) throws IOException {
+        return writePart(conf, tmpDir, partition, attempt, metadata, CompressionCodecName.SNAPPY, rows);
+    }
+
+    /**
+     * As above with a compression codec. Dictionary encoding and column statistics are off for the float
+     * arrays (they cost more than they give on dense floats) and kept for {@code id} and {@code label}.
+     */
+    public static long writePart(Configuration conf, String tmpDir, int partition, long attempt,
+                                 SoftLabelMetadata metadata, CompressionCodecName codec,
+                                 Iterator<SoftLabelRecord> rows) throws IOException {
         String name = String.format("part-%05d.parquet", partition);
         Path attemptPath = new Path(tmpDir, "_attempt-" + attempt + "-" + name);
         Path finalPath = new Path(tmpDir, name);
@@ -68,7 +78,12 @@ public final class SoftLabelStore {
         try (ParquetWriter<SoftLabelRecord> writer = new Builder(file, metadata)
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withCompressionCodec(codec)
+                .withDictionaryEncoding(false)
+                .withStatisticsEnabled(false)
+                .withStatisticsEnabled("id", true)
+                .withStatisticsEnabled("label", true)
+                .withSizeStatisticsEnabled(false)
                 .build()) {
             while (rows.hasNext()) {
                 SoftLabelRecord r = rows.next();

@@ -4,7 +4,11 @@ import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.SoftLabelRecord;
 import dev.distill.datasets.softlabels.SoftLabelStore;
 import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.datasets.ExampleSchema;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -18,7 +22,8 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Runs the teacher over a split inside the executors, in batches, and writes the soft-label folder:
+ * Runs the teacher over a split inside the executors, in batches of {@code kd.soft-labels.batch-size} rows,
+ * and writes the soft-label folder:
  * each task writes its partition to a part file in a hidden temporary folder, and the driver commits
  * the folder (marker + rename) only when every task succeeded. Row order and ids follow the input, so a
  * rerun writes the same rows; a retried task overwrites its own part, so no row is written twice.
@@ -34,20 +39,29 @@ public final class LabellingJob {
     }
 
     public static Result label(Dataset<Row> rows, String modelPath, String teacherSha256, SoftLabelMetadata metadata,
-                               int batchSize, String target) {
+                               int batchSize, String compression, String target) {
+        CompressionCodecName codec = CompressionCodecName.fromConf(compression);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
         SerializableConfiguration conf = new SerializableConfiguration(sc.hadoopConfiguration());
         String tmp = SoftLabelStore.createTemp(sc.hadoopConfiguration(), target);
         int featureLength = metadata.featureLength();
         long t0 = System.nanoTime();
         try {
-            List<Long> counts = rows.javaRDD().mapPartitionsWithIndex((partition, it) -> {
-                Dl4jTeacher teacher = ExecutorTeachers.get(conf.value(), modelPath, teacherSha256, featureLength);
+            // Catalyst's rows: features are copied out of Spark's own buffer, with no boxing per value.
+            JavaRDD<InternalRow> internal = rows.select(ExampleSchema.ID, ExampleSchema.FEATURES, ExampleSchema.LABEL)
+                    .queryExecution().toRdd().toJavaRDD();
+            List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();
-                long n = SoftLabelStore.writePart(conf.value(), tmp, partition, attempt, metadata,
-                        new Labeller(it, teacher, batchSize, featureLength));
-                return Collections.singletonList(n).iterator();
+                int threads = ctx == null ? 1 : ctx.cpus();
+                Dl4jTeacher teacher = ExecutorTeachers.borrow(conf.value(), modelPath, teacherSha256, featureLength, threads);
+                try {
+                    long n = SoftLabelStore.writePart(conf.value(), tmp, partition, attempt, metadata, codec,
+                            new Labeller(it, teacher, batchSize, featureLength));
+                    return Collections.singletonList(n).iterator();
+                } finally {
+                    ExecutorTeachers.giveBack(modelPath, teacherSha256, teacher);
+                }
             }, true).collect();
             long total = counts.stream().mapToLong(Long::longValue).sum();
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -72,14 +86,14 @@ public final class LabellingJob {
 
     /** Pulls rows in batches through the teacher and yields soft-label records in input order. */
     private static final class Labeller implements Iterator<SoftLabelRecord> {
-        private final Iterator<Row> rows;
+        private final Iterator<InternalRow> rows;
         private final Dl4jTeacher teacher;
         private final int batchSize;
         private final int featureLength;
         private final List<SoftLabelRecord> ready = new ArrayList<>();
         private int next;
 
-        Labeller(Iterator<Row> rows, Dl4jTeacher teacher, int batchSize, int featureLength) {
+        Labeller(Iterator<InternalRow> rows, Dl4jTeacher teacher, int batchSize, int featureLength) {
             this.rows = rows;
             this.teacher = teacher;
             this.batchSize = batchSize;
@@ -93,36 +107,36 @@ public final class LabellingJob {
             }
             ready.clear();
             next = 0;
-            List<Row> batch = new ArrayList<>(batchSize);
-            while (batch.size() < batchSize && rows.hasNext()) {
-                batch.add(rows.next());
-            }
-            if (batch.isEmpty()) {
-                return false;
-            }
-            int n = batch.size();
-            float[] x = new float[n * featureLength];
-            float[][] feats = new float[n][];
-            for (int r = 0; r < n; r++) {
-                List<Object> xs = batch.get(r).getList(1);
-                if (xs.size() != featureLength) {
-                    throw new IllegalArgumentException("row " + batch.get(r).getLong(0) + " has " + xs.size()
+            float[] x = new float[batchSize * featureLength];
+            long[] ids = new long[batchSize];
+            Integer[] labels = new Integer[batchSize];
+            float[][] feats = new float[batchSize][];
+            int n = 0;
+            while (n < batchSize && rows.hasNext()) {
+                InternalRow row = rows.next();
+                float[] f = row.getArray(1).toFloatArray();
+                ids[n] = row.getLong(0);
+                if (f.length != featureLength) {
+                    throw new IllegalArgumentException("row " + ids[n] + " has " + f.length
                             + " features; the teacher takes " + featureLength);
                 }
-                float[] f = new float[featureLength];
-                for (int j = 0; j < featureLength; j++) {
-                    f[j] = ((Number) xs.get(j)).floatValue();
-                }
-                feats[r] = f;
-                System.arraycopy(f, 0, x, r * featureLength, featureLength);
+                labels[n] = row.isNullAt(2) ? null : row.getInt(2);
+                feats[n] = f;
+                System.arraycopy(f, 0, x, n * featureLength, featureLength);
+                n++;
+            }
+            if (n == 0) {
+                return false;
+            }
+            if (n < batchSize) {
+                x = java.util.Arrays.copyOf(x, n * featureLength);
             }
             float[] logits = teacher.logits(x, n);
             int c = teacher.numClasses();
             for (int r = 0; r < n; r++) {
-                Row row = batch.get(r);
                 float[] t = new float[c];
                 System.arraycopy(logits, r * c, t, 0, c);
-                ready.add(new SoftLabelRecord(row.getLong(0), feats[r], row.isNullAt(2) ? null : row.getInt(2), t));
+                ready.add(new SoftLabelRecord(ids[r], feats[r], labels[r], t));
             }
             return true;
         }

@@ -1,0 +1,223 @@
+package dev.distill.job;
+
+import dev.distill.datasets.softlabels.SoftLabelMetadata;
+import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.student.KdLoss;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.TrainingSettings;
+import dev.distill.student.spark.BatchPacker;
+import dev.distill.student.spark.EpochStats;
+import dev.distill.student.spark.NetworkPool;
+import dev.distill.student.spark.PackedBatch;
+import dev.distill.student.spark.ParameterAveragingTrainer;
+import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.teacher.spark.LabellingJob;
+import org.apache.spark.api.java.JavaRDD;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code distill bench <job.conf>}: throughput ratios measured in one run on the same machine, so that a
+ * shared, noisy machine cancels out. Each measurement is taken twice, alternating with its reference,
+ * and the better of the two is kept.
+ * <ol>
+ *   <li>labelling through Spark (row conversion, teacher, Parquet) vs raw ND4J {@code output()} on the same
+ *       model and batches, both with every core;</li>
+ *   <li>the distributed trainer on the job's master vs plain single-process DL4J {@code fit()} on the same
+ *       minibatches with every core (the trainer's overhead);</li>
+ *   <li>2 workers vs 1 worker, each held to one BLAS thread (the trainer's scaling, not BLAS threading).</li>
+ * </ol>
+ * Writes {@code report/bench.json} and prints the table with the accuracy/size summary of the last run.
+ */
+final class Bench {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
+    private static final int REPEATS = 2;
+
+    private Bench() {
+    }
+
+    record Row(String what, double measured, double reference, String unit, double target) {
+        double ratio() {
+            return measured / reference;
+        }
+    }
+
+    static List<Row> run(JobContext ctx, PrintStream out) {
+        DatasetLoader.Splits data = ctx.data();
+        long rows = data.train().count();
+        int cores = ctx.spark.sparkContext().defaultParallelism();
+        LOG.info("bench: {} training rows, {} cores (default parallelism)", rows, cores);
+        List<Row> table = new ArrayList<>();
+        table.add(labelling(ctx, data, rows, cores));
+        table.addAll(training(ctx, data, cores));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("created_at", Instant.now().toString());
+        json.put("spark_master", ctx.spark.sparkContext().master());
+        json.put("cores", cores);
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Row r : table) {
+            list.add(Map.of("what", r.what(), "measured", r.measured(), "reference", r.reference(), "unit", r.unit(),
+                    "ratio", r.ratio(), "target", r.target()));
+        }
+        json.put("ratios", list);
+        json.put("versions", JobContext.versions());
+        ctx.workspace.writeString(ctx.workspace.path("report", "bench.json"), Json.write(json));
+        out.println();
+        out.print(table(table));
+        String report = ctx.workspace.path("report", "report.json");
+        if (ctx.workspace.exists(report)) {
+            out.println();
+            out.println("accuracy and size of the last `run` (" + report + "):");
+            out.print(Evaluate.table(Json.read(ctx.workspace.readString(report))));
+        } else {
+            out.println("\n(no " + report + " yet: `distill run` the job for the accuracy and size summary)");
+        }
+        out.println("\nwritten to " + ctx.workspace.path("report", "bench.json"));
+        return table;
+    }
+
+    static String table(List<Row> rows) {
+        StringBuilder b = new StringBuilder(String.format("%-52s %16s %16s %8s %8s%n", "benchmark", "measured",
+                "reference", "ratio", "target"));
+        for (Row r : rows) {
+            b.append(String.format("%-52s %,11.0f %-4s %,11.0f %-4s %7.2fx %7s%n", r.what(), r.measured(), r.unit(),
+                    r.reference(), r.unit(), r.ratio(), String.format(">=%.2f", r.target())));
+        }
+        return b.toString();
+    }
+
+    /** Labelling through Spark vs the same teacher's raw output() over the same batches on the driver. */
+    private static Row labelling(JobContext ctx, DatasetLoader.Splits data, long rows, int cores) {
+        int numClasses = ctx.settings.dataset().numClasses();
+        String model = ctx.workspace.model("teacher");
+        if (!ctx.settings.teacher().trainedHere()) {
+            model = ctx.settings.teacher().model();
+        } else if (!ctx.workspace.exists(model)) {
+            // Throughput does not depend on the weights: an untrained teacher of the configured shape will do.
+            model = ctx.workspace.path("bench", "teacher-untrained.zip");
+            NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, ctx.settings.teacher().architecture().layers());
+            MultiLayerNetwork fresh = spec.newNetwork(new KdLoss(1, 0), ctx.settings.teacher().training(), 1);
+            ctx.workspace.writeAtomically(model, o -> ModelSerializer.writeModel(fresh, o, false));
+        }
+        int batch = ctx.settings.teacher().labelBatchSize();
+        List<float[]> batches = data.train().javaRDD().mapPartitions(it -> {
+            List<float[]> out = new ArrayList<>();
+            List<float[]> cur = new ArrayList<>();
+            while (it.hasNext()) {
+                List<Object> xs = it.next().getList(1);
+                float[] f = new float[xs.size()];
+                for (int j = 0; j < f.length; j++) {
+                    f[j] = ((Number) xs.get(j)).floatValue();
+                }
+                cur.add(f);
+                if (cur.size() == batch || !it.hasNext()) {
+                    float[] packed = new float[cur.size() * f.length];
+                    for (int r = 0; r < cur.size(); r++) {
+                        System.arraycopy(cur.get(r), 0, packed, r * f.length, f.length);
+                    }
+                    out.add(packed);
+                    cur.clear();
+                }
+            }
+            return out.iterator();
+        }).collect();
+        MultiLayerNetwork net;
+        try (InputStream in = ctx.workspace.open(model)) {
+            net = Dl4jTeacher.load(in, model);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        int f = data.featureLength();
+        String sha = ctx.workspace.sha256(model);
+        SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bench", sha, numClasses,
+                data.inputShape(), data.normalisation().describe(), Instant.now().toString());
+        String target = ctx.workspace.path("bench", "soft-labels");
+        double bestRaw = 0;
+        double bestSpark = 0;
+        for (int rep = 0; rep < REPEATS; rep++) {
+            NetworkPool.limitThreads(cores);
+            long t0 = System.nanoTime();
+            long n = 0;
+            for (float[] x : batches) {
+                int r = x.length / f;
+                net.output(Nd4j.create(x, new long[] {r, f}, 'c'), false);
+                n += r;
+            }
+            bestRaw = Math.max(bestRaw, n / ((System.nanoTime() - t0) / 1e9));
+            ctx.describe("bench", "labelling throughput through Spark");
+            LabellingJob.Result res = LabellingJob.label(data.train(), model, sha, md, batch,
+                    ctx.settings.teacher().compression(), target);
+            bestSpark = Math.max(bestSpark, res.rows() / res.seconds());
+            LOG.info(String.format("bench: labelling %.0f rows/s through Spark, %.0f rows/s raw output()", bestSpark, bestRaw));
+        }
+        return new Row("labelling: Spark vs raw ND4J output()", bestSpark, bestRaw, "rows/s", 0.85);
+    }
+
+    /** The trainer vs plain fit() on all cores, and 2 one-core workers vs 1. */
+    private static List<Row> training(JobContext ctx, DatasetLoader.Splits data, int cores) {
+        int numClasses = ctx.settings.dataset().numClasses();
+        TrainingSettings t = ctx.settings.student().training().withEpochs(1);
+        KdLoss loss = ctx.settings.student().loss();
+        NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, ctx.settings.student().architecture().layers());
+        MultiLayerConfiguration conf = spec.toConfiguration(loss, t, t.seed());
+        int f = data.featureLength();
+        JavaRDD<PackedBatch> one = BatchPacker.pack(data.train(), numClasses, f, 1, t.batchSize(), t.seed(), false);
+        JavaRDD<PackedBatch> two = BatchPacker.pack(data.train(), numClasses, f, 2, t.batchSize(), t.seed(), false);
+        List<PackedBatch> local = one.collect();
+        two.count();
+        double plain = 0;
+        double plainOneCore = 0;
+        double trainerTwo = 0;
+        double trainerOne = 0;
+        for (int rep = 0; rep < REPEATS; rep++) {
+            plain = Math.max(plain, plainFit(conf, local, f, cores));
+            trainerTwo = Math.max(trainerTwo, trainerEpoch(ctx, t, 2, two, conf));
+            plainOneCore = Math.max(plainOneCore, plainFit(conf, local, f, 1));
+            trainerOne = Math.max(trainerOne, trainerEpoch(ctx, t, 1, one, conf));
+            LOG.info(String.format("bench: training %.0f examples/s (trainer, 2 workers), %.0f (plain fit, %d threads),"
+                    + " %.0f (trainer, 1 worker), %.0f (plain fit, 1 thread)", trainerTwo, plain, cores, trainerOne,
+                    plainOneCore));
+        }
+        one.unpersist();
+        two.unpersist();
+        return List.of(
+                new Row("training: trainer, 2 workers vs plain fit(), " + cores + " threads", trainerTwo, plain, "ex/s", 0.85),
+                new Row("scaling: trainer, 2 one-core workers vs 1", trainerTwo, trainerOne, "ex/s", 1.6));
+    }
+
+    private static double plainFit(MultiLayerConfiguration conf, List<PackedBatch> batches, int f, int threads) {
+        NetworkPool.limitThreads(threads);
+        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.toJson()));
+        net.init();
+        long n = 0;
+        long t0 = System.nanoTime();
+        for (PackedBatch b : batches) {
+            net.fit(new DataSet(Nd4j.create(b.features(), new long[] {b.rows(), f}, 'c'),
+                    Nd4j.create(b.labels(), new long[] {b.rows(), b.labels().length / b.rows()}, 'c')));
+            n += b.rows();
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static double trainerEpoch(JobContext ctx, TrainingSettings t, int workers, JavaRDD<PackedBatch> batches,
+                                       MultiLayerConfiguration conf) {
+        ctx.describe("bench", "trainer throughput with " + workers + " workers");
+        var result = new ParameterAveragingTrainer("bench-" + workers + "w", t, workers, null)
+                .train(ctx.sc(), batches, conf, "bench", null);
+        EpochStats e = result.history().get(0);
+        return e.examples() / e.seconds();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.distill.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real Spark standalone cluster on 127.0.0.1 built from the Maven jars (DESIGN §9): a master and two
+ * one-core workers in their own JVMs, and the job jar submitted through {@code SparkSubmit} as
+ * {@code spark-submit} does. Labelling and training then run in separate executor JVMs, so everything they
+ * use must serialise, and DL4J/ND4J must come from the job jar (they are kept off the cluster's class path).
+ */
+class StandaloneClusterIT {
+    static final String[] OPENS = {
+        "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+        "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.net=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED", "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
+        "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED"};
+
+    static Path home;
+    static Path logs;
+    static int masterPort;
+    static final List<Process> daemons = new ArrayList<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        home = Files.createTempDirectory("spark-home");
+        logs = Files.createDirectories(home.resolve("logs"));
+        Path jars = Files.createDirectories(home.resolve("jars"));
+        Files.createFile(home.resolve("RELEASE"));
+        String classpath = Files.readString(Path.of("target", "local-classpath.txt")).trim();
+        for (String jar : classpath.split(File.pathSeparator)) {
+            if (jar.contains("/org/deeplearning4j/") || jar.contains("/org/nd4j/") || jar.contains("/org/bytedeco/")
+                    || jar.contains("/dev/distill/") || jar.contains("distill-") || !jar.endsWith(".jar")) {
+                continue; // the job jar must bring these
+            }
+            Path target = Path.of(jar);
+            Files.createSymbolicLink(jars.resolve(target.getFileName()), target);
+        }
+        masterPort = freePort();
+        daemons.add(daemon("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                "--port", Integer.toString(masterPort), "--webui-port", Integer.toString(freePort())));
+        awaitLog("master", "I have been elected leader", Duration.ofSeconds(60));
+        for (int w = 1; w <= 2; w++) {
+            daemons.add(daemon("worker" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                    "--cores", "1", "--memory", "2g", "--webui-port", Integer.toString(freePort()),
+                    "--work-dir", home.resolve("work" + w).toString(), "spark://127.0.0.1:" + masterPort));
+            awaitLog("worker" + w, "Successfully registered with master", Duration.ofSeconds(60));
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() throws InterruptedException {
+        for (Process p : daemons) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+        }
+        for (Process p : daemons) {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static List<String> java(String mainClass, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g"));
+        cmd.addAll(Arrays.asList(OPENS));
+        cmd.addAll(List.of("-cp", home.resolve("jars") + "/*", mainClass));
+        cmd.addAll(Arrays.asList(args));
+        return cmd;
+    }
+
+    static ProcessBuilder withEnv(ProcessBuilder pb) {
+        pb.environment().put("SPARK_HOME", home.toString());
+        pb.environment().put("SPARK_SCALA_VERSION", "2.13");
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        return pb;
+    }
+
+    static Process daemon(String name, String mainClass, String... args) throws IOException {
+        return withEnv(new ProcessBuilder(java(mainClass, args)))
+                .redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
+    }
+
+    static void awaitLog(String name, String text, Duration timeout) throws Exception {
+        Path log = logs.resolve(name + ".log");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains(text)) {
+                return;
+            }
+            // Polling a log file written by another process: no event to wait on.
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        throw new AssertionError(name + " did not log '" + text + "' within " + timeout + ":\n" + Files.readString(log));
+    }
+
+    @Test
+    void runCompletesOnTwoExecutorJvms() throws Exception {
+        Path dir = Files.createTempDirectory("distill-cluster");
+        Path out = dir.resolve("out");
+        Path job = Files.writeString(dir.resolve("cluster.conf"), """
+                include file("%s")
+                kd {
+                  output-dir = "%s"
+                  dataset { max-train-rows = 2000, max-test-rows = 500, partitions = 2 }
+                  teacher { architecture.layers = [ { type = dense, units = 64 } ], training { epochs = 1, workers = 2 } }
+                  student { training { epochs = 2, workers = 2 } }
+                }
+                """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
+        Path jobJar;
+        try (Stream<Path> s = Files.list(Path.of("target"))) {
+            jobJar = s.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst().orElseThrow();
+        }
+        String opens = String.join(" ", OPENS);
+        List<String> cmd = java("org.apache.spark.deploy.SparkSubmit",
+                "--master", "spark://127.0.0.1:" + masterPort, "--deploy-mode", "client",
+                "--class", "dev.distill.job.DistillMain",
+                "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+                "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=1500m",
+                "--conf", "spark.executor.extraJavaOptions=" + opens,
+                jobJar.toAbsolutePath().toString(), "run", job.toString());
+        Process submit = withEnv(new ProcessBuilder(cmd)).redirectErrorStream(true)
+                .redirectOutput(logs.resolve("submit.log").toFile()).start();
+        assertThat(submit.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
+        String log = Files.readString(logs.resolve("submit.log"));
+        assertThat(submit.exitValue()).as(log).isZero();
+        assertThat(log).contains("labelled 2000 rows", "student: epoch 2/2", "report       " + out.resolve("report/report.json"));
+
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
+        assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
+        assertThat(report.at("/student/teacher_agreement").asDouble()).isBetween(0.5, 1.0);
+        JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
+        assertThat(provenance.at("/spark_master").asText()).isEqualTo("spark://127.0.0.1:" + masterPort);
+
+        // Each worker started an executor JVM for this application, and both did work.
+        for (int w = 1; w <= 2; w++) {
+            try (Stream<Path> apps = Files.list(home.resolve("work" + w))) {
+                List<Path> executors = apps.flatMap(app -> {
+                    try {
+                        return Files.list(app);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).toList();
+                assertThat(executors).as("executors of worker %d", w).isNotEmpty();
+                String stderr = Files.readString(executors.get(0).resolve("stderr"));
+                assertThat(stderr).as("executor log of worker %d", w).contains("Running task");
+            }
+        }
+    }
+}
