@@ -78,12 +78,35 @@ public final class KdLoss implements ILossFunction {
         }
     }
 
-    /** Per-example losses (column vector) and, when {@code grad} is non-null, ∂L/∂z into it (row-major B×C). */
+    /** As {@link #lossAndGradient(float[], float[], int, int, float[])} on row arrays (for tests and callers with rows). */
     double[] lossAndGradient(float[][] z, float[][] packed, float[][] grad) {
         int b = z.length;
         int c = z[0].length;
-        if (packed[0].length != labelWidth(c)) {
-            throw new IllegalArgumentException("KD labels have width " + packed[0].length + " but the network has "
+        int w = packed[0].length;
+        float[] zf = new float[b * c];
+        float[] pf = new float[b * w];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(z[i], 0, zf, i * c, c);
+            System.arraycopy(packed[i], 0, pf, i * w, w);
+        }
+        float[] g = grad == null ? null : new float[b * c];
+        double[] loss = lossAndGradient(zf, pf, b, c, g);
+        if (grad != null) {
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(g, i * c, grad[i], 0, c);
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * Per-example losses and, when {@code grad} is non-null, ∂L/∂z into it. All arrays are flat and
+     * row-major: {@code z} is b × c logits, {@code packed} is b × (2c + 1) packed labels.
+     */
+    double[] lossAndGradient(float[] z, float[] packed, int b, int c, float[] grad) {
+        int w = packed.length / b;
+        if (w != labelWidth(c)) {
+            throw new IllegalArgumentException("KD labels have width " + w + " but the network has "
                     + c + " outputs; expected width " + labelWidth(c) + " = 2 * classes + 1");
         }
         double[] loss = new double[b];
@@ -91,16 +114,19 @@ public final class KdLoss implements ILossFunction {
         double[] ts = new double[c];
         double invT = 1.0 / temperature;
         for (int i = 0; i < b; i++) {
-            float[] zi = z[i];
-            float[] li = packed[i];
-            boolean hasLabel = li[2 * c] > 0.5f;
+            int zo = i * c;
+            int lo = i * w;
+            boolean hasLabel = packed[lo + 2 * c] > 0.5f;
             double wSoft = hasLabel ? alpha : 1.0;
             double wHard = hasLabel ? 1.0 - alpha : 0.0;
             double l = 0;
+            if (grad != null) {
+                java.util.Arrays.fill(grad, zo, zo + c, 0f);
+            }
             if (wSoft > 0) {
                 for (int k = 0; k < c; k++) {
-                    zs[k] = zi[k] * invT;
-                    ts[k] = li[k] * invT;
+                    zs[k] = z[zo + k] * invT;
+                    ts[k] = packed[lo + k] * invT;
                 }
                 double lseZ = logSumExp(zs);
                 double lseT = logSumExp(ts);
@@ -111,24 +137,22 @@ public final class KdLoss implements ILossFunction {
                     double p = Math.exp(logP);
                     kl += p * (logP - logQ);
                     if (grad != null) {
-                        grad[i][k] = (float) (wSoft * temperature * (Math.exp(logQ) - p));
+                        grad[zo + k] = (float) (wSoft * temperature * (Math.exp(logQ) - p));
                     }
                 }
                 l += wSoft * temperature * temperature * kl;
-            } else if (grad != null) {
-                java.util.Arrays.fill(grad[i], 0f);
             }
             if (wHard > 0) {
                 for (int k = 0; k < c; k++) {
-                    zs[k] = zi[k];
+                    zs[k] = z[zo + k];
                 }
                 double lse = logSumExp(zs);
                 for (int k = 0; k < c; k++) {
-                    double y = li[c + k];
+                    double y = packed[lo + c + k];
                     double logQ = zs[k] - lse;
                     l -= wHard * y * logQ;
                     if (grad != null) {
-                        grad[i][k] += (float) (wHard * (Math.exp(logQ) - y));
+                        grad[zo + k] += (float) (wHard * (Math.exp(logQ) - y));
                     }
                 }
             }
@@ -149,26 +173,33 @@ public final class KdLoss implements ILossFunction {
         return max + Math.log(s);
     }
 
-    private static float[][] logits(INDArray preOutput, IActivation activationFn) {
-        INDArray out = activationFn.getActivation(preOutput.dup(), true);
-        return out.toFloatMatrix();
+    private static float[] logits(INDArray preOutput, IActivation activationFn) {
+        return FlatArrays.of(activationFn.getActivation(preOutput.dup(), true));
     }
 
-    private static void applyMask(double[] loss, INDArray mask) {
+    private static int rows(INDArray a) {
+        return (int) a.size(0);
+    }
+
+    private static void applyMask(double[] loss, float[] grad, int c, INDArray mask) {
         if (mask == null) {
             return;
         }
-        float[] m = mask.reshape(mask.length()).toFloatVector();
+        float[] m = FlatArrays.of(mask);
         for (int i = 0; i < loss.length; i++) {
             loss[i] *= m[i];
+            if (grad != null) {
+                for (int k = 0; k < c; k++) {
+                    grad[i * c + k] *= m[i];
+                }
+            }
         }
     }
 
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                                boolean average) {
-        double[] loss = lossAndGradient(logits(preOutput, activationFn), labels.toFloatMatrix(), null);
-        applyMask(loss, mask);
+        double[] loss = computeScores(labels, preOutput, activationFn, mask);
         double sum = 0;
         for (double l : loss) {
             sum += l;
@@ -176,10 +207,17 @@ public final class KdLoss implements ILossFunction {
         return average ? sum / loss.length : sum;
     }
 
+    private double[] computeScores(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        int b = rows(preOutput);
+        int c = (int) preOutput.size(1);
+        double[] loss = lossAndGradient(logits(preOutput, activationFn), FlatArrays.of(labels), b, c, null);
+        applyMask(loss, null, c, mask);
+        return loss;
+    }
+
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        double[] loss = lossAndGradient(logits(preOutput, activationFn), labels.toFloatMatrix(), null);
-        applyMask(loss, mask);
+        double[] loss = computeScores(labels, preOutput, activationFn, mask);
         return Nd4j.createFromArray(loss).castTo(preOutput.dataType()).reshape(loss.length, 1);
     }
 
@@ -191,19 +229,12 @@ public final class KdLoss implements ILossFunction {
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput, IActivation activationFn,
                                                           INDArray mask, boolean average) {
-        float[][] z = logits(preOutput, activationFn);
-        float[][] grad = new float[z.length][z[0].length];
-        double[] loss = lossAndGradient(z, labels.toFloatMatrix(), grad);
-        if (mask != null) {
-            float[] m = mask.reshape(mask.length()).toFloatVector();
-            for (int i = 0; i < grad.length; i++) {
-                loss[i] *= m[i];
-                for (int k = 0; k < grad[i].length; k++) {
-                    grad[i][k] *= m[i];
-                }
-            }
-        }
-        INDArray dLdOut = Nd4j.create(grad).castTo(preOutput.dataType());
+        int b = rows(preOutput);
+        int c = (int) preOutput.size(1);
+        float[] grad = new float[b * c];
+        double[] loss = lossAndGradient(logits(preOutput, activationFn), FlatArrays.of(labels), b, c, grad);
+        applyMask(loss, grad, c, mask);
+        INDArray dLdOut = Nd4j.create(grad, new long[] {b, c}, 'c').castTo(preOutput.dataType());
         // Chain rule through the output activation (identity for a KD student: a no-op).
         INDArray dLdPre = activationFn.backprop(preOutput.dup(), dLdOut).getFirst();
         double sum = 0;

@@ -64,7 +64,7 @@ public final class Dl4jTeacher implements Teacher {
         if (softmaxOutput) {
             out = org.nd4j.linalg.ops.transforms.Transforms.log(org.nd4j.linalg.ops.transforms.Transforms.max(out, 1e-30), false);
         }
-        return out.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(out.length()).toFloatVector();
+        return dev.distill.student.FlatArrays.of(out);
     }
 
     @Override

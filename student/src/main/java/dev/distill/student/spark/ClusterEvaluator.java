@@ -1,6 +1,7 @@
 package dev.distill.student.spark;
 
 import dev.distill.student.Evaluation;
+import dev.distill.student.FlatArrays;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -29,7 +30,7 @@ public final class ClusterEvaluator {
     public static Evaluation evaluate(Dataset<Row> rows, MultiLayerNetwork network, int numClasses) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
         String json = network.getLayerWiseConfigurations().toJson();
-        Broadcast<float[]> params = sc.broadcast(network.params().toFloatVector());
+        Broadcast<float[]> params = sc.broadcast(FlatArrays.of(network.params()));
         int taskCpus = Integer.parseInt(sc.getConf().get("spark.task.cpus", "1"));
         List<String> names = Arrays.asList(rows.schema().fieldNames());
         int fi = names.indexOf("features");
@@ -87,11 +88,13 @@ public final class ClusterEvaluator {
             System.arraycopy(xs, 0, x, r * f, f);
         }
         INDArray out = net.output(Nd4j.create(x, new long[] {n, f}, 'c'), false);
-        float[][] logits = out.toFloatMatrix();
+        int c = (int) out.size(1);
+        float[] all = FlatArrays.of(out);
         for (int r = 0; r < n; r++) {
             Row row = batch.get(r);
             float[] t = ti < 0 ? null : BatchPacker.floats(row.getList(ti));
-            e.record(logits[r], t, li < 0 || row.isNullAt(li) ? null : row.getInt(li));
+            e.record(java.util.Arrays.copyOfRange(all, r * c, (r + 1) * c), t,
+                    li < 0 || row.isNullAt(li) ? null : row.getInt(li));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.distill.student.spark;
 
+import dev.distill.student.FlatArrays;
 import dev.distill.student.TrainingSettings;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -79,9 +80,9 @@ public final class ParameterAveragingTrainer {
         String json = conf.toJson();
         MultiLayerNetwork driver = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
         driver.init();
-        float[] params = driver.params().toFloatVector();
+        float[] params = FlatArrays.of(driver.params());
         INDArray stateView = driver.getUpdater().getStateViewArray();
-        float[] state = stateView == null ? new float[0] : stateView.toFloatVector();
+        float[] state = stateView == null ? new float[0] : FlatArrays.of(stateView);
         String fingerprint = Checkpoint.fingerprintOf(json, settings.withEpochs(0).toString(), Integer.toString(workers),
                 dataKey);
         int startEpoch = 0;
@@ -201,9 +202,9 @@ public final class ParameterAveragingTrainer {
                 loss += net.score() * b.rows();
                 examples += b.rows();
             }
-            float[] params = scale(net.params().toFloatVector(), examples);
+            float[] params = scale(FlatArrays.of(net.params()), examples);
             INDArray sv = net.getUpdater().getStateViewArray();
-            float[] state = sv == null ? new float[0] : scale(sv.toFloatVector(), examples);
+            float[] state = sv == null ? new float[0] : scale(FlatArrays.of(sv), examples);
             return Collections.singletonList(new RoundSum(params, state, examples, loss, to - from)).iterator();
         } finally {
             NetworkPool.giveBack(json, net);
