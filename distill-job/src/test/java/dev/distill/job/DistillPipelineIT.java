@@ -138,4 +138,19 @@ class DistillPipelineIT {
         assertThat(r.err().lines().count()).isEqualTo(2);
         assertThat(Files.readAllBytes(out.resolve("student/model.zip"))).isEqualTo(model);
     }
+
+    @Test
+    @Order(5)
+    void aLoadedTeacherSkipsTeacherTraining() throws Exception {
+        Path other = dir.resolve("loaded");
+        CliRun r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + other, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(other.resolve("teacher")).doesNotExist();
+        assertThat(other.resolve("baseline")).doesNotExist();
+        JsonNode report = new ObjectMapper().readTree(other.resolve("report/report.json").toFile());
+        assertThat(report.at("/teacher/model_file").asText()).isEqualTo(out.resolve("teacher/model.zip").toString());
+        assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
+        assertThat(report.has("baseline")).isFalse();
+    }
 }

@@ -120,4 +120,19 @@ class TestConfigurationErrors {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("job file = " + job + ": cannot parse: ");
     }
+
+    @Test
+    void aLoadedTeacherWithAnotherClassCountIsCaughtBeforeSpark() throws Exception {
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork five = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(
+                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().list()
+                        .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(784).nOut(8).build())
+                        .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(8).nOut(5).build())
+                        .build());
+        five.init();
+        Path zip = dir.resolve("five.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(five, zip.toFile(), false);
+        CliRun r = run("  teacher { source = load, model = \"" + zip + "\" }");
+        assertThat(r.err()).contains(":3: kd.teacher.model = \"" + zip + "\": the teacher has 5 output classes but"
+                + " kd.dataset.num-classes = 10 (the student's class count); they must match\n");
+    }
 }

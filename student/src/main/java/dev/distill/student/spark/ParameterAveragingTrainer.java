@@ -7,6 +7,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -188,16 +189,21 @@ public final class ParameterAveragingTrainer {
             }
             net.setIterationCount(iteration);
             net.setEpochCount(epoch);
-            int featureLength = -1;
             double loss = 0;
             long examples = 0;
+            // Input arrays are allocated once per round and refilled: off-heap allocation per minibatch costs
+            // as much as fitting a small network, and contends between concurrent tasks.
+            INDArray x = null;
+            INDArray y = null;
             for (int i = from; i < to; i++) {
                 PackedBatch b = all.get(order.get(i));
-                if (featureLength < 0) {
-                    featureLength = b.features().length / b.rows();
+                int width = b.labels().length / b.rows();
+                if (x == null || x.size(0) != b.rows()) {
+                    x = Nd4j.create(DataType.FLOAT, b.rows(), b.features().length / b.rows());
+                    y = Nd4j.create(DataType.FLOAT, b.rows(), width);
                 }
-                INDArray x = Nd4j.create(b.features(), new long[] {b.rows(), featureLength}, 'c');
-                INDArray y = Nd4j.create(b.labels(), new long[] {b.rows(), b.labels().length / b.rows()}, 'c');
+                x.data().setData(b.features());
+                y.data().setData(b.labels());
                 net.fit(new DataSet(x, y));
                 loss += net.score() * b.rows();
                 examples += b.rows();
