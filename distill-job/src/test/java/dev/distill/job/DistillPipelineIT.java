@@ -45,6 +45,7 @@ class DistillPipelineIT {
                   }
                   student {
                     architecture.layers = [ { type = dense, units = 16 } ]
+                    distillation { temperature = 3, alpha = 0.5 }
                     training { epochs = 3, averaging-frequency = 4 }
                   }
                 }
@@ -78,7 +79,7 @@ class DistillPipelineIT {
         assertThat(provenance.at("/teacher_sha256").asText()).hasSize(64);
         assertThat(provenance.at("/soft_label_rows/train").asLong()).isEqualTo(3000);
         assertThat(provenance.at("/versions/deeplearning4j").asText()).isEqualTo("1.0.0-M2.1");
-        assertThat(provenance.at("/config/student/distillation/temperature").asDouble()).isEqualTo(4.0);
+        assertThat(provenance.at("/config/student/distillation/temperature").asDouble()).isEqualTo(3.0);
         try (Stream<Path> logs = Files.list(out.resolve("logs"))) {
             assertThat(logs).isNotEmpty();
         }

@@ -39,9 +39,9 @@ public final class Dl4jTeacher implements Teacher {
         try {
             return ModelSerializer.restoreMultiLayerNetwork(zip, false);
         } catch (IOException | RuntimeException e) {
-            throw new UncheckedIOException(new IOException(name + ": not a readable DL4J model zip ("
-                    + e.getMessage() + "); set kd.teacher.model to a file written by `distill train-teacher`"
-                    + " or DL4J's ModelSerializer", e));
+            String message = name + ": not a readable DL4J model zip (" + e.getMessage()
+                    + "); set kd.teacher.model to a file written by `distill train-teacher` or DL4J's ModelSerializer";
+            throw new UncheckedIOException(message, new IOException(message, e));
         }
     }
 

@@ -44,14 +44,15 @@ public final class IdxSource {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         IdxFile.Header img = header(conf, images);
         if (img.dims().length < 2) {
-            throw new UncheckedIOException(new IOException(images + ": an images file needs >= 2 dimensions, found "
-                    + img));
+            String message = images + ": an images file needs >= 2 dimensions, found " + img;
+            throw new UncheckedIOException(message, new IOException(message));
         }
         if (labels != null && !labels.isBlank()) {
             IdxFile.Header lab = header(conf, labels);
             if (lab.dims().length != 1 || lab.records() != img.records()) {
-                throw new UncheckedIOException(new IOException(labels + ": labels file has shape " + lab
-                        + " but " + images + " holds " + img.records() + " images; expected [" + img.records() + "]"));
+                String message = labels + ": labels file has shape " + lab + " but " + images + " holds "
+                        + img.records() + " images; expected [" + img.records() + "]";
+                throw new UncheckedIOException(message, new IOException(message));
             }
         }
         int[] rec = java.util.Arrays.copyOfRange(img.dims(), 1, img.dims().length);
