@@ -6,15 +6,10 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.ParquetFileWriter;
-import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
-import org.apache.parquet.io.OutputFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,10 +58,7 @@ public final class SoftLabelStore {
         return writePart(conf, tmpDir, partition, attempt, metadata, CompressionCodecName.SNAPPY, rows);
     }
 
-    /**
-     * As above with a compression codec. Dictionary encoding and column statistics are off for the float
-     * arrays (they cost more than they give on dense floats) and kept for {@code id} and {@code label}.
-     */
+    /** As above with a compression codec. */
     public static long writePart(Configuration conf, String tmpDir, int partition, long attempt,
                                  SoftLabelMetadata metadata, CompressionCodecName codec,
                                  Iterator<SoftLabelRecord> rows) throws IOException {
@@ -74,17 +66,7 @@ public final class SoftLabelStore {
         Path attemptPath = new Path(tmpDir, "_attempt-" + attempt + "-" + name);
         Path finalPath = new Path(tmpDir, name);
         long n = 0;
-        OutputFile file = HadoopOutputFile.fromPath(attemptPath, conf);
-        try (ParquetWriter<SoftLabelRecord> writer = new Builder(file, metadata)
-                .withConf(conf)
-                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-                .withCompressionCodec(codec)
-                .withDictionaryEncoding(false)
-                .withStatisticsEnabled(false)
-                .withStatisticsEnabled("id", true)
-                .withStatisticsEnabled("label", true)
-                .withSizeStatisticsEnabled(false)
-                .build()) {
+        try (SoftLabelFileWriter writer = new SoftLabelFileWriter(conf, attemptPath, metadata.toFooter(), codec)) {
             while (rows.hasNext()) {
                 SoftLabelRecord r = rows.next();
                 if (r.teacherLogits().length != metadata.numClasses()) {
@@ -193,25 +175,6 @@ public final class SoftLabelStore {
             return new Info(first, rows, files);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read soft labels in " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static final class Builder extends ParquetWriter.Builder<SoftLabelRecord, Builder> {
-        private final SoftLabelMetadata metadata;
-
-        Builder(OutputFile file, SoftLabelMetadata metadata) {
-            super(file);
-            this.metadata = metadata;
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
-        }
-
-        @Override
-        protected WriteSupport<SoftLabelRecord> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(metadata.toFooter());
         }
     }
 }

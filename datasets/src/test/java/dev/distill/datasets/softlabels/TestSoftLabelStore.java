@@ -105,4 +105,68 @@ class TestSoftLabelStore {
         assertThatThrownBy(() -> SoftLabelStore.createTemp(conf, target))
                 .hasMessageStartingWith("cannot write the soft labels to " + target + ": cannot create ");
     }
+
+    @Test
+    void everyValueReadsBackThroughAnIndependentReader() throws IOException {
+        String target = writeComplete();
+        List<String> seen = new java.util.ArrayList<>();
+        for (String name : List.of("part-00000.parquet", "part-00001.parquet")) {
+            try (org.apache.parquet.hadoop.ParquetReader<org.apache.parquet.example.data.Group> reader =
+                         org.apache.parquet.hadoop.ParquetReader.builder(
+                                 new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                                 new org.apache.hadoop.fs.Path(target, name)).withConf(conf).build()) {
+                for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; ) {
+                    StringBuilder b = new StringBuilder().append(g.getLong("id", 0)).append(':');
+                    var f = g.getGroup("features", 0);
+                    for (int i = 0; i < f.getFieldRepetitionCount("element"); i++) {
+                        b.append(f.getFloat("element", i)).append(',');
+                    }
+                    b.append(g.getFieldRepetitionCount("label") == 0 ? "null" : g.getInteger("label", 0)).append(':');
+                    var t = g.getGroup("teacher_logits", 0);
+                    for (int i = 0; i < t.getFieldRepetitionCount("element"); i++) {
+                        b.append(t.getFloat("element", i)).append(',');
+                    }
+                    seen.add(b.toString());
+                }
+            }
+        }
+        assertThat(seen).containsExactly(
+                "0:1.0,2.0,3.0,4.0,2:0.1,0.2,0.3,",
+                "1:5.0,6.0,7.0,8.0,null:1.0,-1.0,0.0,",
+                "2:0.0,0.0,0.0,0.0,0:3.0,2.0,1.0,");
+    }
+
+    @Test
+    void aPartLargerThanOnePageKeepsEveryValue() throws IOException {
+        String target = dir.resolve("big").toString();
+        String tmp = SoftLabelStore.createTemp(conf, target);
+        java.util.Random r = new java.util.Random(5);
+        List<SoftLabelRecord> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            float[] f = new float[784];
+            for (int j = 0; j < f.length; j++) {
+                f[j] = r.nextFloat();
+            }
+            rows.add(new SoftLabelRecord(i, f, i % 3 == 0 ? null : i % 3, new float[] {r.nextFloat(), i, -i}));
+        }
+        SoftLabelStore.writePart(conf, tmp, 0, 0, md, rows.iterator());
+        SoftLabelStore.commit(conf, tmp, target, "{}");
+        assertThat(SoftLabelStore.inspect(conf, target).rows()).isEqualTo(3000);
+        int i = 0;
+        try (org.apache.parquet.hadoop.ParquetReader<org.apache.parquet.example.data.Group> reader =
+                     org.apache.parquet.hadoop.ParquetReader.builder(new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                             new org.apache.hadoop.fs.Path(target, "part-00000.parquet")).withConf(conf).build()) {
+            for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; i++) {
+                SoftLabelRecord want = rows.get(i);
+                assertThat(g.getLong("id", 0)).isEqualTo(want.id());
+                var f = g.getGroup("features", 0);
+                assertThat(f.getFieldRepetitionCount("element")).isEqualTo(784);
+                assertThat(f.getFloat("element", 783)).isEqualTo(want.features()[783]);
+                assertThat(f.getFloat("element", i % 784)).isEqualTo(want.features()[i % 784]);
+                assertThat(g.getFieldRepetitionCount("label")).isEqualTo(want.label() == null ? 0 : 1);
+                assertThat(g.getGroup("teacher_logits", 0).getFloat("element", 1)).isEqualTo(want.teacherLogits()[1]);
+            }
+        }
+        assertThat(i).isEqualTo(3000);
+    }
 }

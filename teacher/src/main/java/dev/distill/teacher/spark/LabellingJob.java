@@ -47,9 +47,11 @@ public final class LabellingJob {
         int featureLength = metadata.featureLength();
         long t0 = System.nanoTime();
         try {
-            // Catalyst's rows: features are copied out of Spark's own buffer, with no boxing per value.
-            JavaRDD<InternalRow> internal = rows.select(ExampleSchema.ID, ExampleSchema.FEATURES, ExampleSchema.LABEL)
-                    .queryExecution().toRdd().toJavaRDD();
+            // Catalyst's rows: features are copied out of Spark's own buffer, with no boxing per value. A split
+            // already in the example schema is read as it is (a projection would copy every row once more).
+            Dataset<Row> ordered = java.util.Arrays.equals(rows.schema().fieldNames(), ExampleSchema.SCHEMA.fieldNames())
+                    ? rows : rows.select(ExampleSchema.ID, ExampleSchema.FEATURES, ExampleSchema.LABEL);
+            JavaRDD<InternalRow> internal = ordered.queryExecution().toRdd().toJavaRDD();
             List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();
