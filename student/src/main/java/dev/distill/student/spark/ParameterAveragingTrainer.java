@@ -189,6 +189,9 @@ public final class ParameterAveragingTrainer {
             }
             net.setIterationCount(iteration);
             net.setEpochCount(epoch);
+            // Dropout masks come from this thread's ND4J generator; Spark runs a partition on whichever
+            // thread is free, so seed it from (seed, epoch, round, partition) to make training reproducible.
+            Nd4j.getRandom().setSeed(seed * 1_000_003L + epoch * 10_007L + round * 101L + partition);
             double loss = 0;
             long examples = 0;
             // Input arrays are allocated once per round and refilled: off-heap allocation per minibatch costs

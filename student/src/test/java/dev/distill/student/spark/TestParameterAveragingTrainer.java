@@ -1,6 +1,7 @@
 package dev.distill.student.spark;
 
 import dev.distill.datasets.ExampleSchema;
+import dev.distill.student.FlatArrays;
 import dev.distill.student.KdLoss;
 import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
@@ -125,6 +126,21 @@ class TestParameterAveragingTrainer {
         // Other data: the checkpoint is not used.
         var other = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, ck).train(sc, batches, conf, "other", null);
         assertThat(other.resumedFromEpoch()).isZero();
+        batches.unpersist();
+    }
+
+    @Test
+    void theSameSeedGivesTheSameModelEvenWithDropoutAndTwoWorkers() {
+        NetworkSpec dropout = new NetworkSpec(new int[] {8}, 3,
+                List.of(new LayerSpec("dense", 16, "relu", 0.3, 0, 0, 1, "same", "max")));
+        TrainingSettings t = settings(2, 2, 3);
+        MultiLayerConfiguration conf = dropout.toConfiguration(new KdLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
+        float[] first = FlatArrays.of(new ParameterAveragingTrainer("a", t, 2, null)
+                .train(sc, batches, conf, "d", null).network().params());
+        float[] second = FlatArrays.of(new ParameterAveragingTrainer("b", t, 2, null)
+                .train(sc, batches, conf, "d", null).network().params());
+        assertThat(second).containsExactly(first);
         batches.unpersist();
     }
 }

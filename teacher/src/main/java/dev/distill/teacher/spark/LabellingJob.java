@@ -1,17 +1,17 @@
 package dev.distill.teacher.spark;
 
+import dev.distill.datasets.ExampleSchema;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.SoftLabelRecord;
 import dev.distill.datasets.softlabels.SoftLabelStore;
 import dev.distill.teacher.Dl4jTeacher;
-import dev.distill.datasets.ExampleSchema;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
