@@ -2,6 +2,7 @@ package dev.distill.student;
 
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -174,6 +175,9 @@ public final class KdLoss implements ILossFunction {
     }
 
     private static float[] logits(INDArray preOutput, IActivation activationFn) {
+        if (activationFn instanceof ActivationIdentity) {
+            return FlatArrays.of(preOutput);
+        }
         return FlatArrays.of(activationFn.getActivation(preOutput.dup(), true));
     }
 
@@ -235,8 +239,9 @@ public final class KdLoss implements ILossFunction {
         double[] loss = lossAndGradient(logits(preOutput, activationFn), FlatArrays.of(labels), b, c, grad);
         applyMask(loss, grad, c, mask);
         INDArray dLdOut = Nd4j.create(grad, new long[] {b, c}, 'c').castTo(preOutput.dataType());
-        // Chain rule through the output activation (identity for a KD student: a no-op).
-        INDArray dLdPre = activationFn.backprop(preOutput.dup(), dLdOut).getFirst();
+        // Chain rule through the output activation; the identity of a KD student needs none.
+        INDArray dLdPre = activationFn instanceof ActivationIdentity ? dLdOut
+                : activationFn.backprop(preOutput.dup(), dLdOut).getFirst();
         double sum = 0;
         for (double l : loss) {
             sum += l;
