@@ -1,0 +1,139 @@
+package dev.distill.runtime;
+
+import java.util.List;
+
+/**
+ * A quantised feed-forward model and its integer inference. The input is quantised to uint8 with
+ * (inputScale, inputZeroPoint); each dense layer accumulates {@code Σ w·(q − z)} in int32 (int8 × int8
+ * products, exact), adds the int32 bias, rescales by inputScale · weightScale_j, applies its activation
+ * and, except for the last layer, requantises to uint8 rounding half to even ({@link Math#rint}), as
+ * ONNX's QuantizeLinear does. The last layer's rescaled accumulators are the logits.
+ */
+public final class Int8Model {
+    private final int inputLength;
+    private final float inputScale;
+    private final int inputZeroPoint;
+    private final List<DenseLayer> layers;
+
+    public Int8Model(int inputLength, float inputScale, int inputZeroPoint, List<DenseLayer> layers) {
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("a model needs at least one layer");
+        }
+        if (!(inputScale > 0) || inputZeroPoint < 0 || inputZeroPoint > 255) {
+            throw new IllegalArgumentException("input quantisation needs scale > 0 and zero point in [0, 255], got "
+                    + inputScale + ", " + inputZeroPoint);
+        }
+        int width = inputLength;
+        for (int l = 0; l < layers.size(); l++) {
+            DenseLayer d = layers.get(l);
+            if (d.in() != width) {
+                throw new IllegalArgumentException("layer " + l + " takes " + d.in() + " inputs but receives " + width);
+            }
+            if (l < layers.size() - 1 && (!(d.outputScale() > 0) || d.outputZeroPoint() < 0 || d.outputZeroPoint() > 255)) {
+                throw new IllegalArgumentException("layer " + l + " needs an output scale > 0 and zero point in [0, 255]");
+            }
+            width = d.out();
+        }
+        this.inputLength = inputLength;
+        this.inputScale = inputScale;
+        this.inputZeroPoint = inputZeroPoint;
+        this.layers = List.copyOf(layers);
+    }
+
+    public int inputLength() {
+        return inputLength;
+    }
+
+    public int numClasses() {
+        return layers.get(layers.size() - 1).out();
+    }
+
+    public float inputScale() {
+        return inputScale;
+    }
+
+    public int inputZeroPoint() {
+        return inputZeroPoint;
+    }
+
+    public List<DenseLayer> layers() {
+        return layers;
+    }
+
+    public long parameters() {
+        long n = 0;
+        for (DenseLayer d : layers) {
+            n += (long) d.in() * d.out() + d.out();
+        }
+        return n;
+    }
+
+    /** Quantises a real value to uint8: clamp(rint(x / scale) + zeroPoint, 0, 255). */
+    static int quantize(float x, float scale, int zeroPoint) {
+        double q = Math.rint(x / scale) + zeroPoint;
+        return (int) Math.max(0, Math.min(255, q));
+    }
+
+    /** The logits for one input of {@link #inputLength()} features. */
+    public float[] logits(float[] features) {
+        if (features.length != inputLength) {
+            throw new IllegalArgumentException("the model takes " + inputLength + " features, got " + features.length);
+        }
+        int[] q = new int[inputLength];
+        for (int i = 0; i < inputLength; i++) {
+            q[i] = quantize(features[i], inputScale, inputZeroPoint);
+        }
+        float scale = inputScale;
+        int zero = inputZeroPoint;
+        for (int l = 0; ; l++) {
+            DenseLayer d = layers.get(l);
+            boolean last = l == layers.size() - 1;
+            int[] nextQ = last ? null : new int[d.out()];
+            float[] logits = last ? new float[d.out()] : null;
+            byte[] w = d.weights();
+            for (int j = 0; j < d.out(); j++) {
+                int acc = d.bias()[j];
+                int row = j * d.in();
+                for (int i = 0; i < d.in(); i++) {
+                    acc += w[row + i] * (q[i] - zero);
+                }
+                float real = acc * (scale * d.weightScales()[j]);
+                if (d.activation() == DenseLayer.Activation.RELU && real < 0) {
+                    real = 0;
+                }
+                if (last) {
+                    logits[j] = real;
+                } else {
+                    nextQ[j] = quantize(real, d.outputScale(), d.outputZeroPoint());
+                }
+            }
+            if (last) {
+                return logits;
+            }
+            q = nextQ;
+            scale = d.outputScale();
+            zero = d.outputZeroPoint();
+        }
+    }
+
+    /** The predicted class (arg max of the logits; the first on ties). */
+    public int predict(float[] features) {
+        float[] z = logits(features);
+        int best = 0;
+        for (int k = 1; k < z.length; k++) {
+            if (z[k] > z[best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /** Predicted classes for a batch of inputs. */
+    public int[] predict(float[][] batch) {
+        int[] out = new int[batch.length];
+        for (int r = 0; r < batch.length; r++) {
+            out[r] = predict(batch[r]);
+        }
+        return out;
+    }
+}

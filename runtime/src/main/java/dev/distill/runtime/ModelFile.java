@@ -1,0 +1,321 @@
+package dev.distill.runtime;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+
+/**
+ * The deployable model file, version 1. All numbers big-endian.
+ * <pre>
+ *   header   "KDI8" (4 bytes) | version u8 = 1 | 3 reserved bytes (0)
+ *            | payload length u32 (uncompressed) | CRC32 of the uncompressed payload u32
+ *   body     the payload, compressed with java.util.zip.Deflater (zlib format)
+ *
+ *   payload  input length i32 | input scale f32 | input zero point i32 | layer count i32
+ *            then per layer:
+ *            kind u8 (1 = dense) | activation u8 (0 identity, 1 relu) | in i32 | out i32
+ *            | weight encoding u8 (0 dense: out·in int8 values, row-major;
+ *                                  1 sparse: nnz i32, then nnz × (index i32 ascending, value int8))
+ *            | weight scales f32 × out | bias i32 × out
+ *            | output scale f32 | output zero point i32        (every layer but the last)
+ * </pre>
+ * Reading trusts nothing: every count is checked against hard limits and against the bytes that remain
+ * before anything is allocated, the payload must inflate to exactly its declared length, the CRC must
+ * match, and any violation is a {@link ModelFileException} saying what and where. No Java serialisation.
+ */
+public final class ModelFile {
+    static final byte[] MAGIC = {'K', 'D', 'I', '8'};
+    static final int VERSION = 1;
+    static final int HEADER_BYTES = 16;
+    /** Largest payload accepted: 256 MiB. */
+    static final int MAX_PAYLOAD = 256 << 20;
+    /** Widest layer accepted; keeps every int32 accumulator exact (127 · 255 · 32768 < 2^31). */
+    static final int MAX_WIDTH = 32_768;
+    static final int MAX_LAYERS = 256;
+    /** |bias| bound, so that bias + accumulator stays inside int32. */
+    static final int MAX_BIAS = 1 << 30;
+
+    private ModelFile() {
+    }
+
+    public static Int8Model read(Path file) throws ModelFileException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return read(in, file.toString());
+        } catch (ModelFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ModelFileException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Reads a model; {@code name} is used in messages. At most header + {@link #MAX_PAYLOAD}-bound bytes are read. */
+    public static Int8Model read(InputStream in, String name) throws ModelFileException {
+        byte[] header;
+        try {
+            header = in.readNBytes(HEADER_BYTES);
+        } catch (IOException e) {
+            throw new ModelFileException(name + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        if (header.length < HEADER_BYTES) {
+            throw new ModelFileException(name + ": truncated: " + header.length + " bytes, shorter than the "
+                    + HEADER_BYTES + "-byte header");
+        }
+        for (int i = 0; i < 4; i++) {
+            if (header[i] != MAGIC[i]) {
+                throw new ModelFileException(name + ": not a distill int8 model (no KDI8 magic)");
+            }
+        }
+        ByteBuffer h = ByteBuffer.wrap(header);
+        int version = h.get(4) & 0xff;
+        if (version != VERSION) {
+            throw new ModelFileException(name + ": model file version " + version + " is not supported; this runtime"
+                    + " reads version " + VERSION);
+        }
+        long length = h.getInt(8) & 0xffffffffL;
+        long crc = h.getInt(12) & 0xffffffffL;
+        if (length > MAX_PAYLOAD) {
+            throw new ModelFileException(name + ": declares a payload of " + length + " bytes; at most "
+                    + MAX_PAYLOAD + " are accepted");
+        }
+        byte[] payload = inflate(in, (int) length, name);
+        CRC32 check = new CRC32();
+        check.update(payload);
+        if (check.getValue() != crc) {
+            throw new ModelFileException(name + ": checksum mismatch (CRC32 " + Long.toHexString(check.getValue())
+                    + ", header says " + Long.toHexString(crc) + "): the file is damaged");
+        }
+        try {
+            return parse(ByteBuffer.wrap(payload), name);
+        } catch (BufferUnderflowException e) {
+            throw new ModelFileException(name + ": payload ends early", e);
+        }
+    }
+
+    /**
+     * Inflates exactly {@code length} bytes. Every pass of the loop consumes input, produces output or
+     * ends, so damaged data cannot make it spin; output beyond {@code length} is refused, not buffered.
+     */
+    private static byte[] inflate(InputStream in, int length, String name) throws ModelFileException {
+        Inflater inflater = new Inflater();
+        byte[] out = new byte[length];
+        byte[] buf = new byte[1 << 16];
+        byte[] probe = new byte[1];
+        int produced = 0;
+        boolean finished;
+        try {
+            while (!inflater.finished()) {
+                if (inflater.needsInput()) {
+                    int n = in.read(buf);
+                    if (n < 0) {
+                        break;
+                    }
+                    inflater.setInput(buf, 0, n);
+                    continue;
+                }
+                if (inflater.needsDictionary()) {
+                    throw new ModelFileException(name + ": compressed payload needs a preset dictionary");
+                }
+                int n = produced < length ? inflater.inflate(out, produced, length - produced) : inflater.inflate(probe);
+                if (produced == length && n > 0) {
+                    throw new ModelFileException(name + ": payload is longer than the " + length
+                            + " bytes the header declares");
+                }
+                produced += produced < length ? n : 0;
+            }
+            finished = inflater.finished();
+        } catch (DataFormatException e) {
+            throw new ModelFileException(name + ": compressed payload is corrupt (" + e.getMessage() + ")", e);
+        } catch (ModelFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ModelFileException(name + ": cannot read (" + e.getMessage() + ")", e);
+        } finally {
+            inflater.end();
+        }
+        if (!finished || produced != length) {
+            throw new ModelFileException(name + ": truncated: the payload inflates to " + produced + " of the "
+                    + length + " bytes the header declares");
+        }
+        return out;
+    }
+
+    private static int count(ByteBuffer b, String what, int min, int max, String name) throws ModelFileException {
+        int v = b.getInt();
+        if (v < min || v > max) {
+            throw new ModelFileException(name + ": " + what + " is " + v + "; must be in [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    private static void need(ByteBuffer b, long bytes, String what, String name) throws ModelFileException {
+        if (bytes > b.remaining()) {
+            throw new ModelFileException(name + ": " + what + " needs " + bytes + " bytes but only " + b.remaining()
+                    + " remain");
+        }
+    }
+
+    private static Int8Model parse(ByteBuffer b, String name) throws ModelFileException {
+        int inputLength = count(b, "input length", 1, MAX_WIDTH, name);
+        float inputScale = b.getFloat();
+        int inputZero = count(b, "input zero point", 0, 255, name);
+        if (!(inputScale > 0) || Float.isInfinite(inputScale)) {
+            throw new ModelFileException(name + ": input scale is " + inputScale + "; must be a finite number > 0");
+        }
+        int layerCount = count(b, "layer count", 1, MAX_LAYERS, name);
+        List<DenseLayer> layers = new ArrayList<>(layerCount);
+        int width = inputLength;
+        for (int l = 0; l < layerCount; l++) {
+            String at = "layer " + l;
+            int kind = b.get() & 0xff;
+            if (kind != 1) {
+                throw new ModelFileException(name + ": " + at + " has kind " + kind + "; this runtime knows 1 (dense)");
+            }
+            DenseLayer.Activation act = DenseLayer.Activation.of(b.get() & 0xff);
+            if (act == null) {
+                throw new ModelFileException(name + ": " + at + " has an unknown activation code");
+            }
+            int in = count(b, at + " input width", 1, MAX_WIDTH, name);
+            int out = count(b, at + " output width", 1, MAX_WIDTH, name);
+            if (in != width) {
+                throw new ModelFileException(name + ": " + at + " takes " + in + " inputs but the previous layer gives "
+                        + width);
+            }
+            long cells = (long) in * out;
+            int encoding = b.get() & 0xff;
+            byte[] weights;
+            if (encoding == 0) {
+                need(b, cells, at + " weights", name);
+                weights = new byte[(int) cells];
+                b.get(weights);
+            } else if (encoding == 1) {
+                int nnz = count(b, at + " non-zero weights", 0, (int) Math.min(Integer.MAX_VALUE, cells), name);
+                need(b, 5L * nnz, at + " sparse weights", name);
+                need(b, cells == 0 ? 0 : 1, at, name);
+                weights = new byte[(int) cells];
+                int previous = -1;
+                for (int k = 0; k < nnz; k++) {
+                    int index = b.getInt();
+                    if (index <= previous || index >= cells) {
+                        throw new ModelFileException(name + ": " + at + " sparse index " + index + " is out of order or"
+                                + " outside [0, " + cells + ")");
+                    }
+                    weights[index] = b.get();
+                    previous = index;
+                }
+            } else {
+                throw new ModelFileException(name + ": " + at + " has weight encoding " + encoding
+                        + "; this runtime knows 0 (dense) and 1 (sparse)");
+            }
+            need(b, 8L * out, at + " scales and biases", name);
+            float[] scales = new float[out];
+            for (int j = 0; j < out; j++) {
+                scales[j] = b.getFloat();
+                if (!(scales[j] > 0) || Float.isInfinite(scales[j])) {
+                    throw new ModelFileException(name + ": " + at + " weight scale " + j + " is " + scales[j]
+                            + "; must be a finite number > 0");
+                }
+            }
+            int[] bias = new int[out];
+            for (int j = 0; j < out; j++) {
+                bias[j] = b.getInt();
+                if (bias[j] > MAX_BIAS || bias[j] < -MAX_BIAS) {
+                    throw new ModelFileException(name + ": " + at + " bias " + j + " is " + bias[j] + "; |bias| must be"
+                            + " <= " + MAX_BIAS);
+                }
+            }
+            float outScale = 0;
+            int outZero = 0;
+            if (l < layerCount - 1) {
+                outScale = b.getFloat();
+                outZero = count(b, at + " output zero point", 0, 255, name);
+                if (!(outScale > 0) || Float.isInfinite(outScale)) {
+                    throw new ModelFileException(name + ": " + at + " output scale is " + outScale
+                            + "; must be a finite number > 0");
+                }
+            }
+            layers.add(new DenseLayer(in, out, act, scales, weights, bias, outScale, outZero));
+            width = out;
+        }
+        if (b.hasRemaining()) {
+            throw new ModelFileException(name + ": " + b.remaining() + " unexpected bytes after the last layer");
+        }
+        return new Int8Model(inputLength, inputScale, inputZero, layers);
+    }
+
+    /** Writes {@code model}; layers whose weights are at least half zeros use the sparse encoding. */
+    public static void write(Int8Model model, OutputStream out) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream p = new DataOutputStream(bytes)) {
+            p.writeInt(model.inputLength());
+            p.writeFloat(model.inputScale());
+            p.writeInt(model.inputZeroPoint());
+            p.writeInt(model.layers().size());
+            for (int l = 0; l < model.layers().size(); l++) {
+                DenseLayer d = model.layers().get(l);
+                p.writeByte(1);
+                p.writeByte(d.activation().code);
+                p.writeInt(d.in());
+                p.writeInt(d.out());
+                int nnz = 0;
+                for (byte w : d.weights()) {
+                    if (w != 0) {
+                        nnz++;
+                    }
+                }
+                if (nnz * 5L < d.weights().length) {
+                    p.writeByte(1);
+                    p.writeInt(nnz);
+                    for (int i = 0; i < d.weights().length; i++) {
+                        if (d.weights()[i] != 0) {
+                            p.writeInt(i);
+                            p.writeByte(d.weights()[i]);
+                        }
+                    }
+                } else {
+                    p.writeByte(0);
+                    p.write(d.weights());
+                }
+                for (float s : d.weightScales()) {
+                    p.writeFloat(s);
+                }
+                for (int v : d.bias()) {
+                    p.writeInt(v);
+                }
+                if (l < model.layers().size() - 1) {
+                    p.writeFloat(d.outputScale());
+                    p.writeInt(d.outputZeroPoint());
+                }
+            }
+        }
+        byte[] payload = bytes.toByteArray();
+        CRC32 crc = new CRC32();
+        crc.update(payload);
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+        header.put(MAGIC).put((byte) VERSION).put(new byte[3]).putInt(payload.length).putInt((int) crc.getValue());
+        out.write(header.array());
+        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+        try {
+            deflater.setInput(payload);
+            deflater.finish();
+            byte[] buf = new byte[1 << 16];
+            while (!deflater.finished()) {
+                int n = deflater.deflate(buf);
+                out.write(buf, 0, n);
+            }
+        } finally {
+            deflater.end();
+        }
+    }
+}

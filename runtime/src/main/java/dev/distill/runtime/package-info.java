@@ -1,0 +1,6 @@
+/**
+ * The deployable model: a versioned int8 file ({@link dev.distill.runtime.ModelFile}) and integer inference
+ * over it ({@link dev.distill.runtime.Int8Model}). Depends on nothing but {@code java.base}, so the jar can
+ * ship to a device on its own.
+ */
+package dev.distill.runtime;
