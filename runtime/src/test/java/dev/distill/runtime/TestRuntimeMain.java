@@ -23,12 +23,17 @@ class TestRuntimeMain {
         return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
     }
 
-    @Test
-    void printsOnePredictionPerLineAndSkipsAHeader() throws Exception {
+    private Path handModelFile() throws Exception {
         Path model = dir.resolve("m.kdi8");
         try (var out = Files.newOutputStream(model)) {
             ModelFile.write(TestInt8Model.handModel(), out);
         }
+        return model;
+    }
+
+    @Test
+    void printsOnePredictionPerLineAndSkipsAHeader() throws Exception {
+        Path model = handModelFile();
         Path csv = Files.writeString(dir.resolve("in.csv"), "a,b\n1.0,2.5\n0,0\n\n-3,9\n");
         String[] r = run(model.toString(), csv.toString());
         Int8Model m = TestInt8Model.handModel();
@@ -39,10 +44,7 @@ class TestRuntimeMain {
 
     @Test
     void reportsBadInputAndBadModelsWithExitCodes() throws Exception {
-        Path model = dir.resolve("m.kdi8");
-        try (var out = Files.newOutputStream(model)) {
-            ModelFile.write(TestInt8Model.handModel(), out);
-        }
+        Path model = handModelFile();
         Path csv = Files.writeString(dir.resolve("bad.csv"), "1,2\n1,2,3\n");
         String[] r = run(model.toString(), csv.toString());
         assertThat(r[0]).isEqualTo("2");

@@ -71,15 +71,11 @@ public final class Evaluation implements Serializable {
     }
 
     private static double lse(float[] x) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (float v : x) {
-            m = Math.max(m, v);
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
         }
-        double s = 0;
-        for (float v : x) {
-            s += Math.exp(v - m);
-        }
-        return m + Math.log(s);
+        return KdLoss.logSumExp(d);
     }
 
     public long rows() {
