@@ -1,18 +1,35 @@
 package dev.distill.job;
 
+import dev.distill.runtime.Int8Model;
+import dev.distill.runtime.ModelFile;
+import dev.distill.student.Evaluation;
+import dev.distill.student.FlatArrays;
+import dev.distill.student.Int8Exporter;
+import dev.distill.teacher.Dl4jTeacher;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * export: copies the trained student to {@code export/student.zip} (a DL4J model zip) with
  * {@code export/provenance.json}: resolved configuration, data paths and row counts, teacher SHA-256,
- * seeds, versions, and the student's own SHA-256.
+ * seeds, versions, and the student's own SHA-256; and, for a dense student, {@code export/student.int8}
+ * for the dependency-free runtime (post-training quantisation), with its test accuracy.
  */
 final class Export {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
+
+    static final int CALIBRATION_ROWS = 2048;
 
     private Export() {
     }
@@ -43,8 +60,72 @@ final class Export {
         if (ctx.workspace.exists(softLabelProvenance)) {
             facts.put("normalisation_parameters", Json.read(ctx.workspace.readString(softLabelProvenance)).get("normalisation"));
         }
+        facts.put("int8", int8(ctx, model));
         Provenance.write(ctx, "export", facts);
         LOG.info("export: wrote {} and {}", target, ctx.workspace.path("export", "provenance.json"));
         return target;
+    }
+
+    /**
+     * The int8 file for the dependency-free runtime, by post-training quantisation: activation ranges from
+     * up to {@value #CALIBRATION_ROWS} training rows. Students with layers the runtime cannot run yet
+     * (convolutions, batch norm) are skipped with a note. Returns what was written and measured.
+     */
+    private static Map<String, Object> int8(JobContext ctx, String model) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        MultiLayerNetwork net;
+        try (InputStream in = ctx.workspace.open(model)) {
+            net = Dl4jTeacher.load(in, model);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
+        float[][] sample = train.select("features").limit(CALIBRATION_ROWS).collectAsList().stream()
+                .map(r -> toFloats(r.getList(0))).toArray(float[][]::new);
+        Int8Model q;
+        try {
+            q = Int8Exporter.export(net, Int8Exporter.calibrate(net, sample));
+        } catch (IllegalArgumentException e) {
+            LOG.info("export: no int8 file: {}", e.getMessage());
+            m.put("skipped", e.getMessage());
+            return m;
+        }
+        String file = ctx.workspace.path("export", "student.int8");
+        ctx.workspace.writeAtomically(file, out -> ModelFile.write(q, out));
+        List<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).select("features", "label")
+                .collectAsList();
+        float[][] xs = test.stream().map(r -> toFloats(r.getList(0))).toArray(float[][]::new);
+        float[] fp32 = xs.length == 0 ? new float[0] : FlatArrays.of(net.output(Nd4j.create(xs), false));
+        int c = q.numClasses();
+        long correct = 0;
+        long agree = 0;
+        long labelled = 0;
+        for (int i = 0; i < xs.length; i++) {
+            Row r = test.get(i);
+            int p = q.predict(xs[i]);
+            int f = Evaluation.argmax(java.util.Arrays.copyOfRange(fp32, i * c, (i + 1) * c));
+            agree += p == f ? 1 : 0;
+            if (!r.isNullAt(1)) {
+                labelled++;
+                correct += p == r.getInt(1) ? 1 : 0;
+            }
+        }
+        m.put("file", file);
+        m.put("file_bytes", ctx.workspace.size(file));
+        m.put("calibration_rows", sample.length);
+        m.put("test_accuracy", labelled == 0 ? null : (double) correct / labelled);
+        m.put("agreement_with_fp32_student", test.isEmpty() ? null : (double) agree / test.size());
+        LOG.info(String.format("export: wrote %s (%,d bytes): int8 runtime test accuracy %.2f%%, agrees with the"
+                + " fp32 student on %.2f%% of test rows", file, ctx.workspace.size(file),
+                labelled == 0 ? Double.NaN : 100.0 * correct / labelled, 100.0 * agree / Math.max(1, test.size())));
+        return m;
+    }
+
+    private static float[] toFloats(List<Object> xs) {
+        float[] f = new float[xs.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = ((Number) xs.get(i)).floatValue();
+        }
+        return f;
     }
 }

@@ -80,6 +80,12 @@ class DistillPipelineIT {
         assertThat(provenance.at("/soft_label_rows/train").asLong()).isEqualTo(3000);
         assertThat(provenance.at("/versions/deeplearning4j").asText()).isEqualTo("1.0.0-M2.1");
         assertThat(provenance.at("/config/student/distillation/temperature").asDouble()).isEqualTo(3.0);
+        // The int8 file loads in the dependency-free runtime and tracks the fp32 student.
+        dev.distill.runtime.Int8Model int8 = dev.distill.runtime.ModelFile.read(out.resolve("export/student.int8"));
+        assertThat(int8.parameters()).isEqualTo(784 * 16 + 16 + 16 * 10 + 10);
+        assertThat(provenance.at("/int8/agreement_with_fp32_student").asDouble()).isGreaterThan(0.95);
+        assertThat(provenance.at("/int8/test_accuracy").asDouble()).isBetween(0.5, 1.0);
+        assertThat(provenance.at("/int8/file_bytes").asLong()).isEqualTo(Files.size(out.resolve("export/student.int8")));
         try (Stream<Path> logs = Files.list(out.resolve("logs"))) {
             assertThat(logs).isNotEmpty();
         }

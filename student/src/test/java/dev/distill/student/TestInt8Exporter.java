@@ -1,0 +1,81 @@
+package dev.distill.student;
+
+import dev.distill.runtime.DenseLayer;
+import dev.distill.runtime.Int8Model;
+import dev.distill.testing.Synthetic;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class TestInt8Exporter {
+
+    /**
+     * A 2 → 2 (identity output) network with W = [[0.5, −0.1], [−0.25, 0.2]] (rows = inputs), b = (0.3, −0.05),
+     * input range [−1, 1]. By hand: channel 0 max |w| = 0.5 → s0 = 0.5/127, q = (127, −64 (−63.5 rounds to
+     * even −64)); channel 1 max = 0.2 → s1 = 0.2/127, q = (−64 (−63.5), 127). Input scale 2/255, zero point
+     * rint(127.5) = 128. Bias q0 = rint(0.3 / (2/255 · 0.5/127)) = rint(9715.5) = 9716; q1 = rint(−0.05 /
+     * (2/255 · 0.2/127)) = rint(−4048.125) = −4048.
+     */
+    @Test
+    void quantisesWeightsScalesAndBiasesAsDerivedByHand() {
+        MultiLayerNetwork net = new NetworkSpec(new int[] {2}, 2, List.of())
+                .newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        net.getLayer(0).setParam(DefaultParamInitializer.WEIGHT_KEY,
+                Nd4j.createFromArray(new float[][] {{0.5f, -0.1f}, {-0.25f, 0.2f}}));
+        net.getLayer(0).setParam(DefaultParamInitializer.BIAS_KEY, Nd4j.createFromArray(new float[][] {{0.3f, -0.05f}}));
+        Int8Model m = Int8Exporter.export(net, List.of(new Int8Exporter.Range(-1, 1)));
+        DenseLayer d = m.layers().get(0);
+        assertThat(d.weightScales()[0]).isCloseTo(0.5f / 127, within(1e-9f));
+        assertThat(d.weightScales()[1]).isCloseTo(0.2f / 127, within(1e-9f));
+        assertThat(d.weights()).containsExactly((byte) 127, (byte) -64, (byte) -64, (byte) 127);
+        assertThat(m.inputScale()).isCloseTo(2f / 255, within(1e-9f));
+        assertThat(m.inputZeroPoint()).isEqualTo(128);
+        assertThat(d.bias()).containsExactly(9716, -4048);
+    }
+
+    @Test
+    void runtimeAgreesWithTheFloatNetworkAfterTraining() {
+        Synthetic.Blobs train = Synthetic.blobs(600, 8, 3, 0.7, 21);
+        Synthetic.Blobs test = Synthetic.blobs(400, 8, 3, 0.7, 21);
+        NetworkSpec spec = new NetworkSpec(new int[] {8}, 3,
+                List.of(new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max")));
+        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        float[] labels = new float[600 * 7];
+        for (int i = 0; i < 600; i++) {
+            KdLoss.packLabels(null, train.y()[i], 3, labels, i * 7);
+        }
+        DataSet ds = new DataSet(Nd4j.create(train.x()), Nd4j.create(labels, new long[] {600, 7}, 'c'));
+        for (int epoch = 0; epoch < 60; epoch++) {
+            net.fit(ds);
+        }
+        Int8Model m = Int8Exporter.export(net, Int8Exporter.calibrate(net, train.x()));
+        float[] fp32 = FlatArrays.of(net.output(Nd4j.create(test.x())));
+        int agree = 0;
+        for (int r = 0; r < 400; r++) {
+            int pf = Evaluation.argmax(java.util.Arrays.copyOfRange(fp32, r * 3, r * 3 + 3));
+            if (m.predict(test.x()[r]) == pf) {
+                agree++;
+            }
+        }
+        assertThat(agree).as("int8 vs fp32 agreement of 400").isGreaterThanOrEqualTo(392);
+        assertThat(m.parameters()).isEqualTo(net.numParams());
+    }
+
+    @Test
+    void refusesLayersTheRuntimeCannotRun() {
+        MultiLayerNetwork conv = new NetworkSpec(new int[] {1, 4, 4}, 2,
+                List.of(new LayerSpec("conv", 0, "relu", 0, 2, 3, 1, "same", "max")))
+                .newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        assertThatThrownBy(() -> Int8Exporter.export(conv, List.of(new Int8Exporter.Range(0, 1),
+                new Int8Exporter.Range(0, 1))))
+                .hasMessage("layer 0 is a ConvolutionLayer; the int8 runtime supports dense layers only so far");
+    }
+}
