@@ -1,5 +1,6 @@
 package dev.distill.job;
 
+import dev.distill.datasets.Rows;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.spark.DatasetLoader;
 import dev.distill.student.KdLoss;
@@ -10,7 +11,6 @@ import dev.distill.student.spark.EpochStats;
 import dev.distill.student.spark.NetworkPool;
 import dev.distill.student.spark.PackedBatch;
 import dev.distill.student.spark.ParameterAveragingTrainer;
-import dev.distill.teacher.Dl4jTeacher;
 import dev.distill.teacher.spark.LabellingJob;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -23,7 +23,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -121,11 +120,7 @@ final class Bench {
             List<float[]> out = new ArrayList<>();
             List<float[]> cur = new ArrayList<>();
             while (it.hasNext()) {
-                List<Object> xs = it.next().getList(1);
-                float[] f = new float[xs.size()];
-                for (int j = 0; j < f.length; j++) {
-                    f[j] = ((Number) xs.get(j)).floatValue();
-                }
+                float[] f = Rows.floats(it.next().getList(1));
                 cur.add(f);
                 if (cur.size() == batch || !it.hasNext()) {
                     float[] packed = new float[cur.size() * f.length];
@@ -138,12 +133,7 @@ final class Bench {
             }
             return out.iterator();
         }).collect();
-        MultiLayerNetwork net;
-        try (InputStream in = ctx.workspace.open(model)) {
-            net = Dl4jTeacher.load(in, model);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        MultiLayerNetwork net = ctx.loadNetwork(model);
         int f = data.featureLength();
         String sha = ctx.workspace.sha256(model);
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bench", sha, numClasses,

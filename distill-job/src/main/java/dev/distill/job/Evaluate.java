@@ -2,16 +2,12 @@ package dev.distill.job;
 
 import dev.distill.student.Evaluation;
 import dev.distill.student.spark.ClusterEvaluator;
-import dev.distill.teacher.Dl4jTeacher;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,7 +35,7 @@ final class Evaluate {
         Evaluation teacherEval = ClusterEvaluator.evaluateTeacherLogits(test, numClasses);
         Map<String, Object> teacher = teacherEval.toMap(false);
         String teacherModel = Stages.teacherModel(ctx);
-        teacher.put("parameters", load(ctx, teacherModel).numParams());
+        teacher.put("parameters", ctx.loadNetwork(teacherModel).numParams());
         teacher.put("model_file", teacherModel);
         teacher.put("model_file_bytes", ctx.workspace.size(teacherModel));
         report.put("teacher", teacher);
@@ -53,7 +49,7 @@ final class Evaluate {
                 }
                 continue;
             }
-            MultiLayerNetwork net = load(ctx, model);
+            MultiLayerNetwork net = ctx.loadNetwork(model);
             Map<String, Object> m = ClusterEvaluator.evaluate(test, net, numClasses).toMap(true);
             m.put("parameters", net.numParams());
             m.put("model_file", model);
@@ -83,14 +79,6 @@ final class Evaluate {
         test.unpersist();
         LOG.info("evaluate: wrote {}", path);
         return report;
-    }
-
-    private static MultiLayerNetwork load(JobContext ctx, String model) {
-        try (InputStream in = ctx.workspace.open(model)) {
-            return Dl4jTeacher.load(in, model);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** The headline table printed at the end of evaluate and run. */

@@ -1,11 +1,11 @@
 package dev.distill.job;
 
+import dev.distill.datasets.Rows;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.ModelFile;
 import dev.distill.student.Evaluation;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.Int8Exporter;
-import dev.distill.teacher.Dl4jTeacher;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -13,9 +13,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,15 +70,10 @@ final class Export {
      */
     private static Map<String, Object> int8(JobContext ctx, String model) {
         Map<String, Object> m = new LinkedHashMap<>();
-        MultiLayerNetwork net;
-        try (InputStream in = ctx.workspace.open(model)) {
-            net = Dl4jTeacher.load(in, model);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        MultiLayerNetwork net = ctx.loadNetwork(model);
         Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
         float[][] sample = train.select("features").limit(CALIBRATION_ROWS).collectAsList().stream()
-                .map(r -> toFloats(r.getList(0))).toArray(float[][]::new);
+                .map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
         Int8Model q;
         try {
             q = Int8Exporter.export(net, Int8Exporter.calibrate(net, sample));
@@ -94,7 +86,7 @@ final class Export {
         ctx.workspace.writeAtomically(file, out -> ModelFile.write(q, out));
         List<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).select("features", "label")
                 .collectAsList();
-        float[][] xs = test.stream().map(r -> toFloats(r.getList(0))).toArray(float[][]::new);
+        float[][] xs = test.stream().map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
         float[] fp32 = xs.length == 0 ? new float[0] : FlatArrays.of(net.output(Nd4j.create(xs), false));
         int c = q.numClasses();
         long correct = 0;
@@ -119,13 +111,5 @@ final class Export {
                 + " fp32 student on %.2f%% of test rows", file, ctx.workspace.size(file),
                 labelled == 0 ? Double.NaN : 100.0 * correct / labelled, 100.0 * agree / Math.max(1, test.size())));
         return m;
-    }
-
-    private static float[] toFloats(List<Object> xs) {
-        float[] f = new float[xs.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = ((Number) xs.get(i)).floatValue();
-        }
-        return f;
     }
 }

@@ -39,6 +39,15 @@ final class JobContext {
         return splits;
     }
 
+    /** A DL4J network from a model zip at {@code path} (any Hadoop file system). */
+    org.deeplearning4j.nn.multilayer.MultiLayerNetwork loadNetwork(String path) {
+        try (InputStream in = workspace.open(path)) {
+            return dev.distill.teacher.Dl4jTeacher.load(in, path);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     void describe(String stage, String what) {
         spark.sparkContext().setJobGroup(stage, what, false);
     }

@@ -12,7 +12,6 @@ import dev.distill.teacher.spark.LabellingJob;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,13 +62,7 @@ final class Stages {
         String model = teacherModel(ctx);
         DatasetLoader.Splits data = ctx.data();
         int numClasses = ctx.settings.dataset().numClasses();
-        MultiLayerNetwork net;
-        try (var in = ctx.workspace.open(model)) {
-            net = Dl4jTeacher.load(in, model);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        Dl4jTeacher teacher = new Dl4jTeacher(net, data.featureLength());
+        Dl4jTeacher teacher = new Dl4jTeacher(ctx.loadNetwork(model), data.featureLength());
         if (teacher.numClasses() != numClasses) {
             throw new IllegalArgumentException("teacher " + model + " has " + teacher.numClasses()
                     + " output classes but kd.dataset.num-classes = " + numClasses);

@@ -1,5 +1,6 @@
 package dev.distill.datasets.spark;
 
+import dev.distill.datasets.Rows;
 import dev.distill.datasets.DatasetSettings;
 import dev.distill.datasets.ExampleSchema;
 import dev.distill.datasets.Normalisation;
@@ -124,11 +125,7 @@ public final class DatasetLoader {
     /** Applies {@code norm} and checks that every row has the expected feature length. */
     private static Dataset<Row> normalise(Dataset<Row> ds, Normalisation norm, int expected) {
         JavaRDD<Row> rows = ds.javaRDD().map(r -> {
-            List<Float> xs = r.getList(1);
-            float[] f = new float[xs.size()];
-            for (int j = 0; j < f.length; j++) {
-                f[j] = xs.get(j);
-            }
+            float[] f = Rows.floats(r.getList(1));
             if (expected > 0 && f.length != expected) {
                 throw new IllegalArgumentException("row " + r.getLong(0) + " has " + f.length
                         + " features; the input shape (kd.dataset.input-shape) needs " + expected);

@@ -1,5 +1,6 @@
 package dev.distill.datasets.spark;
 
+import dev.distill.datasets.Rows;
 import dev.distill.datasets.DatasetSettings;
 import dev.distill.datasets.ExampleSchema;
 import org.apache.spark.api.java.JavaRDD;
@@ -104,11 +105,7 @@ public final class TableSource {
             long id = t._2();
             float[] f;
             if (columns == null) {
-                List<Object> xs = r.getList(arrayIndex);
-                f = new float[xs.size()];
-                for (int j = 0; j < f.length; j++) {
-                    f[j] = ((Number) xs.get(j)).floatValue();
-                }
+                f = Rows.floats(r.getList(arrayIndex));
             } else {
                 f = new float[columns.length];
                 for (int j = 0; j < columns.length; j++) {

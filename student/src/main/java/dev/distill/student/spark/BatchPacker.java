@@ -1,5 +1,6 @@
 package dev.distill.student.spark;
 
+import dev.distill.datasets.Rows;
 import dev.distill.student.KdLoss;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
@@ -48,7 +49,7 @@ public final class BatchPacker {
                         float[] y = new float[n * width];
                         for (int r = 0; r < n; r++) {
                             Row row = all.get(start + r);
-                            float[] f = floats(row.getList(fi));
+                            float[] f = Rows.floats(row.getList(fi));
                             if (f.length != featureLength) {
                                 throw new IllegalArgumentException("row " + row.getLong(0) + " has " + f.length
                                         + " features but the model's input takes " + featureLength);
@@ -59,7 +60,7 @@ public final class BatchPacker {
                                 throw new IllegalArgumentException("row " + row.getLong(0) + " has label " + label
                                         + "; labels must be in [0, " + numClasses + ")");
                             }
-                            float[] t = ti < 0 ? null : floats(row.getList(ti));
+                            float[] t = ti < 0 ? null : Rows.floats(row.getList(ti));
                             if (t != null && t.length != numClasses) {
                                 throw new IllegalArgumentException("row " + row.getLong(0) + " has " + t.length
                                         + " teacher logits; the student has " + numClasses + " classes");
@@ -71,13 +72,5 @@ public final class BatchPacker {
                     return out.iterator();
                 }, true);
         return batches.persist(StorageLevel.MEMORY_AND_DISK());
-    }
-
-    static float[] floats(List<?> xs) {
-        float[] f = new float[xs.size()];
-        for (int j = 0; j < f.length; j++) {
-            f[j] = ((Number) xs.get(j)).floatValue();
-        }
-        return f;
     }
 }

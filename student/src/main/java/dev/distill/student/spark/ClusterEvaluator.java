@@ -1,5 +1,6 @@
 package dev.distill.student.spark;
 
+import dev.distill.datasets.Rows;
 import dev.distill.student.Evaluation;
 import dev.distill.student.FlatArrays;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -71,7 +72,7 @@ public final class ClusterEvaluator {
             Evaluation e = new Evaluation(numClasses);
             while (it.hasNext()) {
                 Row r = it.next();
-                float[] t = BatchPacker.floats(r.getList(ti));
+                float[] t = Rows.floats(r.getList(ti));
                 e.record(t, null, r.isNullAt(li) ? null : r.getInt(li));
             }
             return Collections.singletonList(e).iterator();
@@ -80,11 +81,11 @@ public final class ClusterEvaluator {
 
     private static void score(MultiLayerNetwork net, List<Row> batch, int fi, int li, int ti, Evaluation e) {
         int n = batch.size();
-        float[] first = BatchPacker.floats(batch.get(0).getList(fi));
+        float[] first = Rows.floats(batch.get(0).getList(fi));
         int f = first.length;
         float[] x = new float[n * f];
         for (int r = 0; r < n; r++) {
-            float[] xs = r == 0 ? first : BatchPacker.floats(batch.get(r).getList(fi));
+            float[] xs = r == 0 ? first : Rows.floats(batch.get(r).getList(fi));
             System.arraycopy(xs, 0, x, r * f, f);
         }
         INDArray out = net.output(Nd4j.create(x, new long[] {n, f}, 'c'), false);
@@ -92,7 +93,7 @@ public final class ClusterEvaluator {
         float[] all = FlatArrays.of(out);
         for (int r = 0; r < n; r++) {
             Row row = batch.get(r);
-            float[] t = ti < 0 ? null : BatchPacker.floats(row.getList(ti));
+            float[] t = ti < 0 ? null : Rows.floats(row.getList(ti));
             e.record(java.util.Arrays.copyOfRange(all, r * c, (r + 1) * c), t,
                     li < 0 || row.isNullAt(li) ? null : row.getInt(li));
         }
