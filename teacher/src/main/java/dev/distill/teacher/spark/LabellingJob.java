@@ -58,8 +58,15 @@ public final class LabellingJob {
                 int threads = ctx == null ? 1 : ctx.cpus();
                 Dl4jTeacher teacher = ExecutorTeachers.borrow(conf.value(), modelPath, teacherSha256, featureLength, threads);
                 try {
+                    long start = System.nanoTime();
+                    Labeller labeller = new Labeller(it, teacher, batchSize, featureLength);
                     long n = SoftLabelStore.writePart(conf.value(), tmp, partition, attempt, metadata, codec,
-                            new Labeller(it, teacher, batchSize, featureLength));
+                            labeller);
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug(String.format("part %d: %d rows in %.3f s, of which teacher %.3f s, reading rows %.3f s"
+                                + " (the rest is writing)", partition, n, (System.nanoTime() - start) / 1e9,
+                                labeller.teacherNanos / 1e9, labeller.rowNanos / 1e9));
+                    }
                     return Collections.singletonList(n).iterator();
                 } finally {
                     ExecutorTeachers.giveBack(modelPath, teacherSha256, teacher);
@@ -94,6 +101,9 @@ public final class LabellingJob {
         private final int featureLength;
         private final List<SoftLabelRecord> ready = new ArrayList<>();
         private int next;
+        /** Time spent in the teacher and in copying rows out of Spark, for the debug log. */
+        long teacherNanos;
+        long rowNanos;
 
         Labeller(Iterator<InternalRow> rows, Dl4jTeacher teacher, int batchSize, int featureLength) {
             this.rows = rows;
@@ -114,6 +124,7 @@ public final class LabellingJob {
             Integer[] labels = new Integer[batchSize];
             float[][] feats = new float[batchSize][];
             int n = 0;
+            long t0 = System.nanoTime();
             while (n < batchSize && rows.hasNext()) {
                 InternalRow row = rows.next();
                 float[] f = row.getArray(1).toFloatArray();
@@ -133,7 +144,10 @@ public final class LabellingJob {
             if (n < batchSize) {
                 x = java.util.Arrays.copyOf(x, n * featureLength);
             }
+            long t1 = System.nanoTime();
+            rowNanos += t1 - t0;
             float[] logits = teacher.logits(x, n);
+            teacherNanos += System.nanoTime() - t1;
             int c = teacher.numClasses();
             for (int r = 0; r < n; r++) {
                 float[] t = new float[c];
