@@ -14,11 +14,17 @@ import java.util.TreeSet;
  * convention), not DL4J's retain probabilities.
  */
 public record LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel,
-                        int stride, String padding, String poolKind) {
+                        int stride, String padding, String poolKind, Boolean quantise) {
+
+    /** A layer that follows {@code kd.student.quantisation.enabled} ({@code quantise} unset). */
+    public LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel, int stride,
+                     String padding, String poolKind) {
+        this(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, null);
+    }
 
     static final Map<String, Set<String>> KEYS = Map.of(
-            "dense", Set.of("type", "units", "activation", "dropout"),
-            "conv", Set.of("type", "filters", "kernel", "stride", "padding", "activation", "dropout"),
+            "dense", Set.of("type", "units", "activation", "dropout", "quantise"),
+            "conv", Set.of("type", "filters", "kernel", "stride", "padding", "activation", "dropout", "quantise"),
             "pool", Set.of("type", "kind", "kernel", "stride"),
             "batch-norm", Set.of("type"),
             "dropout", Set.of("type", "rate"),
@@ -44,6 +50,7 @@ public record LayerSpec(String type, int units, String activation, double dropou
         int stride = 1;
         String padding = "same";
         String poolKind = "max";
+        Boolean quantise = element.hasPath("quantise") && allowed.contains("quantise") ? r.bool("quantise") : null;
         switch (type) {
             case "dense" -> {
                 units = r.integer("units", 1, 1 << 20);
@@ -68,7 +75,7 @@ public record LayerSpec(String type, int units, String activation, double dropou
             default -> {
             }
         }
-        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind);
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise);
     }
 
     private static String activation(SettingsReader r) {

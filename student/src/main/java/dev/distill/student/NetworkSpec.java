@@ -2,10 +2,13 @@ package dev.distill.student;
 
 import com.typesafe.config.Config;
 import dev.distill.settings.SettingsReader;
+import dev.distill.student.quant.QuantisationSettings;
+import dev.distill.student.quant.QuantisedActivation;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -15,6 +18,7 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.IActivation;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +28,26 @@ import java.util.List;
  * units with the identity activation (its outputs are logits) trained with {@link KdLoss}. The output layer
  * may be written explicitly as {@code { type = output }}; if omitted it is appended.
  */
-public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers) {
+public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers, QuantisationSettings quantisation) {
+
+    /** An architecture trained in floating point. */
+    public NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers) {
+        this(inputShape, numClasses, layers, QuantisationSettings.OFF);
+    }
+
+    /** This architecture with quantisation-aware training set by {@code q}. */
+    public NetworkSpec withQuantisation(QuantisationSettings q) {
+        return new NetworkSpec(inputShape, numClasses, layers, q);
+    }
+
+    public boolean quantised() {
+        return quantisation.enabled();
+    }
+
+    /** DL4J's index of architecture layer {@code i}: one more when a quantised network starts with its input quantiser. */
+    public int dl4jIndex(int i) {
+        return quantised() ? i + 1 : i;
+    }
 
     /** Reads {@code section.layers}; problems go to {@code section}'s list. */
     public static NetworkSpec read(SettingsReader section, int[] inputShape, int numClasses) {
@@ -75,17 +98,22 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
                 .convolutionMode(ConvolutionMode.Same)
                 .list();
         int i = 0;
+        boolean qat = quantised();
+        if (qat) {
+            // The input quantiser: the int8 model takes uint8 inputs over this tracked range.
+            list.layer(i++, new ActivationLayer.Builder(new QuantisedActivation(false, quantisation.emaDecay())).build());
+        }
         // A layer's dropout acts on its outputs (the PyTorch convention); DL4J's dropOut acts on a layer's
         // input, so it is set on the following layer.
         double pending = 0;
         for (LayerSpec l : layers) {
             org.deeplearning4j.nn.conf.layers.Layer.Builder<?> b = switch (l.type()) {
                 case "dense" -> new DenseLayer.Builder().nOut(l.units())
-                        .activation(activation(l.activation())).weightInit(init(l.activation()));
+                        .activation(activation(l.activation(), qat)).weightInit(init(l.activation()));
                 case "conv" -> new ConvolutionLayer.Builder(l.kernel(), l.kernel())
                         .stride(l.stride(), l.stride()).nOut(l.filters())
                         .convolutionMode("same".equals(l.padding()) ? ConvolutionMode.Same : ConvolutionMode.Truncate)
-                        .activation(activation(l.activation())).weightInit(init(l.activation()));
+                        .activation(activation(l.activation(), qat)).weightInit(init(l.activation()));
                 case "pool" -> new SubsamplingLayer.Builder(
                         "max".equals(l.poolKind()) ? SubsamplingLayer.PoolingType.MAX : SubsamplingLayer.PoolingType.AVG)
                         .kernelSize(l.kernel(), l.kernel()).stride(l.stride(), l.stride());
@@ -119,6 +147,24 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         net.init();
         return net;
     }
+
+    /** The layer's activation; under quantisation-aware training, followed by an activation quantiser. */
+    private IActivation activation(String name, boolean qat) {
+        if (qat) {
+            if (!QAT_ACTIVATIONS.contains(name)) {
+                throw new IllegalArgumentException("quantisation-aware training supports relu and identity activations, not "
+                        + name);
+            }
+            return new QuantisedActivation("relu".equals(name), quantisation.emaDecay());
+        }
+        return activation(name).getActivationFunction();
+    }
+
+    /** Activations the int8 runtime computes (and so the ones quantisation-aware training accepts). */
+    public static final java.util.Set<String> QAT_ACTIVATIONS = java.util.Set.of("relu", "identity");
+
+    /** Layer types quantisation-aware training accepts. */
+    public static final java.util.Set<String> QAT_LAYERS = java.util.Set.of("dense", "conv", "pool", "dropout");
 
     private static Activation activation(String name) {
         return switch (name) {

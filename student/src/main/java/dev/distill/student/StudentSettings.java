@@ -1,6 +1,9 @@
 package dev.distill.student;
 
 import dev.distill.settings.SettingsReader;
+import dev.distill.student.quant.QuantisationSettings;
+
+import java.util.List;
 
 /**
  * Settings of {@code kd.student}: the architecture, how it is trained, the distillation loss (temperature T
@@ -12,7 +15,26 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
 
     public static StudentSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
         SettingsReader s = kd.section("student");
-        NetworkSpec arch = NetworkSpec.read(s.section("architecture"), inputShape, numClasses);
+        QuantisationSettings q = QuantisationSettings.read(s);
+        SettingsReader a = s.section("architecture");
+        NetworkSpec arch = NetworkSpec.read(a, inputShape, numClasses).withQuantisation(q);
+        if (q.enabled() && a.has("layers")) {
+            List<? extends com.typesafe.config.Config> raw = a.config().getConfigList("layers");
+            for (int i = 0; i < raw.size(); i++) {
+                SettingsReader layer = a.over(raw.get(i), a.fullKey("layers") + "[" + i + "]");
+                String type = raw.get(i).hasPath("type") ? raw.get(i).getString("type") : "";
+                if (!type.isEmpty() && !"output".equals(type) && !NetworkSpec.QAT_LAYERS.contains(type)) {
+                    layer.problem("type", "a " + type + " layer cannot be trained with kd.student.quantisation.enabled"
+                            + " = true; quantisation-aware training takes " + String.join(", ", new java.util.TreeSet<>(NetworkSpec.QAT_LAYERS))
+                            + " layers");
+                }
+                if (raw.get(i).hasPath("activation")
+                        && !NetworkSpec.QAT_ACTIVATIONS.contains(raw.get(i).getString("activation").toLowerCase(java.util.Locale.ROOT))) {
+                    layer.problem("activation", "quantisation-aware training (kd.student.quantisation.enabled = true)"
+                            + " takes relu or identity, the activations the int8 runtime computes");
+                }
+            }
+        }
         TrainingSettings training = TrainingSettings.read(s.section("training"));
         SettingsReader d = s.section("distillation");
         double temperature = d.positive("temperature");

@@ -31,7 +31,7 @@ class TestInt8Exporter {
         net.getLayer(0).setParam(DefaultParamInitializer.WEIGHT_KEY,
                 Nd4j.createFromArray(new float[][] {{0.5f, -0.1f}, {-0.25f, 0.2f}}));
         net.getLayer(0).setParam(DefaultParamInitializer.BIAS_KEY, Nd4j.createFromArray(new float[][] {{0.3f, -0.05f}}));
-        Int8Model m = Int8Exporter.export(net, List.of(new Int8Exporter.Range(-1, 1)));
+        Int8Model m = Int8Exporter.export(net, List.of(new dev.distill.student.quant.Quantisers.Range(-1, 1)));
         DenseLayer d = m.layers().get(0);
         assertThat(d.weightScales()[0]).isCloseTo(0.5f / 127, within(1e-9f));
         assertThat(d.weightScales()[1]).isCloseTo(0.2f / 127, within(1e-9f));
@@ -74,8 +74,8 @@ class TestInt8Exporter {
         MultiLayerNetwork conv = new NetworkSpec(new int[] {1, 4, 4}, 2,
                 List.of(new LayerSpec("conv", 0, "relu", 0, 2, 3, 1, "same", "max")))
                 .newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
-        assertThatThrownBy(() -> Int8Exporter.export(conv, List.of(new Int8Exporter.Range(0, 1),
-                new Int8Exporter.Range(0, 1))))
+        assertThatThrownBy(() -> Int8Exporter.export(conv, List.of(new dev.distill.student.quant.Quantisers.Range(0, 1),
+                new dev.distill.student.quant.Quantisers.Range(0, 1))))
                 .hasMessage("layer 0 is a ConvolutionLayer; the int8 runtime supports dense layers only so far");
     }
 }

@@ -13,15 +13,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Training state after a completed epoch: flat parameters, flat updater state, the epoch and iteration
- * counters, and a fingerprint of the settings that produced it (a checkpoint from other settings is not
- * resumed). Written to a temporary file and renamed, so a killed driver never leaves a half checkpoint.
- * Binary layout: magic "KDCK", version 1, fingerprint (UTF), epoch, iteration, then two length-prefixed
- * float arrays. No Java serialisation.
+ * Training state after a completed epoch: flat parameters, flat updater state, the state of training hooks
+ * (quantisation ranges), the epoch and iteration counters, and a fingerprint of the settings that produced
+ * it (a checkpoint from other settings is not resumed). Written to a temporary file and renamed, so a killed
+ * driver never leaves a half checkpoint. Binary layout: magic "KDCK", version 2, fingerprint (UTF), epoch,
+ * iteration, then three length-prefixed float arrays (version 1 had no hook state). No Java serialisation.
  */
-public record Checkpoint(String fingerprint, int epoch, int iteration, float[] params, float[] updaterState) {
+public record Checkpoint(String fingerprint, int epoch, int iteration, float[] params, float[] updaterState,
+                         float[] hookState) {
     private static final int MAGIC = 0x4B44434B;
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     public void write(Configuration conf, String file) {
         Path dst = new Path(file);
@@ -37,6 +38,7 @@ public record Checkpoint(String fingerprint, int epoch, int iteration, float[] p
                 out.writeInt(iteration);
                 writeFloats(out, params);
                 writeFloats(out, updaterState);
+                writeFloats(out, hookState);
             }
             fs.delete(dst, false);
             if (!fs.rename(tmp, dst)) {
@@ -57,15 +59,17 @@ public record Checkpoint(String fingerprint, int epoch, int iteration, float[] p
             }
             try (FSDataInputStream raw = fs.open(p);
                  DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw, 1 << 16))) {
-                if (in.readInt() != MAGIC || in.readInt() != VERSION) {
-                    throw new IOException("not a distill checkpoint (version " + VERSION + ")");
+                int version = in.readInt() == MAGIC ? in.readInt() : -1;
+                if (version != 1 && version != VERSION) {
+                    throw new IOException("not a distill checkpoint (version 1 or " + VERSION + ")");
                 }
                 String fp = in.readUTF();
                 int epoch = in.readInt();
                 int iteration = in.readInt();
                 float[] params = readFloats(in, fs.getFileStatus(p).getLen());
                 float[] state = readFloats(in, fs.getFileStatus(p).getLen());
-                return new Checkpoint(fp, epoch, iteration, params, state);
+                float[] hooks = version >= 2 ? readFloats(in, fs.getFileStatus(p).getLen()) : new float[0];
+                return new Checkpoint(fp, epoch, iteration, params, state, hooks);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + file + " (" + e.getMessage()

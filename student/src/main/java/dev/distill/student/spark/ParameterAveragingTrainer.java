@@ -44,15 +44,20 @@ public final class ParameterAveragingTrainer {
     }
 
     /** Sums of one round across workers. */
-    record RoundSum(float[] params, float[] state, long examples, double lossSum, int steps) implements Serializable {
+    record RoundSum(float[] params, float[] state, float[] hookState, long examples, double lossSum, int steps)
+            implements Serializable {
         RoundSum add(RoundSum o) {
-            for (int i = 0; i < params.length; i++) {
-                params[i] += o.params[i];
+            addTo(params, o.params);
+            addTo(state, o.state);
+            addTo(hookState, o.hookState);
+            return new RoundSum(params, state, hookState, examples + o.examples, lossSum + o.lossSum,
+                    Math.max(steps, o.steps));
+        }
+
+        private static void addTo(float[] sum, float[] x) {
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += x[i];
             }
-            for (int i = 0; i < state.length; i++) {
-                state[i] += o.state[i];
-            }
-            return new RoundSum(params, state, examples + o.examples, lossSum + o.lossSum, Math.max(steps, o.steps));
         }
     }
 
@@ -60,6 +65,7 @@ public final class ParameterAveragingTrainer {
     private final TrainingSettings settings;
     private final int workers;
     private final String checkpointFile;
+    private TrainingHooks hooks;
 
     /**
      * @param name           what is trained, for logs ("teacher", "student", "baseline")
@@ -70,6 +76,12 @@ public final class ParameterAveragingTrainer {
         this.settings = settings;
         this.workers = workers;
         this.checkpointFile = checkpointFile;
+    }
+
+    /** Runs {@code hooks} (quantisation-aware training, …) around every step; null for none. */
+    public ParameterAveragingTrainer withHooks(TrainingHooks hooks) {
+        this.hooks = hooks;
+        return this;
     }
 
     /**
@@ -84,6 +96,7 @@ public final class ParameterAveragingTrainer {
         float[] params = FlatArrays.of(driver.params());
         INDArray stateView = driver.getUpdater().getStateViewArray();
         float[] state = stateView == null ? new float[0] : FlatArrays.of(stateView);
+        float[] hookState = hooks == null ? new float[0] : hooks.state(driver);
         String fingerprint = Checkpoint.fingerprintOf(json, settings.withEpochs(0).toString(), Integer.toString(workers),
                 dataKey);
         int startEpoch = 0;
@@ -91,9 +104,10 @@ public final class ParameterAveragingTrainer {
         if (checkpointFile != null) {
             Checkpoint ck = Checkpoint.read(sc.hadoopConfiguration(), checkpointFile);
             if (ck != null && ck.fingerprint().equals(fingerprint) && ck.params().length == params.length
-                    && ck.updaterState().length == state.length) {
+                    && ck.updaterState().length == state.length && ck.hookState().length == hookState.length) {
                 params = ck.params();
                 state = ck.updaterState();
+                hookState = ck.hookState();
                 startEpoch = ck.epoch() + 1;
                 iteration = ck.iteration();
                 LOG.info("{}: resuming from checkpoint {} after epoch {}", name, checkpointFile, ck.epoch() + 1);
@@ -128,16 +142,19 @@ public final class ParameterAveragingTrainer {
             for (int round = 0; round < rounds; round++) {
                 Broadcast<float[]> bParams = sc.broadcast(params);
                 Broadcast<float[]> bState = sc.broadcast(state);
+                final float[] hs = hookState;
+                final TrainingHooks h = hooks;
                 final int ep = epoch;
                 final int rd = round;
                 final int it0 = iteration;
                 RoundSum sum = batches.mapPartitionsWithIndex((p, it) ->
-                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState), true)
+                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState, h, hs), true)
                         .treeReduce(RoundSum::add, 2);
                 bParams.unpersist(false);
                 bState.unpersist(false);
                 params = scale(sum.params(), 1.0f / sum.examples());
                 state = scale(sum.state(), 1.0f / sum.examples());
+                hookState = scale(sum.hookState(), 1.0f / sum.examples());
                 iteration += sum.steps();
                 lossSum += sum.lossSum();
                 examples += sum.examples();
@@ -149,6 +166,10 @@ public final class ParameterAveragingTrainer {
             }
             driver.setEpochCount(epoch + 1);
             driver.setIterationCount(iteration);
+            if (hooks != null) {
+                hooks.setState(driver, hookState);
+                hooks.sync(driver, iteration);
+            }
             double acc = listener == null ? Double.NaN : listener.afterEpoch(epoch, driver);
             EpochStats stats = new EpochStats(epoch + 1, lossSum / examples, examples, rounds, seconds, acc);
             history.add(stats);
@@ -158,18 +179,24 @@ public final class ParameterAveragingTrainer {
                     Double.isNaN(acc) ? "" : String.format("  test accuracy %.2f%%", 100 * acc),
                     examples / seconds, seconds, left * seconds));
             if (checkpointFile != null) {
-                new Checkpoint(fingerprint, epoch, iteration, params, state).write(sc.hadoopConfiguration(), checkpointFile);
+                new Checkpoint(fingerprint, epoch, iteration, params, state, hookState)
+                        .write(sc.hadoopConfiguration(), checkpointFile);
             }
         }
         if (startEpoch > 0 && history.isEmpty()) {
             driver.setParams(Nd4j.createFromArray(params).reshape(1, params.length));
+            if (hooks != null) {
+                hooks.setState(driver, hookState);
+                hooks.sync(driver, iteration);
+            }
         }
         return new Result(driver, history, startEpoch);
     }
 
     private static Iterator<RoundSum> runRound(String json, Iterator<PackedBatch> it, int partition, int epoch, int round,
                                                int freq, long seed, int iteration, int taskCpus,
-                                               Broadcast<float[]> bParams, Broadcast<float[]> bState) {
+                                               Broadcast<float[]> bParams, Broadcast<float[]> bState,
+                                               TrainingHooks hooks, float[] hookState) {
         List<PackedBatch> all = new ArrayList<>();
         it.forEachRemaining(all::add);
         int from = round * freq;
@@ -189,6 +216,9 @@ public final class ParameterAveragingTrainer {
             }
             net.setIterationCount(iteration);
             net.setEpochCount(epoch);
+            if (hooks != null) {
+                hooks.setState(net, hookState);
+            }
             // Dropout masks come from this thread's ND4J generator; Spark runs a partition on whichever
             // thread is free, so seed it from (seed, epoch, round, partition) to make training reproducible.
             Nd4j.getRandom().setSeed(seed * 1_000_003L + epoch * 10_007L + round * 101L + partition);
@@ -207,14 +237,22 @@ public final class ParameterAveragingTrainer {
                 }
                 x.data().setData(b.features());
                 y.data().setData(b.labels());
+                long step = (long) iteration + (i - from);
+                if (hooks != null) {
+                    hooks.beforeStep(net, step);
+                }
                 net.fit(new DataSet(x, y));
+                if (hooks != null) {
+                    hooks.afterStep(net, step);
+                }
                 loss += net.score() * b.rows();
                 examples += b.rows();
             }
             float[] params = scale(FlatArrays.of(net.params()), examples);
             INDArray sv = net.getUpdater().getStateViewArray();
             float[] state = sv == null ? new float[0] : scale(FlatArrays.of(sv), examples);
-            return Collections.singletonList(new RoundSum(params, state, examples, loss, to - from)).iterator();
+            float[] hs = hooks == null ? new float[0] : scale(hooks.state(net), examples);
+            return Collections.singletonList(new RoundSum(params, state, hs, examples, loss, to - from)).iterator();
         } finally {
             NetworkPool.giveBack(json, net);
         }

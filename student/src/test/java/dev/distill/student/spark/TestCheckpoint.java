@@ -19,7 +19,7 @@ class TestCheckpoint {
         Configuration conf = new Configuration();
         String file = dir.resolve("ck.bin").toString();
         assertThat(Checkpoint.read(conf, file)).isNull();
-        Checkpoint ck = new Checkpoint("fp", 3, 120, new float[] {1, 2, 3}, new float[] {4, 5});
+        Checkpoint ck = new Checkpoint("fp", 3, 120, new float[] {1, 2, 3}, new float[] {4, 5}, new float[] {0.5f, 6, 1});
         ck.write(conf, file);
         Checkpoint back = Checkpoint.read(conf, file);
         assertThat(back.fingerprint()).isEqualTo("fp");

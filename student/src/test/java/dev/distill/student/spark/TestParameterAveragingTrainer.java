@@ -143,4 +143,47 @@ class TestParameterAveragingTrainer {
         assertThat(second).containsExactly(first);
         batches.unpersist();
     }
+
+    /**
+     * Quantisation-aware training across two workers: the activation ranges are averaged like the
+     * parameters and come back on the driver's network and in the checkpoint; the int8 model exported from
+     * them predicts what the fake-quantised network predicts.
+     */
+    @Test
+    void quantisationAwareTrainingAveragesRangesAndExportsWhatItTrained() {
+        NetworkSpec qspec = spec().withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 10, 0.9));
+        TrainingSettings t = settings(4, 2, 2);
+        MultiLayerConfiguration conf = qspec.toConfiguration(new KdLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
+        dev.distill.student.quant.Qat qat = dev.distill.student.quant.Qat.of(qspec);
+        String ck = dir.resolve("qat.bin").toString();
+        var result = new ParameterAveragingTrainer("qat", t, 2, ck).withHooks(qat).train(sc, batches, conf, "d", null);
+        MultiLayerNetwork net = result.network();
+        var quantisers = dev.distill.student.quant.Qat.quantisers(net);
+        assertThat(quantisers).hasSize(2).allMatch(dev.distill.student.quant.QuantisedActivation::hasSeenData)
+                .allMatch(dev.distill.student.quant.QuantisedActivation::isActive);
+        assertThat(quantisers.get(0).lo()).isLessThan(-1f);                     // blobs have negative features
+        assertThat(quantisers.get(1).lo()).isEqualTo(0f);                       // after ReLU
+        assertThat(quantisers.get(1).hi()).isGreaterThan(0f);
+        assertThat(Checkpoint.read(sc.hadoopConfiguration(), ck).hookState())
+                .containsExactly(qat.state(net), within(1e-6f));
+
+        MultiLayerNetwork fake = qat.fakeQuantised(net);
+        assertThat(dev.distill.student.quant.Qat.quantisers(net)).as("the original is untouched")
+                .allMatch(dev.distill.student.quant.QuantisedActivation::isActive);
+        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
+        Synthetic.Blobs b = Synthetic.blobs(256, 8, 3, 0.8, 11);
+        float[] out = FlatArrays.of(fake.output(Nd4j.create(b.x())));
+        int agree = 0;
+        int correct = 0;
+        for (int r = 0; r < 256; r++) {
+            int fq = dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3));
+            int p = int8.predict(b.x()[r]);
+            agree += p == fq ? 1 : 0;
+            correct += p == b.y()[r] ? 1 : 0;
+        }
+        assertThat(agree).as("int8 runtime vs fake-quantised network, of 256").isGreaterThanOrEqualTo(255);
+        assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(240);
+        batches.unpersist();
+    }
 }
