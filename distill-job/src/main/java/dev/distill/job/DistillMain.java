@@ -23,7 +23,7 @@ import java.util.Map;
  * failure prints its cause in one line; the stack trace goes to the log file named in that line.
  */
 public final class DistillMain {
-    static final List<String> COMMANDS = List.of("train-teacher", "label", "train-student", "evaluate", "export", "run",
+    static final List<String> COMMANDS = List.of("train-teacher", "label", "train-student", "export", "evaluate", "run",
             "bench");
 
     static final String USAGE = """
@@ -34,8 +34,10 @@ public final class DistillMain {
               label           run the teacher over the data set                 -> soft-labels/{train,test}/ (Parquet)
               train-student   distil the student from the soft labels, and
                               train its hard-label baseline                     -> student/, baseline/
-              evaluate        accuracy, agreement with the teacher, sizes       -> report/report.json
-              export          the deployable student with provenance            -> export/student.zip
+              export          the deployable student with provenance, and the
+                              int8 file for the runtime                         -> export/
+              evaluate        accuracy, agreement with the teacher, sizes, and
+                              latency of each deployable stage                  -> report/report.json
               run             all of the above, in order
               bench           throughput ratios: labelling via Spark vs raw ND4J, trainer vs plain
                               fit(), 2 workers vs 1; plus the last run's accuracy  -> report/bench.json
@@ -129,13 +131,14 @@ public final class DistillMain {
         if (all || "train-student".equals(command)) {
             Stages.trainStudent(ctx);
         }
-        Map<String, Object> report = null;
-        if (all || "evaluate".equals(command)) {
-            report = Evaluate.run(ctx);
-        }
+        // Export before evaluate: the report measures the exported int8 file beside the networks.
         String exported = null;
         if (all || "export".equals(command)) {
             exported = Export.run(ctx);
+        }
+        Map<String, Object> report = null;
+        if (all || "evaluate".equals(command)) {
+            report = Evaluate.run(ctx);
         }
         if (report != null) {
             out.println();

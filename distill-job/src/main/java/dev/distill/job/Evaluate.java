@@ -1,6 +1,8 @@
 package dev.distill.job;
 
+import dev.distill.runtime.Int8Model;
 import dev.distill.student.Evaluation;
+import dev.distill.student.quant.Qat;
 import dev.distill.student.spark.ClusterEvaluator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -9,12 +11,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * evaluate: teacher (from its stored test logits), distilled student and hard-label baseline on the test
- * split, on the cluster; writes {@code report/report.json} and prints the headline table.
+ * split, on the cluster; then the per-stage table of the deployable forms ({@link StageTable}); writes
+ * {@code report/report.json} and prints the headline table. A quantisation-aware student is scored
+ * fake-quantised, as it will be deployed.
  */
 final class Evaluate {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
@@ -50,7 +56,12 @@ final class Evaluate {
                 continue;
             }
             MultiLayerNetwork net = ctx.loadNetwork(model);
-            Map<String, Object> m = ClusterEvaluator.evaluate(test, net, numClasses).toMap(true);
+            Qat qat = Qat.isQuantised(net) ? Qat.of(ctx.settings.student().architecture()) : null;
+            Map<String, Object> m = ClusterEvaluator.evaluate(test, qat == null ? net : qat.fakeQuantised(net), numClasses)
+                    .toMap(true);
+            if (qat != null) {
+                m.put("quantisation_aware", Map.of("weight_bits", qat.bits()));
+            }
             m.put("parameters", net.numParams());
             m.put("model_file", model);
             m.put("model_file_bytes", ctx.workspace.size(model));
@@ -73,12 +84,44 @@ final class Evaluate {
         summary.put("file_ratio_teacher_to_student",
                 ((Number) teacher.get("model_file_bytes")).doubleValue() / ((Number) student.get("model_file_bytes")).doubleValue());
         report.put("summary", summary);
+        report.put("stages", stages(ctx, test, numClasses, ((Number) teacher.get("model_file_bytes")).longValue()));
         report.put("versions", JobContext.versions());
         String path = ctx.workspace.path("report", "report.json");
         ctx.workspace.writeString(path, Json.write(report));
         test.unpersist();
         LOG.info("evaluate: wrote {}", path);
         return report;
+    }
+
+    /** Teacher, student fp32, student fake-quantised (after QAT) and the int8 file, measured by {@link StageTable}. */
+    private static List<Map<String, Object>> stages(JobContext ctx, Dataset<Row> test, int numClasses, long teacherBytes) {
+        ctx.describe("evaluate", "measure accuracy and latency of each deployable stage on the driver");
+        StageTable.TestSet set = StageTable.TestSet.collect(test);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        if (set.x().length == 0) {
+            return rows;
+        }
+        String teacherModel = Stages.teacherModel(ctx);
+        MultiLayerNetwork teacher = ctx.loadNetwork(teacherModel);
+        rows.add(StageTable.measure("teacher fp32", "ND4J", StageTable.nd4j(teacher), set, numClasses,
+                teacher.numParams(), teacherBytes, teacherBytes));
+        String model = ctx.workspace.model("student");
+        MultiLayerNetwork student = ctx.loadNetwork(model);
+        long studentBytes = ctx.workspace.size(model);
+        Qat qat = Qat.isQuantised(student) ? Qat.of(ctx.settings.student().architecture()) : null;
+        rows.add(StageTable.measure("student fp32", "ND4J", StageTable.nd4j(Qat.floatCopy(student)), set, numClasses,
+                student.numParams(), studentBytes, teacherBytes));
+        if (qat != null) {
+            rows.add(StageTable.measure("student fake-quantised", "ND4J", StageTable.nd4j(qat.fakeQuantised(student)), set,
+                    numClasses, student.numParams(), studentBytes, teacherBytes));
+        }
+        String int8 = ctx.workspace.path("export", "student.int8");
+        if (ctx.workspace.exists(int8)) {
+            Int8Model m = StageTable.readInt8(ctx, int8);
+            rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), set, numClasses,
+                    m.parameters(), ctx.workspace.size(int8), teacherBytes));
+        }
+        return rows;
     }
 
     /** The headline table printed at the end of evaluate and run. */
@@ -104,6 +147,11 @@ final class Evaluate {
         if (s != null && s.get("kd_gain_points") != null) {
             b.append(String.format("distillation gain over the hard-label baseline: %+.2f points%n",
                     ((Number) s.get("kd_gain_points")).doubleValue()));
+        }
+        List<Map<String, Object>> stages = (List<Map<String, Object>>) report.get("stages");
+        if (stages != null && !stages.isEmpty()) {
+            b.append(System.lineSeparator()).append("stages (test split; latency and throughput on one thread):")
+                    .append(System.lineSeparator()).append(StageTable.table(stages));
         }
         return b.toString();
     }

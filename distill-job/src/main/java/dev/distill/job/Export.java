@@ -6,6 +6,7 @@ import dev.distill.runtime.ModelFile;
 import dev.distill.student.Evaluation;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.Int8Exporter;
+import dev.distill.student.quant.Qat;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -21,7 +22,8 @@ import java.util.Map;
  * export: copies the trained student to {@code export/student.zip} (a DL4J model zip) with
  * {@code export/provenance.json}: resolved configuration, data paths and row counts, teacher SHA-256,
  * seeds, versions, and the student's own SHA-256; and, for a dense student, {@code export/student.int8}
- * for the dependency-free runtime (post-training quantisation), with its test accuracy.
+ * for the dependency-free runtime, with its test accuracy. A quantisation-aware student is exported with
+ * the activation ranges and weight bits it trained with; any other by post-training quantisation.
  */
 final class Export {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
@@ -64,19 +66,39 @@ final class Export {
     }
 
     /**
-     * The int8 file for the dependency-free runtime, by post-training quantisation: activation ranges from
-     * up to {@value #CALIBRATION_ROWS} training rows. Students with layers the runtime cannot run yet
-     * (convolutions, batch norm) are skipped with a note. Returns what was written and measured.
+     * The int8 file for the dependency-free runtime: from the trained ranges of a quantisation-aware student,
+     * or by post-training quantisation with activation ranges from up to {@value #CALIBRATION_ROWS} training
+     * rows. Students with layers the runtime cannot run yet (convolutions, batch norm) are skipped with a
+     * note. Returns what was written and measured; agreement is with the network the file stands for (the
+     * fake-quantised student after quantisation-aware training, else the fp32 student).
      */
     private static Map<String, Object> int8(JobContext ctx, String model) {
         Map<String, Object> m = new LinkedHashMap<>();
-        MultiLayerNetwork net = ctx.loadNetwork(model);
-        Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
-        float[][] sample = train.select("features").limit(CALIBRATION_ROWS).collectAsList().stream()
-                .map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
+        MultiLayerNetwork loaded = ctx.loadNetwork(model);
+        Qat qat = Qat.of(ctx.settings.student().architecture());
+        boolean trainedQuantised = Qat.isQuantised(loaded);
+        MultiLayerNetwork net = loaded;
+        float[][] sample = new float[0][];
         Int8Model q;
         try {
-            q = Int8Exporter.export(net, Int8Exporter.calibrate(net, sample));
+            if (trainedQuantised != (qat != null)) {
+                throw new IllegalStateException(model + (trainedQuantised ? " was" : " was not")
+                        + " trained quantisation-aware but kd.student.quantisation.enabled = " + (qat != null)
+                        + "; run `distill train-student` again with the current settings");
+            }
+            if (trainedQuantised) {
+                int bits = qat.bits();
+                q = Int8Exporter.exportQuantised(loaded, bits);
+                net = qat.fakeQuantised(loaded);
+                m.put("method", "quantisation-aware training (" + bits + "-bit weights, trained activation ranges)");
+            } else {
+                Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
+                sample = train.select("features").limit(CALIBRATION_ROWS).collectAsList().stream()
+                        .map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
+                q = Int8Exporter.export(loaded, Int8Exporter.calibrate(loaded, sample));
+                m.put("method", "post-training quantisation (8-bit weights, ranges calibrated on "
+                        + sample.length + " training rows)");
+            }
         } catch (IllegalArgumentException e) {
             LOG.info("export: no int8 file: {}", e.getMessage());
             m.put("skipped", e.getMessage());
@@ -104,12 +126,13 @@ final class Export {
         }
         m.put("file", file);
         m.put("file_bytes", ctx.workspace.size(file));
-        m.put("calibration_rows", sample.length);
         m.put("test_accuracy", labelled == 0 ? null : (double) correct / labelled);
-        m.put("agreement_with_fp32_student", test.isEmpty() ? null : (double) agree / test.size());
+        String versus = trainedQuantised ? "fake-quantised student" : "fp32 student";
+        m.put(trainedQuantised ? "agreement_with_fake_quantised_student" : "agreement_with_fp32_student",
+                test.isEmpty() ? null : (double) agree / test.size());
         LOG.info(String.format("export: wrote %s (%,d bytes): int8 runtime test accuracy %.2f%%, agrees with the"
-                + " fp32 student on %.2f%% of test rows", file, ctx.workspace.size(file),
-                labelled == 0 ? Double.NaN : 100.0 * correct / labelled, 100.0 * agree / Math.max(1, test.size())));
+                + " %s on %.2f%% of test rows", file, ctx.workspace.size(file),
+                labelled == 0 ? Double.NaN : 100.0 * correct / labelled, versus, 100.0 * agree / Math.max(1, test.size())));
         return m;
     }
 }

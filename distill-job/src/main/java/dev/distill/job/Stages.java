@@ -113,8 +113,11 @@ final class Stages {
         int numClasses = ctx.settings.dataset().numClasses();
         Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
         Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
-        NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers());
-        LOG.info("train-student: {} soft-labelled rows, {}", info.rows(), s.loss().name());
+        NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers())
+                .withQuantisation(s.architecture().quantisation());
+        LOG.info("train-student: {} soft-labelled rows, {}{}", info.rows(), s.loss().name(), spec.quantised()
+                ? ", quantisation-aware (" + spec.quantisation().weightBits() + "-bit weights, from step "
+                + spec.quantisation().startStep() + ")" : "");
         var student = Training.trainAndSave(ctx, "student", spec, s.loss(), s.training(), train, test, true,
                 info.metadata().teacherSha256() + "/" + info.rows());
         Map<String, Object> extra = new LinkedHashMap<>();

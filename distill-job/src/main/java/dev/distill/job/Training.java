@@ -3,6 +3,7 @@ package dev.distill.job;
 import dev.distill.student.KdLoss;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
+import dev.distill.student.quant.Qat;
 import dev.distill.student.spark.BatchPacker;
 import dev.distill.student.spark.ClusterEvaluator;
 import dev.distill.student.spark.EpochStats;
@@ -36,12 +37,15 @@ final class Training {
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, numClasses, spec.featureLength(), workers,
                 t.batchSize(), t.seed(), withTeacher);
         MultiLayerConfiguration conf = spec.toConfiguration(loss, t, t.seed());
-        ParameterAveragingTrainer trainer = new ParameterAveragingTrainer(who, t, workers, ctx.workspace.checkpoint(who));
+        Qat qat = Qat.of(spec);
+        ParameterAveragingTrainer trainer = new ParameterAveragingTrainer(who, t, workers, ctx.workspace.checkpoint(who))
+                .withHooks(qat);
         ParameterAveragingTrainer.Result result;
         try {
-            ctx.describe(who, "train " + who + " (" + loss.name() + ")");
-            result = trainer.train(ctx.sc(), batches, conf, dataKey,
-                    (epoch, net) -> ClusterEvaluator.evaluate(test, net, numClasses).accuracy());
+            ctx.describe(who, "train " + who + " (" + loss.name() + (qat == null ? "" : ", quantisation-aware") + ")");
+            // A quantisation-aware network is scored as it will be deployed: fake-quantised.
+            result = trainer.train(ctx.sc(), batches, conf, dataKey, (epoch, net) -> ClusterEvaluator.evaluate(test,
+                    qat == null ? net : qat.fakeQuantised(net), numClasses).accuracy());
         } finally {
             batches.unpersist(false);
         }

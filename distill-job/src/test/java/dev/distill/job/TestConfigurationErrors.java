@@ -65,6 +65,24 @@ class TestConfigurationErrors {
     }
 
     @Test
+    void quantisationAwareTrainingNamesWhatItCannotQuantise() throws Exception {
+        CliRun r = run("  student { quantisation { enabled = true, weight-bits = 9 }\n"
+                + "    architecture.layers = [ { type = dense, units = 8, activation = tanh }, { type = batch-norm } ] }\n"
+                + "  teacher.architecture.layers = [ { type = dense, units = 8, quantise = false } ]");
+        String f = dir.resolve("job.conf").toString();
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n"
+                + "4 configuration problems:\n"
+                + "  " + f + ":4: kd.student.architecture.layers[0].activation = \"tanh\": quantisation-aware training"
+                + " (kd.student.quantisation.enabled = true) takes relu or identity, the activations the int8 runtime computes\n"
+                + "  " + f + ":4: kd.student.architecture.layers[1].type = \"batch-norm\": a batch-norm layer cannot be"
+                + " trained with kd.student.quantisation.enabled = true; quantisation-aware training takes conv, dense,"
+                + " dropout, pool layers\n"
+                + "  " + f + ":3: kd.student.quantisation.weight-bits = 9: must be an integer in [2, 8]\n"
+                + "  " + f + ":5: kd.teacher.architecture.layers[0].quantise = false: only student layers are quantised"
+                + " (kd.student.quantisation); remove it here\n");
+    }
+
+    @Test
     void commandLineOverridesAreCheckedToo() throws Exception {
         CliRun r = run("", "-Dkd.student.training.epochs=0");
         assertThat(r.err()).contains("command line -Dkd.student.training.epochs: kd.student.training.epochs = 0:"

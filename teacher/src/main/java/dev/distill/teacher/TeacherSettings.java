@@ -16,7 +16,14 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         SettingsReader t = kd.section("teacher");
         String source = t.oneOf("source", "train", "load");
         String model = t.string("model");
-        NetworkSpec arch = NetworkSpec.read(t.section("architecture"), inputShape, numClasses);
+        SettingsReader a = t.section("architecture");
+        NetworkSpec arch = NetworkSpec.read(a, inputShape, numClasses);
+        for (int i = 0; i < arch.layers().size(); i++) {
+            if (arch.layers().get(i).quantise() != null) {
+                a.over(a.config().getConfigList("layers").get(i), a.fullKey("layers") + "[" + i + "]")
+                        .problem("quantise", "only student layers are quantised (kd.student.quantisation); remove it here");
+            }
+        }
         TrainingSettings training = TrainingSettings.read(t.section("training"));
         if ("load".equals(source) && model.isBlank() && t.has("model")) {
             t.problem("model", "must name a DL4J model zip when kd.teacher.source = load");

@@ -11,17 +11,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Networks built once per executor JVM and reused across tasks and rounds: building a DL4J network and
  * allocating its parameters costs far more than loading new values into it. One network per concurrently
- * running task (borrow, then give back), keyed by the configuration JSON.
+ * running task (borrow, then give back), keyed by the configuration JSON. Configurations change during
+ * quantisation-aware training (the tracked ranges are part of them), so at most {@value #MAX_CONFIGS}
+ * configurations are kept; beyond that, others are dropped.
  */
 public final class NetworkPool {
     private static final Map<String, ConcurrentLinkedQueue<MultiLayerNetwork>> POOL = new ConcurrentHashMap<>();
     private static volatile int blasThreads = -1;
+    static final int MAX_CONFIGS = 8;
 
     private NetworkPool() {
     }
 
     public static MultiLayerNetwork borrow(String configJson) {
         MultiLayerNetwork net = POOL.computeIfAbsent(configJson, k -> new ConcurrentLinkedQueue<>()).poll();
+        if (POOL.size() > MAX_CONFIGS) {
+            POOL.keySet().stream().filter(k -> !k.equals(configJson)).findFirst().ifPresent(POOL::remove);
+        }
         if (net == null) {
             net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
             net.init();

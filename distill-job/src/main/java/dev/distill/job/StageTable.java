@@ -1,0 +1,175 @@
+package dev.distill.job;
+
+import dev.distill.datasets.Rows;
+import dev.distill.runtime.Int8Model;
+import dev.distill.runtime.ModelFile;
+import dev.distill.student.Evaluation;
+import dev.distill.student.FlatArrays;
+import dev.distill.student.spark.NetworkPool;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The report's per-stage table: the teacher and every form of the student that could be deployed, each
+ * with test accuracy, agreement with the teacher, parameters, file bytes, batch-1 latency (median and
+ * p95 of {@value #LATENCY_RUNS} single-row calls after {@value #WARMUP} warm-up calls) and batch-
+ * {@value #BATCH} throughput, and the teacher's file size divided by the stage's.
+ *
+ * <p>All stages run on the driver, on one thread (ND4J and OpenBLAS held to one thread; the int8 runtime is
+ * single-threaded), as a small device would run them: the figures compare engines, not core counts.
+ */
+final class StageTable {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
+    static final int LATENCY_RUNS = 200;
+    static final int WARMUP = 50;
+    static final int BATCH = 256;
+    static final int THROUGHPUT_BATCHES = 8;
+
+    private StageTable() {
+    }
+
+    /** The test split on the driver: features, labels (null when absent) and the teacher's logits. */
+    record TestSet(float[][] x, Integer[] labels, float[][] teacher) {
+        static TestSet collect(Dataset<Row> test) {
+            List<Row> rows = test.select("features", "label", "teacher_logits").collectAsList();
+            float[][] x = new float[rows.size()][];
+            Integer[] y = new Integer[rows.size()];
+            float[][] t = new float[rows.size()][];
+            for (int i = 0; i < rows.size(); i++) {
+                Row r = rows.get(i);
+                x[i] = Rows.floats(r.getList(0));
+                y[i] = r.isNullAt(1) ? null : r.getInt(1);
+                t[i] = Rows.floats(r.getList(2));
+            }
+            return new TestSet(x, y, t);
+        }
+    }
+
+    /** One engine's inference: logits for a batch of rows. */
+    interface Engine {
+        float[][] logits(float[][] rows);
+    }
+
+    /** ND4J inference of a network, one batch at a time. */
+    static Engine nd4j(MultiLayerNetwork net) {
+        return rows -> {
+            int f = rows[0].length;
+            float[] flat = new float[rows.length * f];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(rows[i], 0, flat, i * f, f);
+            }
+            INDArray out = net.output(Nd4j.create(flat, new long[] {rows.length, f}, 'c'), false);
+            float[] o = FlatArrays.of(out);
+            int c = (int) out.size(1);
+            float[][] r = new float[rows.length][];
+            for (int i = 0; i < rows.length; i++) {
+                r[i] = Arrays.copyOfRange(o, i * c, (i + 1) * c);
+            }
+            return r;
+        };
+    }
+
+    /** The int8 runtime. */
+    static Engine int8(Int8Model m) {
+        return rows -> {
+            float[][] r = new float[rows.length][];
+            for (int i = 0; i < rows.length; i++) {
+                r[i] = m.logits(rows[i]);
+            }
+            return r;
+        };
+    }
+
+    /** Measures one stage. */
+    static Map<String, Object> measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
+                                       long parameters, long fileBytes, long teacherBytes) {
+        NetworkPool.limitThreads(1);
+        Evaluation eval = new Evaluation(numClasses);
+        for (int from = 0; from < test.x().length; from += BATCH) {
+            int to = Math.min(from + BATCH, test.x().length);
+            float[][] out = engine.logits(Arrays.copyOfRange(test.x(), from, to));
+            for (int i = from; i < to; i++) {
+                eval.record(out[i - from], test.teacher()[i], test.labels()[i]);
+            }
+        }
+        int n = test.x().length;
+        double[] ms = new double[LATENCY_RUNS];
+        for (int i = -WARMUP; i < LATENCY_RUNS; i++) {
+            float[][] one = {test.x()[Math.floorMod(i, n)]};
+            long t0 = System.nanoTime();
+            engine.logits(one);
+            if (i >= 0) {
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        Arrays.sort(ms);
+        float[][] batch = new float[Math.min(BATCH, n)][];
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = test.x()[i];
+        }
+        engine.logits(batch);
+        long t0 = System.nanoTime();
+        for (int b = 0; b < THROUGHPUT_BATCHES; b++) {
+            engine.logits(batch);
+        }
+        double rowsPerSecond = (double) THROUGHPUT_BATCHES * batch.length / ((System.nanoTime() - t0) / 1e9);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("stage", stage);
+        m.put("engine", engineName);
+        m.put("test_accuracy", eval.labelled() == 0 ? null : eval.accuracy());
+        m.put("teacher_agreement", eval.teacherAgreement());
+        m.put("parameters", parameters);
+        m.put("file_bytes", fileBytes);
+        m.put("compression_vs_teacher_file", (double) teacherBytes / fileBytes);
+        m.put("latency_batch1_median_ms", ms[LATENCY_RUNS / 2]);
+        m.put("latency_batch1_p95_ms", ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1]);
+        m.put("throughput_batch" + BATCH + "_rows_per_s", rowsPerSecond);
+        LOG.info(String.format("stage %-28s %-12s accuracy %.2f%%  agreement %.2f%%  %,d bytes  batch-1 %.3f ms"
+                        + " (p95 %.3f)  batch-%d %,.0f rows/s", stage, engineName,
+                eval.labelled() == 0 ? Double.NaN : 100 * eval.accuracy(), 100 * eval.teacherAgreement(), fileBytes,
+                ms[LATENCY_RUNS / 2], ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1], BATCH, rowsPerSecond));
+        return m;
+    }
+
+    /** Reads the int8 file at {@code path} with the runtime's own reader. */
+    static Int8Model readInt8(JobContext ctx, String path) {
+        try (InputStream in = ctx.workspace.open(path)) {
+            return ModelFile.read(in, path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The table printed after the headline table. */
+    @SuppressWarnings("unchecked")
+    static String table(List<Map<String, Object>> stages) {
+        StringBuilder b = new StringBuilder(String.format("%-22s %-12s %9s %9s %11s %12s %7s %9s %9s %11s%n",
+                "stage", "engine", "test acc", "agreement", "parameters", "file bytes", "vs T", "b1 ms", "b1 p95",
+                "b" + BATCH + " rows/s"));
+        for (Map<String, Object> m : stages) {
+            Number acc = (Number) m.get("test_accuracy");
+            b.append(String.format("%-22s %-12s %9s %8.2f%% %,11d %,12d %6.0fx %9.3f %9.3f %,11.0f%n",
+                    m.get("stage"), m.get("engine"), acc == null ? "-" : String.format("%.2f%%", 100 * acc.doubleValue()),
+                    100 * ((Number) m.get("teacher_agreement")).doubleValue(),
+                    ((Number) m.get("parameters")).longValue(), ((Number) m.get("file_bytes")).longValue(),
+                    ((Number) m.get("compression_vs_teacher_file")).doubleValue(),
+                    ((Number) m.get("latency_batch1_median_ms")).doubleValue(),
+                    ((Number) m.get("latency_batch1_p95_ms")).doubleValue(),
+                    ((Number) m.get("throughput_batch" + BATCH + "_rows_per_s")).doubleValue()));
+        }
+        return b.toString();
+    }
+}
