@@ -93,7 +93,10 @@ final class Evaluate {
         return report;
     }
 
-    /** Teacher, student fp32, student fake-quantised (after QAT) and the int8 file, measured by {@link StageTable}. */
+    /**
+     * Teacher, student fp32, student fake-quantised (after QAT), the int8 file in the runtime and the ONNX
+     * file in ONNX Runtime, measured by {@link StageTable}.
+     */
     private static List<Map<String, Object>> stages(JobContext ctx, Dataset<Row> test, int numClasses, long teacherBytes) {
         ctx.describe("evaluate", "measure accuracy and latency of each deployable stage on the driver");
         StageTable.TestSet set = StageTable.TestSet.collect(test);
@@ -104,24 +107,36 @@ final class Evaluate {
         String teacherModel = Stages.teacherModel(ctx);
         MultiLayerNetwork teacher = ctx.loadNetwork(teacherModel);
         rows.add(StageTable.measure("teacher fp32", "ND4J", StageTable.nd4j(teacher), set, numClasses,
-                teacher.numParams(), teacherBytes, teacherBytes));
+                teacher.numParams(), teacherBytes, teacherBytes, null));
         String model = ctx.workspace.model("student");
         MultiLayerNetwork student = ctx.loadNetwork(model);
         long studentBytes = ctx.workspace.size(model);
         Qat qat = Qat.isQuantised(student) ? Qat.of(ctx.settings.student().architecture()) : null;
-        rows.add(StageTable.measure("student fp32", "ND4J", StageTable.nd4j(Qat.floatCopy(student)), set, numClasses,
-                student.numParams(), studentBytes, teacherBytes));
+        Map<String, Object> fp32 = StageTable.measure("student fp32", "ND4J", StageTable.nd4j(Qat.floatCopy(student)),
+                set, numClasses, student.numParams(), studentBytes, teacherBytes, null);
+        rows.add(fp32);
+        // What the deployable files should reproduce: the fake-quantised network after QAT, else the fp32 one.
+        Map<String, Object> reference = fp32;
         if (qat != null) {
-            rows.add(StageTable.measure("student fake-quantised", "ND4J", StageTable.nd4j(qat.fakeQuantised(student)), set,
-                    numClasses, student.numParams(), studentBytes, teacherBytes));
+            reference = StageTable.measure("student fake-quantised", "ND4J", StageTable.nd4j(qat.fakeQuantised(student)),
+                    set, numClasses, student.numParams(), studentBytes, teacherBytes, fp32);
+            rows.add(reference);
         }
+        Map<String, Object> ref = reference;
         String int8 = ctx.workspace.path("export", "student.int8");
         if (ctx.workspace.exists(int8)) {
             Int8Model m = StageTable.readInt8(ctx, int8);
             rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), set, numClasses,
-                    m.parameters(), ctx.workspace.size(int8), teacherBytes));
+                    m.parameters(), ctx.workspace.size(int8), teacherBytes, ref));
         }
-        return rows;
+        String onnx = ctx.workspace.path("export", "student.onnx");
+        if (ctx.workspace.exists(onnx)) {
+            byte[] bytes = ctx.workspace.readBytes(onnx);
+            long parameters = student.numParams();
+            rows.add(StageTable.withOnnxRuntime(bytes, engine -> StageTable.measure("student ONNX (QDQ)",
+                    "ONNX Runtime", engine, set, numClasses, parameters, bytes.length, teacherBytes, ref)));
+        }
+        return StageTable.withoutPredictions(rows);
     }
 
     /** The headline table printed at the end of evaluate and run. */

@@ -6,6 +6,7 @@ import dev.distill.runtime.ModelFile;
 import dev.distill.student.Evaluation;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.Int8Exporter;
+import dev.distill.student.OnnxExporter;
 import dev.distill.student.quant.Qat;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,7 +23,8 @@ import java.util.Map;
  * export: copies the trained student to {@code export/student.zip} (a DL4J model zip) with
  * {@code export/provenance.json}: resolved configuration, data paths and row counts, teacher SHA-256,
  * seeds, versions, and the student's own SHA-256; and, for a dense student, {@code export/student.int8}
- * for the dependency-free runtime, with its test accuracy. A quantisation-aware student is exported with
+ * for the dependency-free runtime, with its test accuracy, and the same quantised network as
+ * {@code export/student.onnx} (QDQ form) for ONNX runtimes. A quantisation-aware student is exported with
  * the activation ranges and weight bits it trained with; any other by post-training quantisation.
  */
 final class Export {
@@ -106,6 +108,11 @@ final class Export {
         }
         String file = ctx.workspace.path("export", "student.int8");
         ctx.workspace.writeAtomically(file, out -> ModelFile.write(q, out));
+        String onnx = ctx.workspace.path("export", "student.onnx");
+        byte[] onnxBytes = OnnxExporter.export(q, String.valueOf(JobContext.versions().get("distill")));
+        ctx.workspace.writeAtomically(onnx, out -> out.write(onnxBytes));
+        m.put("onnx_file", onnx);
+        m.put("onnx_file_bytes", onnxBytes.length);
         List<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).select("features", "label")
                 .collectAsList();
         float[][] xs = test.stream().map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);

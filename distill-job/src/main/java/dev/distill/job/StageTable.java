@@ -1,5 +1,9 @@
 package dev.distill.job;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.distill.datasets.Rows;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.ModelFile;
@@ -21,6 +25,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The report's per-stage table: the teacher and every form of the student that could be deployed, each
@@ -28,8 +33,9 @@ import java.util.Map;
  * p95 of {@value #LATENCY_RUNS} single-row calls after {@value #WARMUP} warm-up calls) and batch-
  * {@value #BATCH} throughput, and the teacher's file size divided by the stage's.
  *
- * <p>All stages run on the driver, on one thread (ND4J and OpenBLAS held to one thread; the int8 runtime is
- * single-threaded), as a small device would run them: the figures compare engines, not core counts.
+ * <p>All stages run on the driver, on one thread (ND4J and OpenBLAS held to one thread, ONNX Runtime to one
+ * intra-op thread; the int8 runtime is single-threaded), as a small device would run them: the figures
+ * compare engines, not core counts.
  */
 final class StageTable {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
@@ -37,6 +43,8 @@ final class StageTable {
     static final int WARMUP = 50;
     static final int BATCH = 256;
     static final int THROUGHPUT_BATCHES = 8;
+    /** Key of a row's test predictions while the table is built; {@link #withoutPredictions} drops it. */
+    static final String PREDICTIONS = "_predictions";
 
     private StageTable() {
     }
@@ -93,16 +101,43 @@ final class StageTable {
         };
     }
 
-    /** Measures one stage. */
+    /** The ONNX file in ONNX Runtime, on one intra-op thread; {@code run} measures it while the session is open. */
+    static Map<String, Object> withOnnxRuntime(byte[] model, Function<Engine, Map<String, Object>> run) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            try (OrtSession session = env.createSession(model, options)) {
+                String input = session.getInputNames().iterator().next();
+                return run.apply(rows -> {
+                    try (OnnxTensor in = OnnxTensor.createTensor(env, rows);
+                         OrtSession.Result r = session.run(Map.of(input, in))) {
+                        return (float[][]) r.get(0).getValue();
+                    } catch (OrtException e) {
+                        throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+                    }
+                });
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime cannot load the exported model: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Measures one stage. With {@code reference} (another stage's row), also the share of test rows on which
+     * the two predict the same class, as {@code agreement_with} and {@code agreement}.
+     */
     static Map<String, Object> measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
-                                       long parameters, long fileBytes, long teacherBytes) {
+                                       long parameters, long fileBytes, long teacherBytes, Map<String, Object> reference) {
         NetworkPool.limitThreads(1);
         Evaluation eval = new Evaluation(numClasses);
+        int[] predictions = new int[test.x().length];
         for (int from = 0; from < test.x().length; from += BATCH) {
             int to = Math.min(from + BATCH, test.x().length);
             float[][] out = engine.logits(Arrays.copyOfRange(test.x(), from, to));
             for (int i = from; i < to; i++) {
                 eval.record(out[i - from], test.teacher()[i], test.labels()[i]);
+                predictions[i] = Evaluation.argmax(out[i - from]);
             }
         }
         int n = test.x().length;
@@ -137,11 +172,32 @@ final class StageTable {
         m.put("latency_batch1_median_ms", ms[LATENCY_RUNS / 2]);
         m.put("latency_batch1_p95_ms", ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1]);
         m.put("throughput_batch" + BATCH + "_rows_per_s", rowsPerSecond);
+        if (reference != null) {
+            int[] other = (int[]) reference.get(PREDICTIONS);
+            int same = 0;
+            for (int i = 0; i < predictions.length; i++) {
+                same += predictions[i] == other[i] ? 1 : 0;
+            }
+            m.put("agreement_with", Map.of("stage", reference.get("stage"),
+                    "agreement", predictions.length == 0 ? 1.0 : (double) same / predictions.length));
+        }
+        m.put(PREDICTIONS, predictions);
         LOG.info(String.format("stage %-28s %-12s accuracy %.2f%%  agreement %.2f%%  %,d bytes  batch-1 %.3f ms"
                         + " (p95 %.3f)  batch-%d %,.0f rows/s", stage, engineName,
                 eval.labelled() == 0 ? Double.NaN : 100 * eval.accuracy(), 100 * eval.teacherAgreement(), fileBytes,
                 ms[LATENCY_RUNS / 2], ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1], BATCH, rowsPerSecond));
         return m;
+    }
+
+    /** The rows as they go into report.json: without the per-row predictions. */
+    static List<Map<String, Object>> withoutPredictions(List<Map<String, Object>> rows) {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (Map<String, Object> r : rows) {
+            Map<String, Object> copy = new LinkedHashMap<>(r);
+            copy.remove(PREDICTIONS);
+            out.add(copy);
+        }
+        return out;
     }
 
     /** Reads the int8 file at {@code path} with the runtime's own reader. */
@@ -156,19 +212,22 @@ final class StageTable {
     /** The table printed after the headline table. */
     @SuppressWarnings("unchecked")
     static String table(List<Map<String, Object>> stages) {
-        StringBuilder b = new StringBuilder(String.format("%-22s %-12s %9s %9s %11s %12s %7s %9s %9s %11s%n",
+        StringBuilder b = new StringBuilder(String.format("%-22s %-12s %9s %9s %11s %12s %7s %9s %9s %11s  %s%n",
                 "stage", "engine", "test acc", "agreement", "parameters", "file bytes", "vs T", "b1 ms", "b1 p95",
-                "b" + BATCH + " rows/s"));
+                "b" + BATCH + " rows/s", "same prediction as"));
         for (Map<String, Object> m : stages) {
             Number acc = (Number) m.get("test_accuracy");
-            b.append(String.format("%-22s %-12s %9s %8.2f%% %,11d %,12d %6.0fx %9.3f %9.3f %,11.0f%n",
+            Map<String, Object> with = (Map<String, Object>) m.get("agreement_with");
+            b.append(String.format("%-22s %-12s %9s %8.2f%% %,11d %,12d %6.0fx %9.3f %9.3f %,11.0f  %s%n",
                     m.get("stage"), m.get("engine"), acc == null ? "-" : String.format("%.2f%%", 100 * acc.doubleValue()),
                     100 * ((Number) m.get("teacher_agreement")).doubleValue(),
                     ((Number) m.get("parameters")).longValue(), ((Number) m.get("file_bytes")).longValue(),
                     ((Number) m.get("compression_vs_teacher_file")).doubleValue(),
                     ((Number) m.get("latency_batch1_median_ms")).doubleValue(),
                     ((Number) m.get("latency_batch1_p95_ms")).doubleValue(),
-                    ((Number) m.get("throughput_batch" + BATCH + "_rows_per_s")).doubleValue()));
+                    ((Number) m.get("throughput_batch" + BATCH + "_rows_per_s")).doubleValue(),
+                    with == null ? "" : String.format("%s on %.2f%%", with.get("stage"),
+                            100 * ((Number) with.get("agreement")).doubleValue())));
         }
         return b.toString();
     }

@@ -110,8 +110,12 @@ public final class Workspace {
     }
 
     public String readString(String path) {
+        return new String(readBytes(path), StandardCharsets.UTF_8);
+    }
+
+    public byte[] readBytes(String path) {
         try (InputStream in = open(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
         }

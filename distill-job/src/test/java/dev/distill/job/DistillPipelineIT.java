@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The whole pipeline on a small real subset of Fashion-MNIST (3,000 training and 1,000 test images) on
@@ -89,6 +90,23 @@ class DistillPipelineIT {
         try (Stream<Path> logs = Files.list(out.resolve("logs"))) {
             assertThat(logs).isNotEmpty();
         }
+        // The stage table: every deployable form, measured, the files against the fp32 student they stand for.
+        JsonNode stages = report.at("/stages");
+        assertThat(names(stages))
+                .containsExactly("teacher fp32", "student fp32", "student int8 file", "student ONNX (QDQ)");
+        for (JsonNode s : stages) {
+            assertThat(s.at("/latency_batch1_median_ms").asDouble()).isPositive()
+                    .isLessThanOrEqualTo(s.at("/latency_batch1_p95_ms").asDouble());
+            assertThat(s.at("/throughput_batch256_rows_per_s").asDouble()).isPositive();
+            assertThat(s.at("/file_bytes").asLong()).isPositive();
+        }
+        assertThat(stages.get(2).at("/file_bytes").asLong()).isEqualTo(Files.size(out.resolve("export/student.int8")));
+        assertThat(stages.get(2).at("/agreement_with/stage").asText()).isEqualTo("student fp32");
+        assertThat(stages.get(2).at("/agreement_with/agreement").asDouble()).isGreaterThan(0.95);
+        assertThat(stages.get(3).at("/agreement_with/agreement").asDouble()).isGreaterThan(0.95);
+        assertThat(stages.get(3).at("/test_accuracy").asDouble())
+                .isCloseTo(stages.get(2).at("/test_accuracy").asDouble(), within(0.005));
+        assertThat(r.out()).contains("stages (test split; latency and throughput on one thread):", "student ONNX (QDQ)");
     }
 
     @Test
@@ -159,5 +177,41 @@ class DistillPipelineIT {
         assertThat(report.at("/teacher/model_file").asText()).isEqualTo(out.resolve("teacher/model.zip").toString());
         assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
         assertThat(report.has("baseline")).isFalse();
+    }
+
+    /**
+     * Quantisation-aware training of the student: the int8 file and the ONNX file both predict what the
+     * fake-quantised network predicts (≥ 99.5% of test rows), within 0.2 points of its accuracy.
+     */
+    @Test
+    @Order(6)
+    void quantisationAwareStudentExportsFilesThatMatchItsFakeQuantisedForwardPass() throws Exception {
+        Path qat = dir.resolve("qat");
+        CliRun r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + qat, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false",
+                "-Dkd.student.quantisation.enabled=true", "-Dkd.student.quantisation.start-step=20");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode report = new ObjectMapper().readTree(qat.resolve("report/report.json").toFile());
+        JsonNode stages = report.at("/stages");
+        assertThat(names(stages)).containsExactly("teacher fp32", "student fp32",
+                "student fake-quantised", "student int8 file", "student ONNX (QDQ)");
+        double fake = stages.get(2).at("/test_accuracy").asDouble();
+        for (int i : new int[] {3, 4}) {
+            assertThat(stages.get(i).at("/agreement_with/stage").asText()).isEqualTo("student fake-quantised");
+            assertThat(stages.get(i).at("/agreement_with/agreement").asDouble()).as(stages.get(i).at("/stage").asText())
+                    .isGreaterThanOrEqualTo(0.995);
+            assertThat(stages.get(i).at("/test_accuracy").asDouble()).isCloseTo(fake, within(0.002));
+        }
+        assertThat(report.at("/student/test_accuracy").asDouble()).isCloseTo(fake, within(0.002));
+        assertThat(report.at("/student/quantisation_aware/weight_bits").asInt()).isEqualTo(8);
+        JsonNode provenance = new ObjectMapper().readTree(qat.resolve("export/provenance.json").toFile());
+        assertThat(provenance.at("/int8/method").asText()).startsWith("quantisation-aware training (8-bit weights");
+        assertThat(provenance.at("/int8/agreement_with_fake_quantised_student").asDouble()).isGreaterThanOrEqualTo(0.995);
+    }
+
+    private static List<String> names(JsonNode stages) {
+        List<String> names = new java.util.ArrayList<>();
+        stages.forEach(s -> names.add(s.get("stage").asText()));
+        return names;
     }
 }

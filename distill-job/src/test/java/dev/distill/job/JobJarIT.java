@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The spark-submit job jar: our code and DL4J/ND4J, no Spark, and native code for linux-x86_64 only. */
+/** The spark-submit job jar: our code, DL4J/ND4J and ONNX Runtime, no Spark, and native code for linux-x86_64 only. */
 class JobJarIT {
     @Test
     void jobJarHoldsWhatAClusterNeedsAndNothingElse() throws Exception {
@@ -27,7 +27,10 @@ class JobJarIT {
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/spark/") && n.endsWith(".class"));
             List<String> natives = names.stream()
                     .filter(n -> n.matches(".*\\.(so|dll|dylib|jnilib)(\\.[0-9]+)*$")).toList();
-            assertThat(natives).isNotEmpty().allMatch(n -> n.contains("linux-x86_64") || n.contains("linux-x86-64"));
+            assertThat(natives).isNotEmpty().allMatch(n -> n.contains("linux-x86_64") || n.contains("linux-x86-64")
+                    || n.contains("linux-x64"));
+            assertThat(names).contains("ai/onnxruntime/native/linux-x64/libonnxruntime.so",
+                    "ai/onnxruntime/OrtSession.class");
             String reference = new String(j.getInputStream(j.getEntry("reference.conf")).readAllBytes());
             assertThat(reference).contains("dataset {", "teacher {", "student {", "output-dir");
         }
