@@ -2,6 +2,7 @@ package dev.distill.job;
 
 import dev.distill.runtime.Int8Model;
 import dev.distill.student.Evaluation;
+import dev.distill.student.compress.Pruning;
 import dev.distill.student.quant.Qat;
 import dev.distill.student.spark.ClusterEvaluator;
 import org.apache.spark.sql.Dataset;
@@ -62,6 +63,7 @@ final class Evaluate {
             if (qat != null) {
                 m.put("quantisation_aware", Map.of("weight_bits", qat.bits()));
             }
+            m.put("sparsity_by_layer", Pruning.sparsityByLayer(net));
             m.put("parameters", net.numParams());
             m.put("model_file", model);
             m.put("model_file_bytes", ctx.workspace.size(model));
@@ -127,7 +129,7 @@ final class Evaluate {
         if (ctx.workspace.exists(int8)) {
             Int8Model m = StageTable.readInt8(ctx, int8);
             rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), set, numClasses,
-                    m.parameters(), ctx.workspace.size(int8), teacherBytes, ref));
+                    student.numParams(), ctx.workspace.size(int8), teacherBytes, ref));
         }
         String onnx = ctx.workspace.path("export", "student.onnx");
         if (ctx.workspace.exists(onnx)) {

@@ -53,6 +53,13 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         if (!teacher.trainedHere()) {
             checkLoadedTeacher(kd, teacher.model(), shape, dataset.numClasses());
         }
+        if (!student.initFrom().isEmpty()) {
+            Path local = DatasetSettings.localPath(student.initFrom());
+            if (local != null && !Files.isRegularFile(local)) {
+                kd.problem("student.architecture.init-from", "no such file: " + student.initFrom()
+                        + "; name a DL4J model zip such as an earlier run's student/model.zip or baseline/model.zip");
+            }
+        }
         kd.problems().sort(java.util.Comparator.comparing(Problem::key));
         kd.throwIfAny();
         return new JobSettings(config, outputDir, master, appName, Map.copyOf(sparkConf), dataset, shape, teacher, student);

@@ -3,15 +3,19 @@ package dev.distill.job;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.SoftLabelStore;
 import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.student.FlatArrays;
 import dev.distill.student.KdLoss;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.StudentSettings;
+import dev.distill.student.compress.LowRank;
+import dev.distill.student.compress.Pruning;
 import dev.distill.teacher.Dl4jTeacher;
 import dev.distill.teacher.TeacherSettings;
 import dev.distill.teacher.spark.LabellingJob;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,11 +119,26 @@ final class Stages {
         Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
         NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers())
                 .withQuantisation(s.architecture().quantisation());
+        float[] initial = null;
+        if (!s.initFrom().isEmpty()) {
+            MultiLayerNetwork source = ctx.loadNetwork(s.initFrom());
+            spec = LowRank.resolve(spec, source, s.initFrom());
+            MultiLayerNetwork fresh = spec.newNetwork(s.loss(), s.training(), s.training().seed());
+            for (String line : LowRank.initialise(fresh, spec, source, s.initFrom())) {
+                LOG.info("train-student: initialise {}", line);
+            }
+            initial = FlatArrays.of(fresh.params());
+        }
+        Pruning pruning = Pruning.of(spec, s.pruning());
+        if (pruning != null) {
+            LOG.info("train-student: pruning to {} sparsity ({} steps of {} from step {}, Zhu & Gupta)",
+                    s.pruning().target(), s.pruning().steps(), s.pruning().frequency(), s.pruning().startStep());
+        }
         LOG.info("train-student: {} soft-labelled rows, {}{}", info.rows(), s.loss().name(), spec.quantised()
                 ? ", quantisation-aware (" + spec.quantisation().weightBits() + "-bit weights, from step "
                 + spec.quantisation().startStep() + ")" : "");
         var student = Training.trainAndSave(ctx, "student", spec, s.loss(), s.training(), train, test, true,
-                info.metadata().teacherSha256() + "/" + info.rows());
+                info.metadata().teacherSha256() + "/" + info.rows(), pruning, initial);
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("parameters", student.network().numParams());
         extra.put("temperature", s.temperature());
@@ -131,7 +150,7 @@ final class Stages {
         if (s.baseline()) {
             Dataset<Row> labelled = train.filter(functions.col("label").isNotNull());
             var baseline = Training.trainAndSave(ctx, "baseline", spec, new KdLoss(1, 0), s.training(), labelled, test, false,
-                    info.metadata().teacherSha256() + "/" + info.rows());
+                    info.metadata().teacherSha256() + "/" + info.rows(), pruning, initial);
             Provenance.write(ctx, "baseline", Map.of("parameters", baseline.network().numParams(),
                     "seed", s.training().seed()));
         }

@@ -9,6 +9,7 @@ import dev.distill.student.spark.ClusterEvaluator;
 import dev.distill.student.spark.EpochStats;
 import dev.distill.student.spark.PackedBatch;
 import dev.distill.student.spark.ParameterAveragingTrainer;
+import dev.distill.student.spark.TrainingHooks;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -31,6 +32,17 @@ final class Training {
     static ParameterAveragingTrainer.Result trainAndSave(JobContext ctx, String who, NetworkSpec spec, KdLoss loss,
                                                          TrainingSettings t, Dataset<Row> train, Dataset<Row> test,
                                                          boolean withTeacher, String dataKey) {
+        return trainAndSave(ctx, who, spec, loss, t, train, test, withTeacher, dataKey, null, null);
+    }
+
+    /**
+     * As above, with {@code pruning} hooks (or null) around quantisation-aware training when {@code spec} asks
+     * for it, and {@code initialParams} (or null) to start from.
+     */
+    static ParameterAveragingTrainer.Result trainAndSave(JobContext ctx, String who, NetworkSpec spec, KdLoss loss,
+                                                         TrainingSettings t, Dataset<Row> train, Dataset<Row> test,
+                                                         boolean withTeacher, String dataKey, TrainingHooks pruning,
+                                                         float[] initialParams) {
         int numClasses = spec.numClasses();
         int workers = ctx.workers(t);
         ctx.describe(who, "pack " + who + " training data into minibatches");
@@ -39,7 +51,7 @@ final class Training {
         MultiLayerConfiguration conf = spec.toConfiguration(loss, t, t.seed());
         Qat qat = Qat.of(spec);
         ParameterAveragingTrainer trainer = new ParameterAveragingTrainer(who, t, workers, ctx.workspace.checkpoint(who))
-                .withHooks(qat);
+                .withHooks(TrainingHooks.compose(pruning, qat)).withInitialParams(initialParams);
         ParameterAveragingTrainer.Result result;
         try {
             ctx.describe(who, "train " + who + " (" + loss.name() + (qat == null ? "" : ", quantisation-aware") + ")");

@@ -78,8 +78,8 @@ class TestConfigurationErrors {
                 + " trained with kd.student.quantisation.enabled = true; quantisation-aware training takes conv, dense,"
                 + " dropout, pool layers\n"
                 + "  " + f + ":3: kd.student.quantisation.weight-bits = 9: must be an integer in [2, 8]\n"
-                + "  " + f + ":5: kd.teacher.architecture.layers[0].quantise = false: only student layers are quantised"
-                + " (kd.student.quantisation); remove it here\n");
+                + "  " + f + ":5: kd.teacher.architecture.layers[0].quantise = false: only student layers are compressed"
+                + " (kd.student.quantisation, kd.student.pruning, rank); remove it here\n");
     }
 
     @Test

@@ -110,7 +110,9 @@ public final class Int8Exporter {
             if (w.length != in * n) {
                 throw new IllegalStateException("layer " + l + " has " + w.length + " weights; expected " + in * n);
             }
-            float[] b = FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY));
+            // The U factor of a low-rank layer has no bias.
+            float[] b = layer.paramTable().containsKey(DefaultParamInitializer.BIAS_KEY)
+                    ? FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY)) : new float[n];
             float inScale = ranges.get(l).scale();
             Quantisers.Weights q = Quantisers.perColumn(w, in, n, weightBits);
             int[] bias = new int[n];

@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * convention), not DL4J's retain probabilities.
  */
 public record LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel,
-                        int stride, String padding, String poolKind, Boolean quantise) {
+                        int stride, String padding, String poolKind, Boolean quantise, double rank, Boolean prune) {
 
     /** A layer that follows {@code kd.student.quantisation.enabled} ({@code quantise} unset). */
     public LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel, int stride,
@@ -22,9 +22,31 @@ public record LayerSpec(String type, int units, String activation, double dropou
         this(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, null);
     }
 
+    /** A full-rank layer that follows the student's pruning setting. */
+    public LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel, int stride,
+                     String padding, String poolKind, Boolean quantise) {
+        this(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, 0, null);
+    }
+
+    /** This layer factorised to {@code rank} (a number of components, or a retained-energy fraction below 1). */
+    public LayerSpec withRank(double rank) {
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, rank,
+                prune);
+    }
+
+    /** True when this dense layer is factorised as U·V. */
+    public boolean lowRank() {
+        return rank > 0;
+    }
+
+    /** True when the rank is given as a retained-energy fraction, resolved from a trained layer's SVD. */
+    public boolean rankByEnergy() {
+        return rank > 0 && rank < 1;
+    }
+
     static final Map<String, Set<String>> KEYS = Map.of(
-            "dense", Set.of("type", "units", "activation", "dropout", "quantise"),
-            "conv", Set.of("type", "filters", "kernel", "stride", "padding", "activation", "dropout", "quantise"),
+            "dense", Set.of("type", "units", "activation", "dropout", "quantise", "rank", "prune"),
+            "conv", Set.of("type", "filters", "kernel", "stride", "padding", "activation", "dropout", "quantise", "prune"),
             "pool", Set.of("type", "kind", "kernel", "stride"),
             "batch-norm", Set.of("type"),
             "dropout", Set.of("type", "rate"),
@@ -51,10 +73,22 @@ public record LayerSpec(String type, int units, String activation, double dropou
         String padding = "same";
         String poolKind = "max";
         Boolean quantise = element.hasPath("quantise") && allowed.contains("quantise") ? r.bool("quantise") : null;
+        Boolean prune = element.hasPath("prune") && allowed.contains("prune") ? r.bool("prune") : null;
+        double rank = 0;
         switch (type) {
             case "dense" -> {
                 units = r.integer("units", 1, 1 << 20);
                 activation = element.hasPath("activation") ? activation(r) : "relu";
+                if (element.hasPath("rank")) {
+                    rank = r.numberIn("rank", 0, 1 << 20);
+                    if (rank >= 1 && rank != Math.rint(rank)) {
+                        r.problem("rank", "must be a whole number of components (>= 1) or a retained-energy fraction in (0, 1)");
+                    } else if (rank == 0) {
+                        r.problem("rank", "must be a whole number of components (>= 1) or a retained-energy fraction in (0, 1)");
+                    } else if (rank >= 1 && units > 0 && rank >= units) {
+                        r.problem("rank", "must be below the layer's " + units + " units to make it smaller");
+                    }
+                }
                 dropout = element.hasPath("dropout") ? r.numberIn("dropout", 0, 0.95) : 0;
             }
             case "conv" -> {
@@ -75,7 +109,8 @@ public record LayerSpec(String type, int units, String activation, double dropou
             default -> {
             }
         }
-        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise);
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, rank,
+                prune);
     }
 
     private static String activation(SettingsReader r) {

@@ -44,9 +44,27 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         return quantisation.enabled();
     }
 
-    /** DL4J's index of architecture layer {@code i}: one more when a quantised network starts with its input quantiser. */
-    public int dl4jIndex(int i) {
-        return quantised() ? i + 1 : i;
+    /**
+     * DL4J's indices of architecture layer {@code i} ({@code i = layers().size()} is the output layer): one
+     * layer, or two for a factorised dense layer (U then V), after the input quantiser of a
+     * quantisation-aware network.
+     */
+    public int[] dl4jIndices(int i) {
+        int at = quantised() ? 1 : 0;
+        for (int k = 0; k < i; k++) {
+            at += layers.get(k).lowRank() ? 2 : 1;
+        }
+        return i < layers.size() && layers.get(i).lowRank() ? new int[] {at, at + 1} : new int[] {at};
+    }
+
+    /** True when some layer still has its rank as an energy fraction (see {@code LowRank.resolve}). */
+    public boolean ranksUnresolved() {
+        return layers.stream().anyMatch(LayerSpec::rankByEnergy);
+    }
+
+    /** This architecture with {@code layers} in place of its own. */
+    public NetworkSpec withLayers(List<LayerSpec> replaced) {
+        return new NetworkSpec(inputShape, numClasses, List.copyOf(replaced), quantisation);
     }
 
     /** Reads {@code section.layers}; problems go to {@code section}'s list. */
@@ -107,6 +125,20 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         // input, so it is set on the following layer.
         double pending = 0;
         for (LayerSpec l : layers) {
+            if (l.lowRank()) {
+                if (l.rankByEnergy()) {
+                    throw new IllegalStateException("layer rank " + l.rank() + " is a retained-energy fraction that"
+                            + " must be resolved from a trained layer first");
+                }
+                // U: the factor into rank r, linear and without bias; V (below) carries the bias and activation.
+                DenseLayer.Builder u = new DenseLayer.Builder().nOut((int) l.rank()).hasBias(false)
+                        .activation(activation("identity", qat)).weightInit(WeightInit.XAVIER);
+                if (pending > 0) {
+                    u.dropOut(1.0 - pending);
+                }
+                pending = 0;
+                list.layer(i++, u.build());
+            }
             org.deeplearning4j.nn.conf.layers.Layer.Builder<?> b = switch (l.type()) {
                 case "dense" -> new DenseLayer.Builder().nOut(l.units())
                         .activation(activation(l.activation(), qat)).weightInit(init(l.activation()));

@@ -1,6 +1,7 @@
 package dev.distill.student;
 
 import dev.distill.settings.SettingsReader;
+import dev.distill.student.compress.PruningSettings;
 import dev.distill.student.quant.QuantisationSettings;
 
 import java.util.List;
@@ -8,10 +9,12 @@ import java.util.List;
 /**
  * Settings of {@code kd.student}: the architecture, how it is trained, the distillation loss (temperature T
  * and weight α of the soft term) and whether the same student is also trained on hard labels alone as the
- * baseline every report shows beside the distilled one.
+ * baseline every report shows beside the distilled one; compression: quantisation-aware training (in the
+ * architecture), low-rank layers initialised from {@code initFrom} (a trained model zip, or empty), and
+ * gradual pruning.
  */
 public record StudentSettings(NetworkSpec architecture, TrainingSettings training, double temperature, double alpha,
-                              boolean baseline) {
+                              boolean baseline, String initFrom, PruningSettings pruning) {
 
     public static StudentSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
         SettingsReader s = kd.section("student");
@@ -40,7 +43,19 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
         double temperature = d.positive("temperature");
         double alpha = d.fraction("alpha");
         boolean baseline = s.bool("baseline");
-        return new StudentSettings(arch, training, temperature, alpha, baseline);
+        String initFrom = a.has("init-from") ? a.string("init-from").trim() : "";
+        if (initFrom.isEmpty() && arch.ranksUnresolved()) {
+            for (int i = 0; i < arch.layers().size(); i++) {
+                if (arch.layers().get(i).rankByEnergy()) {
+                    a.over(a.config().getConfigList("layers").get(i), a.fullKey("layers") + "[" + i + "]").problem("rank",
+                            "a rank below 1 is the share of the energy to keep, which needs the singular values of a"
+                                    + " trained layer: set kd.student.architecture.init-from to a model zip, or give"
+                                    + " a whole number of components");
+                }
+            }
+        }
+        PruningSettings pruning = PruningSettings.read(s);
+        return new StudentSettings(arch, training, temperature, alpha, baseline, initFrom, pruning);
     }
 
     public KdLoss loss() {

@@ -19,9 +19,12 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         SettingsReader a = t.section("architecture");
         NetworkSpec arch = NetworkSpec.read(a, inputShape, numClasses);
         for (int i = 0; i < arch.layers().size(); i++) {
-            if (arch.layers().get(i).quantise() != null) {
-                a.over(a.config().getConfigList("layers").get(i), a.fullKey("layers") + "[" + i + "]")
-                        .problem("quantise", "only student layers are quantised (kd.student.quantisation); remove it here");
+            var raw = a.config().getConfigList("layers").get(i);
+            for (String key : new String[] {"quantise", "rank", "prune"}) {
+                if (raw.hasPath(key)) {
+                    a.over(raw, a.fullKey("layers") + "[" + i + "]").problem(key, "only student layers are compressed"
+                            + " (kd.student.quantisation, kd.student.pruning, rank); remove it here");
+                }
             }
         }
         TrainingSettings training = TrainingSettings.read(t.section("training"));

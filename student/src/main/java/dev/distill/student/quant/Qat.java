@@ -53,16 +53,24 @@ public final class Qat implements TrainingHooks {
             LayerSpec l = ls.get(i);
             boolean weighted = "dense".equals(l.type()) || "conv".equals(l.type());
             if (weighted && (l.quantise() == null || l.quantise())) {
-                layers.add(spec.dl4jIndex(i));
+                for (int index : spec.dl4jIndices(i)) {
+                    layers.add(index);
+                }
             }
         }
-        layers.add(spec.dl4jIndex(ls.size())); // the output layer
+        layers.add(spec.dl4jIndices(ls.size())[0]); // the output layer
         return new Qat(spec.quantisation().weightBits(), spec.quantisation().startStep(),
                 layers.stream().mapToInt(Integer::intValue).toArray());
     }
 
     public int bits() {
         return bits;
+    }
+
+    /** What this does, deterministically (part of the checkpoint fingerprint). */
+    @Override
+    public String toString() {
+        return "qat(bits=" + bits + ", start=" + startStep + ", layers=" + java.util.Arrays.toString(weightLayers) + ")";
     }
 
     @Override

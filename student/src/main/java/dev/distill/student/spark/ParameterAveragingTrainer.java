@@ -66,6 +66,7 @@ public final class ParameterAveragingTrainer {
     private final int workers;
     private final String checkpointFile;
     private TrainingHooks hooks;
+    private float[] initialParams;
 
     /**
      * @param name           what is trained, for logs ("teacher", "student", "baseline")
@@ -76,6 +77,12 @@ public final class ParameterAveragingTrainer {
         this.settings = settings;
         this.workers = workers;
         this.checkpointFile = checkpointFile;
+    }
+
+    /** Starts from these parameters instead of a random initialisation (unless resuming from a checkpoint). */
+    public ParameterAveragingTrainer withInitialParams(float[] params) {
+        this.initialParams = params == null ? null : params.clone();
+        return this;
     }
 
     /** Runs {@code hooks} (quantisation-aware training, …) around every step; null for none. */
@@ -93,12 +100,20 @@ public final class ParameterAveragingTrainer {
         String json = conf.toJson();
         MultiLayerNetwork driver = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
         driver.init();
+        if (initialParams != null) {
+            if (initialParams.length != driver.numParams()) {
+                throw new IllegalArgumentException("initial parameters: " + initialParams.length + " values for a network"
+                        + " of " + driver.numParams());
+            }
+            driver.setParams(Nd4j.createFromArray(initialParams).reshape(1, initialParams.length));
+        }
         float[] params = FlatArrays.of(driver.params());
         INDArray stateView = driver.getUpdater().getStateViewArray();
         float[] state = stateView == null ? new float[0] : FlatArrays.of(stateView);
         float[] hookState = hooks == null ? new float[0] : hooks.state(driver);
         String fingerprint = Checkpoint.fingerprintOf(json, settings.withEpochs(0).toString(), Integer.toString(workers),
-                dataKey);
+                dataKey, initialParams == null ? "" : Integer.toHexString(java.util.Arrays.hashCode(initialParams)),
+                hooks == null ? "" : hooks.toString());
         int startEpoch = 0;
         int iteration = 0;
         if (checkpointFile != null) {
@@ -218,6 +233,7 @@ public final class ParameterAveragingTrainer {
             net.setEpochCount(epoch);
             if (hooks != null) {
                 hooks.setState(net, hookState);
+                hooks.startRound(net, iteration);
             }
             // Dropout masks come from this thread's ND4J generator; Spark runs a partition on whichever
             // thread is free, so seed it from (seed, epoch, round, partition) to make training reproducible.

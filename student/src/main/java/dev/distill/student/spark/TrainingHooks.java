@@ -24,4 +24,68 @@ public interface TrainingHooks extends Serializable {
 
     /** Makes the driver's {@code net} as the workers' would be at {@code step} (after an epoch). */
     void sync(MultiLayerNetwork net, long step);
+
+    /** On a worker, after the round's parameters and state are loaded, before its first step {@code step}. */
+    default void startRound(MultiLayerNetwork net, long step) {
+    }
+
+    /**
+     * {@code outer} around {@code inner}: {@code outer} starts rounds and steps first and finishes steps last
+     * (so pruning masks are applied after quantisation-aware training restores its float weights). Either
+     * may be null; the state is the two states one after the other.
+     */
+    static TrainingHooks compose(TrainingHooks outer, TrainingHooks inner) {
+        if (outer == null) {
+            return inner;
+        }
+        if (inner == null) {
+            return outer;
+        }
+        return new TrainingHooks() {
+            @Override
+            public void beforeStep(MultiLayerNetwork net, long step) {
+                outer.beforeStep(net, step);
+                inner.beforeStep(net, step);
+            }
+
+            @Override
+            public void afterStep(MultiLayerNetwork net, long step) {
+                inner.afterStep(net, step);
+                outer.afterStep(net, step);
+            }
+
+            @Override
+            public float[] state(MultiLayerNetwork net) {
+                float[] a = outer.state(net);
+                float[] b = inner.state(net);
+                float[] s = java.util.Arrays.copyOf(a, a.length + b.length);
+                System.arraycopy(b, 0, s, a.length, b.length);
+                return s;
+            }
+
+            @Override
+            public void setState(MultiLayerNetwork net, float[] state) {
+                int n = outer.state(net).length;
+                outer.setState(net, java.util.Arrays.copyOfRange(state, 0, n));
+                inner.setState(net, java.util.Arrays.copyOfRange(state, n, state.length));
+            }
+
+            @Override
+            public void sync(MultiLayerNetwork net, long step) {
+                outer.sync(net, step);
+                inner.sync(net, step);
+            }
+
+            @Override
+            public void startRound(MultiLayerNetwork net, long step) {
+                outer.startRound(net, step);
+                inner.startRound(net, step);
+            }
+
+            @Override
+            public String toString() {
+                return outer + " around " + inner;
+            }
+        };
+    }
 }

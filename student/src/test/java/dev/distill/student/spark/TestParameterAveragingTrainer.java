@@ -186,4 +186,42 @@ class TestParameterAveragingTrainer {
         assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(240);
         batches.unpersist();
     }
+
+    /**
+     * Low rank, pruning and quantisation-aware training together on two workers, in the documented order
+     * (the factorised, pruned network is fake-quantised from a later step): every worker prunes the same
+     * weights, so the averaged network is exactly as sparse as scheduled, and its int8 file still predicts
+     * what the fake-quantised network predicts.
+     */
+    @Test
+    void lowRankPruningAndQuantisationTrainTogether() {
+        NetworkSpec spec = new NetworkSpec(new int[] {8}, 3, List.of(
+                new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max", null, 6, null)))
+                .withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 24, 0.9));
+        var prune = new dev.distill.student.compress.PruningSettings(true, 0, 0.5, 0, 2, 4);
+        TrainingSettings t = settings(4, 2, 2);
+        MultiLayerConfiguration conf = spec.toConfiguration(new KdLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
+        var qat = dev.distill.student.quant.Qat.of(spec);
+        var hooks = TrainingHooks.compose(dev.distill.student.compress.Pruning.of(spec, prune), qat);
+        MultiLayerNetwork net = new ParameterAveragingTrainer("all", t, 2, null).withHooks(hooks)
+                .train(sc, batches, conf, "d", null).network();
+        var sparsity = dev.distill.student.compress.Pruning.sparsityByLayer(net);
+        assertThat(sparsity).extracting(m -> m.get("weights")).containsExactly(48, 96, 48);
+        assertThat(sparsity).extracting(m -> m.get("zeros")).containsExactly(24L, 48L, 24L);
+        MultiLayerNetwork fake = qat.fakeQuantised(net);
+        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
+        Synthetic.Blobs b = Synthetic.blobs(256, 8, 3, 0.8, 11);
+        float[] out = FlatArrays.of(fake.output(Nd4j.create(b.x())));
+        int agree = 0;
+        int correct = 0;
+        for (int r = 0; r < 256; r++) {
+            int p = int8.predict(b.x()[r]);
+            agree += p == dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3)) ? 1 : 0;
+            correct += p == b.y()[r] ? 1 : 0;
+        }
+        assertThat(agree).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(255);
+        assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(230);
+        batches.unpersist();
+    }
 }
