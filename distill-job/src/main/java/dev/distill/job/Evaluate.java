@@ -165,6 +165,16 @@ final class Evaluate {
             b.append(String.format("distillation gain over the hard-label baseline: %+.2f points%n",
                     ((Number) s.get("kd_gain_points")).doubleValue()));
         }
+        Map<String, Object> student = (Map<String, Object>) report.get("student");
+        List<Map<String, Object>> sparsity = student == null ? null : (List<Map<String, Object>>) student.get("sparsity_by_layer");
+        if (sparsity != null && sparsity.stream().anyMatch(m -> ((Number) m.get("zeros")).longValue() > 0)) {
+            b.append("student sparsity by weight layer:");
+            for (Map<String, Object> m : sparsity) {
+                b.append(String.format(" %.1f%% of %,d", 100 * ((Number) m.get("sparsity")).doubleValue(),
+                        ((Number) m.get("weights")).longValue()));
+            }
+            b.append(System.lineSeparator());
+        }
         List<Map<String, Object>> stages = (List<Map<String, Object>>) report.get("stages");
         if (stages != null && !stages.isEmpty()) {
             b.append(System.lineSeparator()).append("stages (test split; latency and throughput on one thread):")

@@ -209,6 +209,32 @@ class DistillPipelineIT {
         assertThat(provenance.at("/int8/agreement_with_fake_quantised_student").asDouble()).isGreaterThanOrEqualTo(0.995);
     }
 
+    /**
+     * A low-rank student whose rank is the share of energy to keep, initialised from the truncated SVD of
+     * the first test's trained student and pruned while it is distilled.
+     */
+    @Test
+    @Order(7)
+    void lowRankStudentStartsFromTheSvdOfATrainedOneAndIsPruned() throws Exception {
+        Path qat = dir.resolve("qat");
+        CliRun r = CliRun.of("train-student", job.toString(), "-Dkd.output-dir=" + qat, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false",
+                "-Dkd.student.architecture.layers=[{type = dense, units = 16, rank = 0.8}]",
+                "-Dkd.student.architecture.init-from=" + out.resolve("student/model.zip"),
+                "-Dkd.student.pruning.enabled=true", "-Dkd.student.pruning.final-sparsity=0.5",
+                "-Dkd.student.pruning.steps=2", "-Dkd.student.pruning.frequency=4");
+        assertThat(r.code()).as(r.err()).isZero();
+        var net = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(qat.resolve("student/model.zip").toFile());
+        int rank = (int) net.getLayer(0).getParam("W").size(1);
+        assertThat(rank).isBetween(1, 15);
+        assertThat(net.numParams()).isEqualTo(784L * rank + rank * 16L + 16 + 16 * 10 + 10);
+        var sparsity = dev.distill.student.compress.Pruning.sparsityByLayer(net);
+        assertThat(sparsity).allSatisfy(m -> assertThat(((Number) m.get("sparsity")).doubleValue()).isGreaterThanOrEqualTo(0.49));
+        JsonNode history = new ObjectMapper().readTree(qat.resolve("student/history.json").toFile());
+        // Started from a trained network, the first epoch is already far above chance.
+        assertThat(history.at("/epochs/0/test_accuracy").asDouble()).isGreaterThan(0.6);
+    }
+
     private static List<String> names(JsonNode stages) {
         List<String> names = new java.util.ArrayList<>();
         stages.forEach(s -> names.add(s.get("stage").asText()));

@@ -83,6 +83,21 @@ class TestConfigurationErrors {
     }
 
     @Test
+    void anEnergyRankNeedsATrainedNetworkToStartFrom() throws Exception {
+        CliRun r = run("  student.architecture { layers = [ { type = dense, units = 32, rank = 0.9 } ] }");
+        assertThat(r.err()).contains(":3: kd.student.architecture.layers[0].rank = 0.9: a rank below 1 is the share of"
+                + " the energy to keep, which needs the singular values of a trained layer: set"
+                + " kd.student.architecture.init-from to a model zip, or give a whole number of components\n");
+        CliRun missing = run("  student.architecture { layers = [ { type = dense, units = 32, rank = 40 } ],"
+                + " init-from = \"" + dir.resolve("none.zip") + "\" }");
+        assertThat(missing.err()).contains("kd.student.architecture.init-from = \"" + dir.resolve("none.zip")
+                + "\": no such file: " + dir.resolve("none.zip") + "; name a DL4J model zip such as an earlier run's"
+                + " student/model.zip or baseline/model.zip\n");
+        assertThat(missing.err()).contains(":3: kd.student.architecture.layers[0].rank = 40: must be below the layer's"
+                + " 32 units to make it smaller\n");
+    }
+
+    @Test
     void commandLineOverridesAreCheckedToo() throws Exception {
         CliRun r = run("", "-Dkd.student.training.epochs=0");
         assertThat(r.err()).contains("command line -Dkd.student.training.epochs: kd.student.training.epochs = 0:"
