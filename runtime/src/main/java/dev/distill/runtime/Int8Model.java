@@ -8,12 +8,18 @@ import java.util.List;
  * products, exact), adds the int32 bias, rescales by inputScale · weightScale_j, applies its activation
  * and, except for the last layer, requantises to uint8 rounding half to even ({@link Math#rint}), as
  * ONNX's QuantizeLinear does. The last layer's rescaled accumulators are the logits.
+ *
+ * <p>Inference walks each layer input by input over an input-major copy of the weights, skipping inputs at
+ * their zero point (background pixels, ReLU zeros) whose products are all zero; the inner loop over output
+ * channels is contiguous. The result is the same integer sum as the channel-major definition above.
  */
 public final class Int8Model {
     private final int inputLength;
     private final float inputScale;
     private final int inputZeroPoint;
     private final List<DenseLayer> layers;
+    /** Per layer, the weights input-major: {@code [i * out + j] = weights[j * in + i]}. */
+    private final byte[][] inputMajor;
 
     public Int8Model(int inputLength, float inputScale, int inputZeroPoint, List<DenseLayer> layers) {
         if (layers.isEmpty()) {
@@ -38,6 +44,18 @@ public final class Int8Model {
         this.inputScale = inputScale;
         this.inputZeroPoint = inputZeroPoint;
         this.layers = List.copyOf(layers);
+        this.inputMajor = new byte[layers.size()][];
+        for (int l = 0; l < layers.size(); l++) {
+            DenseLayer d = layers.get(l);
+            byte[] w = d.weights();
+            byte[] t = new byte[w.length];
+            for (int j = 0; j < d.out(); j++) {
+                for (int i = 0; i < d.in(); i++) {
+                    t[i * d.out() + j] = w[j * d.in() + i];
+                }
+            }
+            inputMajor[l] = t;
+        }
     }
 
     public int inputLength() {
@@ -87,17 +105,24 @@ public final class Int8Model {
         int zero = inputZeroPoint;
         for (int l = 0; ; l++) {
             DenseLayer d = layers.get(l);
+            int out = d.out();
             boolean last = l == layers.size() - 1;
-            int[] nextQ = last ? null : new int[d.out()];
-            float[] logits = last ? new float[d.out()] : null;
-            byte[] w = d.weights();
-            for (int j = 0; j < d.out(); j++) {
-                int acc = d.bias()[j];
-                int row = j * d.in();
-                for (int i = 0; i < d.in(); i++) {
-                    acc += w[row + i] * (q[i] - zero);
+            int[] acc = d.bias().clone();
+            byte[] w = inputMajor[l];
+            for (int i = 0; i < d.in(); i++) {
+                int x = q[i] - zero;
+                if (x == 0) {
+                    continue;
                 }
-                float real = acc * (scale * d.weightScales()[j]);
+                int base = i * out;
+                for (int j = 0; j < out; j++) {
+                    acc[j] += w[base + j] * x;
+                }
+            }
+            int[] nextQ = last ? null : new int[out];
+            float[] logits = last ? new float[out] : null;
+            for (int j = 0; j < out; j++) {
+                float real = acc[j] * (scale * d.weightScales()[j]);
                 if (d.activation() == DenseLayer.Activation.RELU && real < 0) {
                     real = 0;
                 }
