@@ -33,7 +33,8 @@ import java.util.Map;
 /**
  * {@code distill bench <job.conf>}: throughput ratios measured in one run on the same machine, so that a
  * shared, noisy machine cancels out. After a warm-up pass (JIT, caches), each measurement is taken
- * {@value #REPEATS} times, alternating with its reference, and the best of each is kept.
+ * {@value #REPEATS} times, each time right after its reference; the ratio reported is the median of these
+ * paired ratios (a slow or fast spell of the host affects both halves of a pair), beside the median rates.
  * <ol>
  *   <li>labelling through Spark (row conversion, teacher, Parquet) vs raw ND4J {@code output()} on the same
  *       model and batches, both with every core;</li>
@@ -45,17 +46,31 @@ import java.util.Map;
  */
 final class Bench {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
-    private static final int REPEATS = 3;
+    private static final int REPEATS = 5;
+    /** Training measurements take longer; three pairs. */
+    private static final int TRAINING_REPEATS = 3;
     /** Epochs per training measurement: long enough that one descheduling does not decide the result. */
     private static final int EPOCHS = 3;
 
     private Bench() {
     }
 
-    record Row(String what, double measured, double reference, String unit, double target) {
-        double ratio() {
-            return measured / reference;
+    record Row(String what, double measured, double reference, String unit, double target, double ratio) {
+        /** Medians of the paired measurements, and the median of their ratios. */
+        static Row of(String what, List<Double> measured, List<Double> reference, String unit, double target) {
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < measured.size(); i++) {
+                ratios.add(measured.get(i) / reference.get(i));
+            }
+            return new Row(what, median(measured), median(reference), unit, target, median(ratios));
         }
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        java.util.Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     static List<Row> run(JobContext ctx, PrintStream out) {
@@ -139,8 +154,8 @@ final class Bench {
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bench", sha, numClasses,
                 data.inputShape(), data.normalisation().describe(), Instant.now().toString());
         String target = ctx.workspace.path("bench", "soft-labels");
-        double bestRaw = 0;
-        double bestSpark = 0;
+        List<Double> raws = new ArrayList<>();
+        List<Double> sparks = new ArrayList<>();
         for (int rep = -1; rep < REPEATS; rep++) {
             NetworkPool.limitThreads(cores);
             long t0 = System.nanoTime();
@@ -155,13 +170,13 @@ final class Bench {
             LabellingJob.Result res = LabellingJob.label(data.train(), model, sha, md, batch,
                     ctx.settings.teacher().compression(), target);
             if (rep >= 0) {
-                bestRaw = Math.max(bestRaw, raw);
-                bestSpark = Math.max(bestSpark, res.rows() / res.seconds());
+                raws.add(raw);
+                sparks.add(res.rows() / res.seconds());
             }
             LOG.info(String.format("bench: labelling %.0f rows/s through Spark, %.0f rows/s raw output()%s",
                     res.rows() / res.seconds(), raw, rep < 0 ? " (warm-up)" : ""));
         }
-        return new Row("labelling: Spark vs raw ND4J output()", bestSpark, bestRaw, "rows/s", 0.85);
+        return Row.of("labelling: Spark vs raw ND4J output()", sparks, raws, "rows/s", 0.85);
     }
 
     /** The trainer vs plain fit() on all cores, and 2 one-core workers vs 1. */
@@ -176,11 +191,10 @@ final class Bench {
         JavaRDD<PackedBatch> two = BatchPacker.pack(data.train(), numClasses, f, 2, t.batchSize(), t.seed(), false);
         List<PackedBatch> local = one.collect();
         two.count();
-        double plain = 0;
-        double plainOneCore = 0;
-        double trainerTwo = 0;
-        double trainerOne = 0;
-        for (int rep = -1; rep < REPEATS; rep++) {
+        List<Double> plain = new ArrayList<>();
+        List<Double> trainerTwo = new ArrayList<>();
+        List<Double> trainerOne = new ArrayList<>();
+        for (int rep = -1; rep < TRAINING_REPEATS; rep++) {
             double p2 = plainFit(conf, local, f, cores);
             double t2 = trainerEpoch(ctx, t, 2, two, conf);
             double p1 = plainFit(conf, local, f, 1);
@@ -188,18 +202,17 @@ final class Bench {
             if (rep < 0) {
                 continue; // warm-up
             }
-            plain = Math.max(plain, p2);
-            trainerTwo = Math.max(trainerTwo, t2);
-            plainOneCore = Math.max(plainOneCore, p1);
-            trainerOne = Math.max(trainerOne, t1);
+            plain.add(p2);
+            trainerTwo.add(t2);
+            trainerOne.add(t1);
             LOG.info(String.format("bench: training %.0f examples/s (trainer, 2 workers), %.0f (plain fit, %d threads),"
                     + " %.0f (trainer, 1 worker), %.0f (plain fit, 1 thread)", t2, p2, cores, t1, p1));
         }
         one.unpersist();
         two.unpersist();
         return List.of(
-                new Row("training: trainer, 2 workers vs plain fit(), " + cores + " threads", trainerTwo, plain, "ex/s", 0.85),
-                new Row("scaling: trainer, 2 one-core workers vs 1", trainerTwo, trainerOne, "ex/s", 1.6));
+                Row.of("training: trainer, 2 workers vs plain fit(), " + cores + " threads", trainerTwo, plain, "ex/s", 0.85),
+                Row.of("scaling: trainer, 2 one-core workers vs 1", trainerTwo, trainerOne, "ex/s", 1.6));
     }
 
     private static double plainFit(MultiLayerConfiguration conf, List<PackedBatch> batches, int f, int threads) {
