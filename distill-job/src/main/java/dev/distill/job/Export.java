@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * export: copies the trained student to {@code export/student.zip} (a DL4J model zip) with
  * {@code export/provenance.json}: resolved configuration, data paths and row counts, teacher SHA-256,
- * seeds, versions, and the student's own SHA-256; and, for a dense student, {@code export/student.int8}
+ * seeds, versions, and the student's own SHA-256; and, for a student of dense, convolution and max-pooling
+ * layers, {@code export/student.int8}
  * for the dependency-free runtime, with its test accuracy, and the same quantised network as
  * {@code export/student.onnx} (QDQ form) for ONNX runtimes. A quantisation-aware student is exported with
  * the activation ranges and weight bits it trained with; any other by post-training quantisation.
@@ -70,7 +71,7 @@ final class Export {
     /**
      * The int8 file for the dependency-free runtime: from the trained ranges of a quantisation-aware student,
      * or by post-training quantisation with activation ranges from up to {@value #CALIBRATION_ROWS} training
-     * rows. Students with layers the runtime cannot run yet (convolutions, batch norm) are skipped with a
+     * rows. Students with layers the runtime cannot run (batch norm, average pooling) are skipped with a
      * note. Returns what was written and measured; agreement is with the network the file stands for (the
      * fake-quantised student after quantisation-aware training, else the fp32 student).
      */

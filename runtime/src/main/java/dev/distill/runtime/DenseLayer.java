@@ -7,7 +7,22 @@ package dev.distill.runtime;
  * its output to uint8 with (outputScale, outputZeroPoint); the last layer returns float logits.
  */
 public record DenseLayer(int in, int out, Activation activation, float[] weightScales, byte[] weights, int[] bias,
-                         float outputScale, int outputZeroPoint) {
+                         float outputScale, int outputZeroPoint) implements Layer {
+
+    @Override
+    public int inputSize() {
+        return in;
+    }
+
+    @Override
+    public int outputSize() {
+        return out;
+    }
+
+    @Override
+    public long parameters() {
+        return (long) in * out + out;
+    }
 
     /** Activation functions the runtime knows, with their codes in the file. */
     public enum Activation {

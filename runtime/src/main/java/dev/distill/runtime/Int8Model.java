@@ -3,7 +3,8 @@ package dev.distill.runtime;
 import java.util.List;
 
 /**
- * A quantised feed-forward model and its integer inference. The input is quantised to uint8 with
+ * A quantised feed-forward model and its integer inference: dense layers, optionally after 2-D convolutions
+ * and max pooling over a channel-major input (a flattened [channels, height, width] image). The input is quantised to uint8 with
  * (inputScale, inputZeroPoint); each dense layer accumulates {@code Σ w·(q − z)} in int32 (int8 × int8
  * products, exact), adds the int32 bias, rescales by inputScale · weightScale_j, applies its activation
  * and, except for the last layer, requantises to uint8 rounding half to even ({@link Math#rint}), as
@@ -17,11 +18,11 @@ public final class Int8Model {
     private final int inputLength;
     private final float inputScale;
     private final int inputZeroPoint;
-    private final List<DenseLayer> layers;
+    private final List<Layer> layers;
     /** Per layer, the weights input-major: {@code [i * out + j] = weights[j * in + i]}. */
     private final byte[][] inputMajor;
 
-    public Int8Model(int inputLength, float inputScale, int inputZeroPoint, List<DenseLayer> layers) {
+    public Int8Model(int inputLength, float inputScale, int inputZeroPoint, List<? extends Layer> layers) {
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("a model needs at least one layer");
         }
@@ -31,14 +32,23 @@ public final class Int8Model {
         }
         int width = inputLength;
         for (int l = 0; l < layers.size(); l++) {
-            DenseLayer d = layers.get(l);
-            if (d.in() != width) {
-                throw new IllegalArgumentException("layer " + l + " takes " + d.in() + " inputs but receives " + width);
+            Layer layer = layers.get(l);
+            if (layer.inputSize() != width) {
+                throw new IllegalArgumentException("layer " + l + " takes " + layer.inputSize() + " inputs but receives "
+                        + width);
             }
-            if (l < layers.size() - 1 && (!(d.outputScale() > 0) || d.outputZeroPoint() < 0 || d.outputZeroPoint() > 255)) {
+            boolean last = l == layers.size() - 1;
+            if (last && !(layer instanceof DenseLayer)) {
+                throw new IllegalArgumentException("the last layer must be dense (it gives the logits)");
+            }
+            float outScale = layer instanceof DenseLayer d ? d.outputScale()
+                    : layer instanceof ConvLayer c ? c.outputScale() : 1f;
+            int outZero = layer instanceof DenseLayer d ? d.outputZeroPoint()
+                    : layer instanceof ConvLayer c ? c.outputZeroPoint() : 0;
+            if (!last && (!(outScale > 0) || outZero < 0 || outZero > 255)) {
                 throw new IllegalArgumentException("layer " + l + " needs an output scale > 0 and zero point in [0, 255]");
             }
-            width = d.out();
+            width = layer.outputSize();
         }
         this.inputLength = inputLength;
         this.inputScale = inputScale;
@@ -46,7 +56,9 @@ public final class Int8Model {
         this.layers = List.copyOf(layers);
         this.inputMajor = new byte[layers.size()][];
         for (int l = 0; l < layers.size(); l++) {
-            DenseLayer d = layers.get(l);
+            if (!(layers.get(l) instanceof DenseLayer d)) {
+                continue;
+            }
             byte[] w = d.weights();
             byte[] t = new byte[w.length];
             for (int j = 0; j < d.out(); j++) {
@@ -63,7 +75,7 @@ public final class Int8Model {
     }
 
     public int numClasses() {
-        return layers.get(layers.size() - 1).out();
+        return layers.get(layers.size() - 1).outputSize();
     }
 
     public float inputScale() {
@@ -74,14 +86,14 @@ public final class Int8Model {
         return inputZeroPoint;
     }
 
-    public List<DenseLayer> layers() {
+    public List<Layer> layers() {
         return layers;
     }
 
     public long parameters() {
         long n = 0;
-        for (DenseLayer d : layers) {
-            n += (long) d.in() * d.out() + d.out();
+        for (Layer layer : layers) {
+            n += layer.parameters();
         }
         return n;
     }
@@ -104,7 +116,32 @@ public final class Int8Model {
         float scale = inputScale;
         int zero = inputZeroPoint;
         for (int l = 0; ; l++) {
-            DenseLayer d = layers.get(l);
+            Layer layer = layers.get(l);
+            if (layer instanceof MaxPoolLayer p) {
+                q = p.pool(q);
+                continue;
+            }
+            if (layer instanceof ConvLayer c) {
+                int[] x = new int[q.length];
+                for (int i = 0; i < q.length; i++) {
+                    x[i] = q[i] - zero;
+                }
+                int[] acc = c.accumulate(x);
+                int plane = c.outHeight() * c.outWidth();
+                int[] next = new int[acc.length];
+                for (int k = 0; k < acc.length; k++) {
+                    float real = acc[k] * (scale * c.weightScales()[k / plane]);
+                    if (c.activation() == DenseLayer.Activation.RELU && real < 0) {
+                        real = 0;
+                    }
+                    next[k] = quantize(real, c.outputScale(), c.outputZeroPoint());
+                }
+                q = next;
+                scale = c.outputScale();
+                zero = c.outputZeroPoint();
+                continue;
+            }
+            DenseLayer d = (DenseLayer) layer;
             int out = d.out();
             boolean last = l == layers.size() - 1;
             int[] acc = d.bias().clone();

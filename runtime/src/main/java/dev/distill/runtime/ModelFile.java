@@ -17,9 +17,10 @@ import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
- * The deployable model file, version 1. All numbers big-endian.
+ * The deployable model file, version 1 (dense layers only) or 2 (also convolution and max pooling). All
+ * numbers big-endian.
  * <pre>
- *   header   "KDI8" (4 bytes) | version u8 = 1 | 3 reserved bytes (0)
+ *   header   "KDI8" (4 bytes) | version u8 = 1 or 2 | 3 reserved bytes (0)
  *            | payload length u32 (uncompressed) | CRC32 of the uncompressed payload u32
  *   body     the payload, compressed with java.util.zip.Deflater (zlib format)
  *
@@ -30,6 +31,14 @@ import java.util.zip.Inflater;
  *                                  1 sparse: nnz i32, then nnz × (index i32 ascending, value int8))
  *            | weight scales f32 × out | bias i32 × out
  *            | output scale f32 | output zero point i32        (every layer but the last)
+ *            version 2 adds, after the kind byte:
+ *            kind 2 (convolution): activation u8 | channels, height, width, filters, kernel h, kernel w,
+ *                   stride h, stride w, pad top, pad left, out height, out width (i32 each)
+ *                   | weight encoding and weights as above (filters·channels·kernel h·kernel w values,
+ *                   [filter][channel][ky][kx]) | weight scales f32 × filters | bias i32 × filters
+ *                   | output scale f32 | output zero point i32
+ *            kind 3 (max pooling): channels, height, width, kernel h, kernel w, stride h, stride w,
+ *                   pad top, pad left, out height, out width (i32 each)
  * </pre>
  * Reading trusts nothing: every count is checked against hard limits and against the bytes that remain
  * before anything is allocated, the payload must inflate to exactly its declared length, the CRC must
@@ -37,13 +46,15 @@ import java.util.zip.Inflater;
  */
 public final class ModelFile {
     static final byte[] MAGIC = {'K', 'D', 'I', '8'};
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int HEADER_BYTES = 16;
     /** Largest payload accepted: 256 MiB. */
     static final int MAX_PAYLOAD = 256 << 20;
     /** Widest layer accepted; keeps every int32 accumulator exact (127 · 255 · 32768 < 2^31). */
     static final int MAX_WIDTH = 32_768;
     static final int MAX_LAYERS = 256;
+    /** Largest kernel side and stride of a window layer. */
+    static final int MAX_KERNEL = 64;
     /** |bias| bound, so that bias + accumulator stays inside int32. */
     static final int MAX_BIAS = 1 << 30;
 
@@ -79,9 +90,9 @@ public final class ModelFile {
         }
         ByteBuffer h = ByteBuffer.wrap(header);
         int version = h.get(4) & 0xff;
-        if (version != VERSION) {
+        if (version != 1 && version != VERSION) {
             throw new ModelFileException(name + ": model file version " + version + " is not supported; this runtime"
-                    + " reads version " + VERSION);
+                    + " reads versions 1 and " + VERSION);
         }
         long length = h.getInt(8) & 0xffffffffL;
         long crc = h.getInt(12) & 0xffffffffL;
@@ -97,7 +108,7 @@ public final class ModelFile {
                     + ", header says " + Long.toHexString(crc) + "): the file is damaged");
         }
         try {
-            return parse(ByteBuffer.wrap(payload), name);
+            return parse(ByteBuffer.wrap(payload), version, name);
         } catch (BufferUnderflowException e) {
             throw new ModelFileException(name + ": payload ends early", e);
         }
@@ -166,7 +177,7 @@ public final class ModelFile {
         }
     }
 
-    private static Int8Model parse(ByteBuffer b, String name) throws ModelFileException {
+    private static Int8Model parse(ByteBuffer b, int version, String name) throws ModelFileException {
         int inputLength = count(b, "input length", 1, MAX_WIDTH, name);
         float inputScale = b.getFloat();
         int inputZero = count(b, "input zero point", 0, 255, name);
@@ -174,79 +185,26 @@ public final class ModelFile {
             throw new ModelFileException(name + ": input scale is " + inputScale + "; must be a finite number > 0");
         }
         int layerCount = count(b, "layer count", 1, MAX_LAYERS, name);
-        List<DenseLayer> layers = new ArrayList<>(layerCount);
+        List<Layer> layers = new ArrayList<>(layerCount);
         int width = inputLength;
         for (int l = 0; l < layerCount; l++) {
             String at = "layer " + l;
             int kind = b.get() & 0xff;
-            if (kind != 1) {
-                throw new ModelFileException(name + ": " + at + " has kind " + kind + "; this runtime knows 1 (dense)");
-            }
-            DenseLayer.Activation act = DenseLayer.Activation.of(b.get() & 0xff);
-            if (act == null) {
-                throw new ModelFileException(name + ": " + at + " has an unknown activation code");
-            }
-            int in = count(b, at + " input width", 1, MAX_WIDTH, name);
-            int out = count(b, at + " output width", 1, MAX_WIDTH, name);
-            if (in != width) {
-                throw new ModelFileException(name + ": " + at + " takes " + in + " inputs but the previous layer gives "
-                        + width);
-            }
-            long cells = (long) in * out;
-            int encoding = b.get() & 0xff;
-            byte[] weights;
-            if (encoding == 0) {
-                need(b, cells, at + " weights", name);
-                weights = new byte[(int) cells];
-                b.get(weights);
-            } else if (encoding == 1) {
-                int nnz = count(b, at + " non-zero weights", 0, (int) Math.min(Integer.MAX_VALUE, cells), name);
-                need(b, 5L * nnz, at + " sparse weights", name);
-                need(b, cells == 0 ? 0 : 1, at, name);
-                weights = new byte[(int) cells];
-                int previous = -1;
-                for (int k = 0; k < nnz; k++) {
-                    int index = b.getInt();
-                    if (index <= previous || index >= cells) {
-                        throw new ModelFileException(name + ": " + at + " sparse index " + index + " is out of order or"
-                                + " outside [0, " + cells + ")");
-                    }
-                    weights[index] = b.get();
-                    previous = index;
-                }
+            boolean last = l == layerCount - 1;
+            Layer layer;
+            if (kind == 1) {
+                layer = parseDense(b, at, width, last, name);
+            } else if (version >= 2 && kind == 2 && !last) {
+                layer = parseConv(b, at, width, name);
+            } else if (version >= 2 && kind == 3 && !last) {
+                layer = parsePool(b, at, width, name);
             } else {
-                throw new ModelFileException(name + ": " + at + " has weight encoding " + encoding
-                        + "; this runtime knows 0 (dense) and 1 (sparse)");
+                throw new ModelFileException(name + ": " + at + " has kind " + kind + "; " + (version == 1
+                        ? "version 1 knows 1 (dense)" : "this runtime knows 1 (dense), 2 (convolution) and 3 (max"
+                        + " pooling), and the last layer must be dense"));
             }
-            need(b, 8L * out, at + " scales and biases", name);
-            float[] scales = new float[out];
-            for (int j = 0; j < out; j++) {
-                scales[j] = b.getFloat();
-                if (!(scales[j] > 0) || Float.isInfinite(scales[j])) {
-                    throw new ModelFileException(name + ": " + at + " weight scale " + j + " is " + scales[j]
-                            + "; must be a finite number > 0");
-                }
-            }
-            int[] bias = new int[out];
-            for (int j = 0; j < out; j++) {
-                bias[j] = b.getInt();
-                if (bias[j] > MAX_BIAS || bias[j] < -MAX_BIAS) {
-                    throw new ModelFileException(name + ": " + at + " bias " + j + " is " + bias[j] + "; |bias| must be"
-                            + " <= " + MAX_BIAS);
-                }
-            }
-            float outScale = 0;
-            int outZero = 0;
-            if (l < layerCount - 1) {
-                outScale = b.getFloat();
-                outZero = count(b, at + " output zero point", 0, 255, name);
-                if (!(outScale > 0) || Float.isInfinite(outScale)) {
-                    throw new ModelFileException(name + ": " + at + " output scale is " + outScale
-                            + "; must be a finite number > 0");
-                }
-            }
-            layers.add(new DenseLayer(in, out, act, scales, weights, bias, outScale, outZero));
-            width = out;
+            layers.add(layer);
+            width = layer.outputSize();
         }
         if (b.hasRemaining()) {
             throw new ModelFileException(name + ": " + b.remaining() + " unexpected bytes after the last layer");
@@ -254,7 +212,176 @@ public final class ModelFile {
         return new Int8Model(inputLength, inputScale, inputZero, layers);
     }
 
-    /** Writes {@code model}; layers whose weights are at least half zeros use the sparse encoding. */
+    private static DenseLayer.Activation activation(ByteBuffer b, String at, String name) throws ModelFileException {
+        DenseLayer.Activation act = DenseLayer.Activation.of(b.get() & 0xff);
+        if (act == null) {
+            throw new ModelFileException(name + ": " + at + " has an unknown activation code");
+        }
+        return act;
+    }
+
+    private static DenseLayer parseDense(ByteBuffer b, String at, int width, boolean last, String name)
+            throws ModelFileException {
+        DenseLayer.Activation act = activation(b, at, name);
+        int in = count(b, at + " input width", 1, MAX_WIDTH, name);
+        int out = count(b, at + " output width", 1, MAX_WIDTH, name);
+        if (in != width) {
+            throw new ModelFileException(name + ": " + at + " takes " + in + " inputs but the previous layer gives "
+                    + width);
+        }
+        byte[] weights = weights(b, (long) in * out, at, name);
+        float[] scales = scales(b, out, at, name);
+        int[] bias = biases(b, out, at, name);
+        float outScale = 0;
+        int outZero = 0;
+        if (!last) {
+            outScale = outputScale(b, at, name);
+            outZero = count(b, at + " output zero point", 0, 255, name);
+        }
+        return new DenseLayer(in, out, act, scales, weights, bias, outScale, outZero);
+    }
+
+    /** Channels, height, width, kernel, stride, padding and output size of a window layer, checked. */
+    private static int[] geometry(ByteBuffer b, String at, int width, boolean conv, String name) throws ModelFileException {
+        int channels = count(b, at + " channels", 1, MAX_WIDTH, name);
+        int height = count(b, at + " height", 1, MAX_WIDTH, name);
+        int w = count(b, at + " width", 1, MAX_WIDTH, name);
+        int filters = conv ? count(b, at + " filters", 1, MAX_WIDTH, name) : channels;
+        int kh = count(b, at + " kernel height", 1, MAX_KERNEL, name);
+        int kw = count(b, at + " kernel width", 1, MAX_KERNEL, name);
+        int sh = count(b, at + " stride height", 1, MAX_KERNEL, name);
+        int sw = count(b, at + " stride width", 1, MAX_KERNEL, name);
+        int pt = count(b, at + " top padding", 0, kh - 1, name);
+        int pl = count(b, at + " left padding", 0, kw - 1, name);
+        int oh = count(b, at + " output height", 1, MAX_WIDTH, name);
+        int ow = count(b, at + " output width", 1, MAX_WIDTH, name);
+        if ((long) channels * height * w != width) {
+            throw new ModelFileException(name + ": " + at + " takes a " + channels + "x" + height + "x" + w
+                    + " feature map but the previous layer gives " + width + " values");
+        }
+        if ((long) filters * oh * ow > MAX_WIDTH || (conv && (long) channels * kh * kw > MAX_WIDTH)) {
+            throw new ModelFileException(name + ": " + at + " is too large: " + filters + "x" + oh + "x" + ow
+                    + " outputs from " + channels + "x" + kh + "x" + kw + " windows (limit " + MAX_WIDTH + " each)");
+        }
+        if ((long) (oh - 1) * sh - pt >= height || (long) (ow - 1) * sw - pl >= w) {
+            throw new ModelFileException(name + ": " + at + " output " + oh + "x" + ow + " does not fit a " + height
+                    + "x" + w + " input with stride " + sh + "x" + sw);
+        }
+        return new int[] {channels, height, w, filters, kh, kw, sh, sw, pt, pl, oh, ow};
+    }
+
+    private static ConvLayer parseConv(ByteBuffer b, String at, int width, String name) throws ModelFileException {
+        DenseLayer.Activation act = activation(b, at, name);
+        int[] g = geometry(b, at, width, true, name);
+        byte[] weights = weights(b, (long) g[3] * g[0] * g[4] * g[5], at, name);
+        float[] scales = scales(b, g[3], at, name);
+        int[] bias = biases(b, g[3], at, name);
+        float outScale = outputScale(b, at, name);
+        int outZero = count(b, at + " output zero point", 0, 255, name);
+        return new ConvLayer(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], act, scales,
+                weights, bias, outScale, outZero);
+    }
+
+    private static MaxPoolLayer parsePool(ByteBuffer b, String at, int width, String name) throws ModelFileException {
+        int[] g = geometry(b, at, width, false, name);
+        return new MaxPoolLayer(g[0], g[1], g[2], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11]);
+    }
+
+    private static byte[] weights(ByteBuffer b, long cells, String at, String name) throws ModelFileException {
+        int encoding = b.get() & 0xff;
+        byte[] weights;
+        if (encoding == 0) {
+            need(b, cells, at + " weights", name);
+            weights = new byte[(int) cells];
+            b.get(weights);
+        } else if (encoding == 1) {
+            int nnz = count(b, at + " non-zero weights", 0, (int) Math.min(Integer.MAX_VALUE, cells), name);
+            need(b, 5L * nnz, at + " sparse weights", name);
+            need(b, cells == 0 ? 0 : 1, at, name);
+            weights = new byte[(int) cells];
+            int previous = -1;
+            for (int k = 0; k < nnz; k++) {
+                int index = b.getInt();
+                if (index <= previous || index >= cells) {
+                    throw new ModelFileException(name + ": " + at + " sparse index " + index + " is out of order or"
+                            + " outside [0, " + cells + ")");
+                }
+                weights[index] = b.get();
+                previous = index;
+            }
+        } else {
+            throw new ModelFileException(name + ": " + at + " has weight encoding " + encoding
+                    + "; this runtime knows 0 (dense) and 1 (sparse)");
+        }
+        return weights;
+    }
+
+    private static float[] scales(ByteBuffer b, int out, String at, String name) throws ModelFileException {
+        need(b, 8L * out, at + " scales and biases", name);
+        float[] scales = new float[out];
+        for (int j = 0; j < out; j++) {
+            scales[j] = b.getFloat();
+            if (!(scales[j] > 0) || Float.isInfinite(scales[j])) {
+                throw new ModelFileException(name + ": " + at + " weight scale " + j + " is " + scales[j]
+                        + "; must be a finite number > 0");
+            }
+        }
+        return scales;
+    }
+
+    private static int[] biases(ByteBuffer b, int out, String at, String name) throws ModelFileException {
+        int[] bias = new int[out];
+        for (int j = 0; j < out; j++) {
+            bias[j] = b.getInt();
+            if (bias[j] > MAX_BIAS || bias[j] < -MAX_BIAS) {
+                throw new ModelFileException(name + ": " + at + " bias " + j + " is " + bias[j] + "; |bias| must be"
+                        + " <= " + MAX_BIAS);
+            }
+        }
+        return bias;
+    }
+
+    private static float outputScale(ByteBuffer b, String at, String name) throws ModelFileException {
+        float outScale = b.getFloat();
+        if (!(outScale > 0) || Float.isInfinite(outScale)) {
+            throw new ModelFileException(name + ": " + at + " output scale is " + outScale
+                    + "; must be a finite number > 0");
+        }
+        return outScale;
+    }
+
+    private static void writeWeights(DataOutputStream p, byte[] weights) throws IOException {
+        int nnz = 0;
+        for (byte w : weights) {
+            if (w != 0) {
+                nnz++;
+            }
+        }
+        if (nnz * 5L < weights.length) {
+            p.writeByte(1);
+            p.writeInt(nnz);
+            for (int i = 0; i < weights.length; i++) {
+                if (weights[i] != 0) {
+                    p.writeInt(i);
+                    p.writeByte(weights[i]);
+                }
+            }
+        } else {
+            p.writeByte(0);
+            p.write(weights);
+        }
+    }
+
+    private static void writeScalesAndBiases(DataOutputStream p, float[] scales, int[] bias) throws IOException {
+        for (float s : scales) {
+            p.writeFloat(s);
+        }
+        for (int v : bias) {
+            p.writeInt(v);
+        }
+    }
+
+    /** Writes {@code model}; layers whose weights are mostly zeros (sparse is smaller) use the sparse encoding. */
     public static void write(Int8Model model, OutputStream out) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream p = new DataOutputStream(bytes)) {
@@ -263,39 +390,36 @@ public final class ModelFile {
             p.writeInt(model.inputZeroPoint());
             p.writeInt(model.layers().size());
             for (int l = 0; l < model.layers().size(); l++) {
-                DenseLayer d = model.layers().get(l);
-                p.writeByte(1);
-                p.writeByte(d.activation().code);
-                p.writeInt(d.in());
-                p.writeInt(d.out());
-                int nnz = 0;
-                for (byte w : d.weights()) {
-                    if (w != 0) {
-                        nnz++;
-                    }
-                }
-                if (nnz * 5L < d.weights().length) {
+                Layer layer = model.layers().get(l);
+                boolean last = l == model.layers().size() - 1;
+                if (layer instanceof DenseLayer d) {
                     p.writeByte(1);
-                    p.writeInt(nnz);
-                    for (int i = 0; i < d.weights().length; i++) {
-                        if (d.weights()[i] != 0) {
-                            p.writeInt(i);
-                            p.writeByte(d.weights()[i]);
-                        }
+                    p.writeByte(d.activation().code);
+                    p.writeInt(d.in());
+                    p.writeInt(d.out());
+                    writeWeights(p, d.weights());
+                    writeScalesAndBiases(p, d.weightScales(), d.bias());
+                    if (!last) {
+                        p.writeFloat(d.outputScale());
+                        p.writeInt(d.outputZeroPoint());
                     }
-                } else {
-                    p.writeByte(0);
-                    p.write(d.weights());
-                }
-                for (float s : d.weightScales()) {
-                    p.writeFloat(s);
-                }
-                for (int v : d.bias()) {
-                    p.writeInt(v);
-                }
-                if (l < model.layers().size() - 1) {
-                    p.writeFloat(d.outputScale());
-                    p.writeInt(d.outputZeroPoint());
+                } else if (layer instanceof ConvLayer c) {
+                    p.writeByte(2);
+                    p.writeByte(c.activation().code);
+                    for (int v : new int[] {c.channels(), c.height(), c.width(), c.filters(), c.kernelH(), c.kernelW(),
+                            c.strideH(), c.strideW(), c.padTop(), c.padLeft(), c.outHeight(), c.outWidth()}) {
+                        p.writeInt(v);
+                    }
+                    writeWeights(p, c.weights());
+                    writeScalesAndBiases(p, c.weightScales(), c.bias());
+                    p.writeFloat(c.outputScale());
+                    p.writeInt(c.outputZeroPoint());
+                } else if (layer instanceof MaxPoolLayer m) {
+                    p.writeByte(3);
+                    for (int v : new int[] {m.channels(), m.height(), m.width(), m.kernelH(), m.kernelW(), m.strideH(),
+                            m.strideW(), m.padTop(), m.padLeft(), m.outHeight(), m.outWidth()}) {
+                        p.writeInt(v);
+                    }
                 }
             }
         }
@@ -303,7 +427,10 @@ public final class ModelFile {
         CRC32 crc = new CRC32();
         crc.update(payload);
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
-        header.put(MAGIC).put((byte) VERSION).put(new byte[3]).putInt(payload.length).putInt((int) crc.getValue());
+        // Version 1 when every layer is dense, so files of dense models still open in older runtimes.
+        boolean denseOnly = model.layers().stream().allMatch(x -> x instanceof DenseLayer);
+        header.put(MAGIC).put((byte) (denseOnly ? 1 : VERSION)).put(new byte[3]).putInt(payload.length)
+                .putInt((int) crc.getValue());
         out.write(header.array());
         Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
         try {

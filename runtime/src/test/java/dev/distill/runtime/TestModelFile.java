@@ -62,8 +62,8 @@ class TestModelFile {
         Files.write(f, bytes(m));
         Int8Model back = ModelFile.read(f);
         for (int l = 0; l < 3; l++) {
-            DenseLayer a = m.layers().get(l);
-            DenseLayer b = back.layers().get(l);
+            DenseLayer a = (DenseLayer) m.layers().get(l);
+            DenseLayer b = (DenseLayer) back.layers().get(l);
             assertThat(b.weights()).containsExactly(a.weights());
             assertThat(b.weightScales()).containsExactly(a.weightScales());
             assertThat(b.bias()).containsExactly(a.bias());
@@ -91,7 +91,7 @@ class TestModelFile {
         byte[] version = good.clone();
         version[4] = 9;
         assertThatThrownBy(() -> ModelFile.read(new ByteArrayInputStream(version), "m"))
-                .hasMessage("m: model file version 9 is not supported; this runtime reads version 1");
+                .hasMessage("m: model file version 9 is not supported; this runtime reads versions 1 and 2");
         byte[] huge = good.clone();
         ByteBuffer.wrap(huge).putInt(8, -1);
         assertThatThrownBy(() -> ModelFile.read(new ByteArrayInputStream(huge), "m"))
@@ -147,6 +147,10 @@ class TestModelFile {
         assertThat(outcomes[0] + outcomes[1]).isEqualTo(6000);
     }
 
+    static byte[] mutateBytes(byte[] in, Random r) {
+        return mutate(in, r);
+    }
+
     private static byte[] mutate(byte[] in, Random r) {
         byte[] b = in.clone();
         switch (r.nextInt(4)) {
@@ -187,7 +191,7 @@ class TestModelFile {
         int n = d.deflate(buf);
         d.end();
         ByteBuffer b = ByteBuffer.allocate(16 + n);
-        b.put(ModelFile.MAGIC).put((byte) 1).put(new byte[3]).putInt(payload.length).putInt((int) crc.getValue());
+        b.put(ModelFile.MAGIC).put((byte) ModelFile.VERSION).put(new byte[3]).putInt(payload.length).putInt((int) crc.getValue());
         b.put(buf, 0, n);
         return b.array();
     }

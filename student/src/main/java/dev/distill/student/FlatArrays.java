@@ -18,8 +18,11 @@ public final class FlatArrays {
      * off-heap allocation registers a deallocator under a lock shared by all threads of the JVM.
      */
     public static float[] of(INDArray a) {
-        if (a.dataType() == DataType.FLOAT && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)) {
-            return a.data().getFloatsAt(a.offset(), (int) a.length());
+        // Only an array that is its whole buffer: a view's offset is not always relative to data() (the weight
+        // views of convolution layers read from the wrong place that way).
+        if (a.dataType() == DataType.FLOAT && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
+                && a.offset() == 0 && a.data().length() == a.length()) {
+            return a.data().getFloatsAt(0, (int) a.length());
         }
         return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }

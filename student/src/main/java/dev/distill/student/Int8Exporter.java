@@ -3,8 +3,12 @@ package dev.distill.student;
 import dev.distill.student.quant.Qat;
 import dev.distill.student.quant.QuantisedActivation;
 import dev.distill.student.quant.Quantisers;
+import dev.distill.runtime.ConvLayer;
 import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
+import dev.distill.runtime.MaxPoolLayer;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -32,15 +36,28 @@ public final class Int8Exporter {
     private Int8Exporter() {
     }
 
-    /** The input range and each hidden layer's output range over {@code samples} (rows × features). */
+    /**
+     * Post-training calibration: the input range and the output range of every dense and convolution layer
+     * but the last, over {@code samples} (rows × features), in layer order.
+     */
     public static List<Quantisers.Range> calibrate(MultiLayerNetwork net, float[][] samples) {
         List<INDArray> acts = net.feedForward(Nd4j.create(samples), false);
         List<Quantisers.Range> ranges = new ArrayList<>();
-        for (int l = 0; l < acts.size() - 1; l++) {
-            INDArray a = acts.get(l);
-            ranges.add(new Quantisers.Range(a.minNumber().floatValue(), a.maxNumber().floatValue()));
+        ranges.add(range(acts.get(0)));
+        for (int l = 0; l < net.getnLayers() - 1; l++) {
+            if (weighted(net.getLayer(l))) {
+                ranges.add(range(acts.get(l + 1)));
+            }
         }
         return ranges;
+    }
+
+    private static Quantisers.Range range(INDArray a) {
+        return new Quantisers.Range(a.minNumber().floatValue(), a.maxNumber().floatValue());
+    }
+
+    private static boolean weighted(Layer layer) {
+        return layer.paramTable().containsKey(DefaultParamInitializer.WEIGHT_KEY);
     }
 
     /** Post-training quantisation with 8-bit weights; {@code ranges} holds the input range, then one per hidden layer. */
@@ -62,68 +79,165 @@ public final class Int8Exporter {
         return export(net, ranges, weightBits);
     }
 
-    /** Quantises {@code net} with {@code weightBits}-bit weights over the given activation ranges. */
+    /**
+     * Quantises {@code net} with {@code weightBits}-bit weights over the given activation ranges: the input
+     * range, then one per dense or convolution layer but the last. Max pooling passes its input's
+     * quantisation on; dropout layers vanish; convolutions read a [channels, height, width] input, flattened
+     * channel-major as DL4J flattens it.
+     */
     public static Int8Model export(MultiLayerNetwork net, List<Quantisers.Range> ranges, int weightBits) {
-        List<Layer> layers = new ArrayList<>();
+        List<dev.distill.runtime.Layer> out = new ArrayList<>();
+        int[] map = inputMap(net);   // [channels, height, width] while the activations are a feature map
+        int width = -1;
+        int next = 1;
+        float inScale = ranges.get(0).scale();
+        int last = -1;
+        for (int l = 0; l < net.getnLayers(); l++) {
+            if (weighted(net.getLayer(l))) {
+                last = l;
+            }
+        }
         for (int l = 0; l < net.getnLayers(); l++) {
             Layer layer = net.getLayer(l);
-            if (layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer) {
-                if (l != 0 || !(((org.deeplearning4j.nn.conf.layers.ActivationLayer) layer.conf().getLayer())
-                        .getActivationFn() instanceof QuantisedActivation)) {
+            var conf = layer.conf().getLayer();
+            if (conf instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer a) {
+                if (l != 0 || !(a.getActivationFn() instanceof QuantisedActivation)) {
                     throw new IllegalArgumentException("layer " + l + " is an activation layer; the int8 runtime"
-                            + " supports dense layers only so far");
+                            + " does not support it");
                 }
                 continue; // the input quantiser: its range is ranges.get(0)
             }
-            layers.add(layer);
-        }
-        if (ranges.size() != layers.size()) {
-            throw new IllegalArgumentException("need " + layers.size() + " ranges (input and each hidden layer), got "
-                    + ranges.size());
-        }
-        List<DenseLayer> out = new ArrayList<>();
-        int inputLength = -1;
-        for (int l = 0; l < layers.size(); l++) {
-            Layer layer = layers.get(l);
-            if (!(layer.conf().getLayer() instanceof FeedForwardLayer ff)
-                    || !(layer instanceof org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer
-                    || layer instanceof org.deeplearning4j.nn.layers.OutputLayer)) {
+            if (conf instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer) {
+                continue;
+            }
+            if (conf instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer pool) {
+                if (map == null || pool.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.MAX) {
+                    throw new IllegalArgumentException("layer " + l + " is " + pool.getPoolingType()
+                            + " pooling; the int8 runtime supports max pooling over a feature map");
+                }
+                int[] g = window(map, pool.getKernelSize(), pool.getStride(), pool.getPadding(), pool.getConvolutionMode());
+                out.add(new MaxPoolLayer(map[0], map[1], map[2], g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]));
+                map = new int[] {map[0], g[6], g[7]};
+                continue;
+            }
+            if (!weighted(layer) || !(conf instanceof org.deeplearning4j.nn.conf.layers.BaseLayer base)) {
                 throw new IllegalArgumentException("layer " + l + " is a " + layer.getClass().getSimpleName()
-                        + "; the int8 runtime supports dense layers only so far");
+                        + "; the int8 runtime supports dense, convolution and max-pooling layers");
             }
-            var activationFn = ((org.deeplearning4j.nn.conf.layers.BaseLayer) ff).getActivationFn();
-            DenseLayer.Activation act;
-            if (activationFn instanceof ActivationReLU || activationFn instanceof QuantisedActivation q && q.isRelu()) {
-                act = DenseLayer.Activation.RELU;
-            } else if (activationFn instanceof ActivationIdentity || activationFn instanceof QuantisedActivation) {
-                act = DenseLayer.Activation.IDENTITY;
-            } else {
-                throw new IllegalArgumentException("layer " + l + " uses " + activationFn
-                        + "; the int8 runtime supports relu and identity so far");
+            DenseLayer.Activation act = activation(base.getActivationFn(), l);
+            boolean isLast = l == last;
+            if (next > ranges.size() || (!isLast && next >= ranges.size())) {
+                throw new IllegalArgumentException("need a range for the input and for each hidden dense or"
+                        + " convolution layer; got " + ranges.size());
             }
+            Quantisers.Range outRange = isLast ? null : ranges.get(next++);
+            float[] w = FlatArrays.of(layer.getParam(DefaultParamInitializer.WEIGHT_KEY));
+            if (conf instanceof ConvolutionLayer c) {
+                if (map == null) {
+                    throw new IllegalArgumentException("layer " + l + " is a convolution after a dense layer");
+                }
+                for (int d : c.getDilation()) {
+                    if (d != 1) {
+                        throw new IllegalArgumentException("layer " + l + " is a dilated convolution; the int8 runtime"
+                                + " supports dilation 1");
+                    }
+                }
+                int filters = (int) c.getNOut();
+                int[] g = window(map, c.getKernelSize(), c.getStride(), c.getPadding(), c.getConvolutionMode());
+                Quantisers.Weights q = Quantisers.perBlock(w, filters, weightBits);
+                out.add(new ConvLayer(map[0], map[1], map[2], filters, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7],
+                        act, q.scales(), q.codes(), biases(layer, q.scales(), inScale, filters), outRange.scale(),
+                        outRange.zeroPoint()));
+                map = new int[] {filters, g[6], g[7]};
+                inScale = outRange.scale();
+                continue;
+            }
+            var ff = (FeedForwardLayer) conf;
             int in = (int) ff.getNIn();
             int n = (int) ff.getNOut();
-            if (l == 0) {
-                inputLength = in;
+            if (map != null) {
+                width = map[0] * map[1] * map[2];
+                map = null;
             }
-            float[] w = FlatArrays.of(layer.getParam(DefaultParamInitializer.WEIGHT_KEY)); // row-major [in, out]
+            if (width >= 0 && in != width) {
+                throw new IllegalStateException("layer " + l + " takes " + in + " inputs; the previous layer gives " + width);
+            }
             if (w.length != in * n) {
                 throw new IllegalStateException("layer " + l + " has " + w.length + " weights; expected " + in * n);
             }
-            // The U factor of a low-rank layer has no bias.
-            float[] b = layer.paramTable().containsKey(DefaultParamInitializer.BIAS_KEY)
-                    ? FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY)) : new float[n];
-            float inScale = ranges.get(l).scale();
             Quantisers.Weights q = Quantisers.perColumn(w, in, n, weightBits);
-            int[] bias = new int[n];
-            for (int j = 0; j < n; j++) {
-                bias[j] = (int) Math.max(-(1 << 30), Math.min(1 << 30, Math.rint(b[j] / (inScale * q.scales()[j]))));
+            out.add(new DenseLayer(in, n, act, q.scales(), q.codes(), biases(layer, q.scales(), inScale, n),
+                    isLast ? 0f : outRange.scale(), isLast ? 0 : outRange.zeroPoint()));
+            width = n;
+            if (!isLast) {
+                inScale = outRange.scale();
             }
-            boolean last = l == layers.size() - 1;
-            Quantisers.Range next = last ? null : ranges.get(l + 1);
-            out.add(new DenseLayer(in, n, act, q.scales(), q.codes(), bias, last ? 0f : next.scale(),
-                    last ? 0 : next.zeroPoint()));
         }
+        int inputLength = out.get(0).inputSize();
         return new Int8Model(inputLength, ranges.get(0).scale(), ranges.get(0).zeroPoint(), out);
+    }
+
+    private static DenseLayer.Activation activation(org.nd4j.linalg.activations.IActivation fn, int l) {
+        if (fn instanceof ActivationReLU || fn instanceof QuantisedActivation q && q.isRelu()) {
+            return DenseLayer.Activation.RELU;
+        }
+        if (fn instanceof ActivationIdentity || fn instanceof QuantisedActivation) {
+            return DenseLayer.Activation.IDENTITY;
+        }
+        throw new IllegalArgumentException("layer " + l + " uses " + fn + "; the int8 runtime supports relu and identity");
+    }
+
+    /** int32 biases in units of input scale × weight scale; zeros for a layer without bias (a low-rank U). */
+    private static int[] biases(Layer layer, float[] scales, float inScale, int n) {
+        float[] b = layer.paramTable().containsKey(DefaultParamInitializer.BIAS_KEY)
+                ? FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY)) : new float[n];
+        int[] bias = new int[n];
+        for (int j = 0; j < n; j++) {
+            bias[j] = (int) Math.max(-(1 << 30), Math.min(1 << 30, Math.rint(b[j] / (inScale * scales[j]))));
+        }
+        return bias;
+    }
+
+    /** [channels, height, width] of the network's input when it is an image (a convolution preprocessor), else null. */
+    private static int[] inputMap(MultiLayerNetwork net) {
+        for (var p : net.getLayerWiseConfigurations().getInputPreProcessors().entrySet()) {
+            if (p.getValue() instanceof org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor f) {
+                for (int l = 0; l < p.getKey(); l++) {
+                    if (weighted(net.getLayer(l))) {
+                        return null;
+                    }
+                }
+                return new int[] {(int) f.getNumChannels(), (int) f.getInputHeight(), (int) f.getInputWidth()};
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Kernel h/w, stride h/w, top/left padding and output h/w of a window over {@code map}, as DL4J computes
+     * them: "same" mode gives ceil(in / stride) outputs with floor(total padding / 2) at the top and left;
+     * "truncate" mode the explicit padding and floor((in + 2·pad − kernel) / stride) + 1 outputs.
+     */
+    static int[] window(int[] map, int[] kernel, int[] stride, int[] padding, ConvolutionMode mode) {
+        int[] r = new int[8];
+        for (int d = 0; d < 2; d++) {
+            int in = map[1 + d];
+            int k = kernel[d];
+            int s = stride[d];
+            int outSize;
+            int pad;
+            if (mode == ConvolutionMode.Same) {
+                outSize = (in + s - 1) / s;
+                pad = Math.max(0, ((outSize - 1) * s + k - in) / 2);
+            } else {
+                pad = padding == null ? 0 : padding[d];
+                outSize = (in + 2 * pad - k) / s + 1;
+            }
+            r[d] = k;
+            r[2 + d] = s;
+            r[4 + d] = pad;
+            r[6 + d] = outSize;
+        }
+        return r;
     }
 }

@@ -1,7 +1,10 @@
 package dev.distill.student;
 
+import dev.distill.runtime.ConvLayer;
 import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
+import dev.distill.runtime.Layer;
+import dev.distill.runtime.MaxPoolLayer;
 import onnx.Onnx;
 import org.nd4j.shade.protobuf.ByteString;
 
@@ -13,7 +16,12 @@ import java.nio.ByteOrder;
  * same quantised network as the int8 file:
  * <pre>
  *   input ─ QuantizeLinear ─ DequantizeLinear (uint8, the input range)
- *     per layer:  W int8 [out, in] ─ DequantizeLinear (per-axis scales, axis 0)
+ *     convolution: (Reshape to [N, C, H, W] before the first)
+ *                 W int8 [F, C, kh, kw] ─ DequantizeLinear (per-axis, axis 0), b int32 ─ DequantizeLinear
+ *                 Conv(x, W, b, strides, pads) ─ Relu? ─ QuantizeLinear ─ DequantizeLinear
+ *     max pooling: MaxPool(kernel, strides, pads)
+ *     dense:      (Flatten after a feature map)
+ *                 W int8 [out, in] ─ DequantizeLinear (per-axis scales, axis 0)
  *                 b int32 [out]    ─ DequantizeLinear (scale s_in · s_w, axis 0)
  *                 Gemm(x, W, b, transB = 1) ─ Relu?
  *                 ─ QuantizeLinear ─ DequantizeLinear (uint8, the layer's output range; not after the last)
@@ -42,43 +50,63 @@ public final class OnnxExporter {
                 new String[] {"input_q", "input_scale", "input_zero_point"}, "x0"));
         String x = "x0";
         float inScale = m.inputScale();
+        boolean map = false;
         for (int l = 0; l < m.layers().size(); l++) {
-            DenseLayer d = m.layers().get(l);
+            Layer layer = m.layers().get(l);
             String p = "layer" + l + "_";
-            g.addInitializer(tensor(p + "w_q", Onnx.TensorProto.DataType.INT8_VALUE, d.weights(), d.out(), d.in()));
-            g.addInitializer(floats(p + "w_scale", d.weightScales()));
-            g.addInitializer(tensor(p + "w_zero_point", Onnx.TensorProto.DataType.INT8_VALUE, new byte[d.out()], d.out()));
-            g.addNode(node("DequantizeLinear", p + "dequantize_w", new String[] {p + "w_q", p + "w_scale",
-                    p + "w_zero_point"}, p + "w", axis(0)));
-            float[] biasScale = new float[d.out()];
-            for (int j = 0; j < d.out(); j++) {
-                biasScale[j] = inScale * d.weightScales()[j];
+            if (layer instanceof ConvLayer || layer instanceof MaxPoolLayer) {
+                if (!map) {
+                    int[] chw = layer instanceof ConvLayer c ? new int[] {c.channels(), c.height(), c.width()}
+                            : new int[] {((MaxPoolLayer) layer).channels(), ((MaxPoolLayer) layer).height(),
+                            ((MaxPoolLayer) layer).width()};
+                    g.addInitializer(int64s(p + "shape", -1, chw[0], chw[1], chw[2]));
+                    g.addNode(node("Reshape", p + "reshape", new String[] {x, p + "shape"}, p + "map"));
+                    x = p + "map";
+                    map = true;
+                }
+                if (layer instanceof MaxPoolLayer pool) {
+                    g.addNode(node("MaxPool", p + "maxpool", new String[] {x}, p + "pool",
+                            ints("kernel_shape", pool.kernelH(), pool.kernelW()), ints("strides", pool.strideH(), pool.strideW()),
+                            ints("pads", pads(pool.height(), pool.width(), pool.kernelH(), pool.kernelW(), pool.strideH(),
+                                    pool.strideW(), pool.padTop(), pool.padLeft(), pool.outHeight(), pool.outWidth()))));
+                    x = p + "pool";
+                    continue;
+                }
+                ConvLayer c = (ConvLayer) layer;
+                g.addInitializer(tensor(p + "w_q", Onnx.TensorProto.DataType.INT8_VALUE, c.weights(), c.filters(),
+                        c.channels(), c.kernelH(), c.kernelW()));
+                addBias(g, p, c.weightScales(), c.bias(), inScale, c.filters());
+                g.addNode(node("Conv", p + "conv", new String[] {x, p + "w", p + "b"}, p + "conv",
+                        ints("kernel_shape", c.kernelH(), c.kernelW()), ints("strides", c.strideH(), c.strideW()),
+                        ints("pads", pads(c.height(), c.width(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(),
+                                c.padTop(), c.padLeft(), c.outHeight(), c.outWidth()))));
+                x = requantise(g, p, p + "conv", c.activation() == DenseLayer.Activation.RELU, c.outputScale(),
+                        c.outputZeroPoint(), "x" + (l + 1));
+                inScale = c.outputScale();
+                continue;
             }
-            g.addInitializer(int32s(p + "b_q", d.bias()));
-            g.addInitializer(floats(p + "b_scale", biasScale));
-            g.addNode(node("DequantizeLinear", p + "dequantize_b", new String[] {p + "b_q", p + "b_scale"}, p + "b",
-                    axis(0)));
+            DenseLayer d = (DenseLayer) layer;
+            if (map) {
+                g.addNode(node("Flatten", p + "flatten", new String[] {x}, p + "flat", axis(1)));
+                x = p + "flat";
+                map = false;
+            }
+            g.addInitializer(tensor(p + "w_q", Onnx.TensorProto.DataType.INT8_VALUE, d.weights(), d.out(), d.in()));
+            addBias(g, p, d.weightScales(), d.bias(), inScale, d.out());
             boolean last = l == m.layers().size() - 1;
             boolean relu = d.activation() == DenseLayer.Activation.RELU;
             String y = last && !relu ? "logits" : p + "gemm";
             g.addNode(node("Gemm", p + "gemm", new String[] {x, p + "w", p + "b"}, y,
                     Onnx.AttributeProto.newBuilder().setName("transB").setType(Onnx.AttributeProto.AttributeType.INT)
                             .setI(1).build()));
-            if (relu) {
-                String r = last ? "logits" : p + "relu";
-                g.addNode(node("Relu", p + "relu", new String[] {y}, r));
-                y = r;
+            if (last) {
+                if (relu) {
+                    g.addNode(node("Relu", p + "relu", new String[] {y}, "logits"));
+                }
+                break;
             }
-            if (!last) {
-                g.addInitializer(scalar(p + "out_scale", d.outputScale()));
-                g.addInitializer(uint8Scalar(p + "out_zero_point", d.outputZeroPoint()));
-                g.addNode(node("QuantizeLinear", p + "quantize_out", new String[] {y, p + "out_scale",
-                        p + "out_zero_point"}, p + "out_q"));
-                x = "x" + (l + 1);
-                g.addNode(node("DequantizeLinear", p + "dequantize_out", new String[] {p + "out_q", p + "out_scale",
-                        p + "out_zero_point"}, x));
-                inScale = d.outputScale();
-            }
+            x = requantise(g, p, y, relu, d.outputScale(), d.outputZeroPoint(), "x" + (l + 1));
+            inScale = d.outputScale();
         }
         return Onnx.ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
@@ -88,6 +116,60 @@ public final class OnnxExporter {
                 .setGraph(g)
                 .build()
                 .toByteArray();
+    }
+
+    /** Per-axis dequantisation of the weights {@code p + "w_q"} (already added) and the int32 biases. */
+    private static void addBias(Onnx.GraphProto.Builder g, String p, float[] weightScales, int[] bias, float inScale,
+                                int out) {
+        g.addInitializer(floats(p + "w_scale", weightScales));
+        g.addInitializer(tensor(p + "w_zero_point", Onnx.TensorProto.DataType.INT8_VALUE, new byte[out], out));
+        g.addNode(node("DequantizeLinear", p + "dequantize_w", new String[] {p + "w_q", p + "w_scale",
+                p + "w_zero_point"}, p + "w", axis(0)));
+        float[] biasScale = new float[out];
+        for (int j = 0; j < out; j++) {
+            biasScale[j] = inScale * weightScales[j];
+        }
+        g.addInitializer(int32s(p + "b_q", bias));
+        g.addInitializer(floats(p + "b_scale", biasScale));
+        g.addNode(node("DequantizeLinear", p + "dequantize_b", new String[] {p + "b_q", p + "b_scale"}, p + "b",
+                axis(0)));
+    }
+
+    /** Relu (optional), then QuantizeLinear and DequantizeLinear with the layer's output parameters. */
+    private static String requantise(Onnx.GraphProto.Builder g, String p, String y, boolean relu, float scale, int zero,
+                                     String output) {
+        if (relu) {
+            g.addNode(node("Relu", p + "relu", new String[] {y}, p + "relu"));
+            y = p + "relu";
+        }
+        g.addInitializer(scalar(p + "out_scale", scale));
+        g.addInitializer(uint8Scalar(p + "out_zero_point", zero));
+        g.addNode(node("QuantizeLinear", p + "quantize_out", new String[] {y, p + "out_scale", p + "out_zero_point"},
+                p + "out_q"));
+        g.addNode(node("DequantizeLinear", p + "dequantize_out", new String[] {p + "out_q", p + "out_scale",
+                p + "out_zero_point"}, output));
+        return output;
+    }
+
+    /** ONNX pads [top, left, bottom, right]: bottom and right make the stored output size come out. */
+    static long[] pads(int h, int w, int kh, int kw, int sh, int sw, int top, int left, int oh, int ow) {
+        return new long[] {top, left, Math.max(0, (long) (oh - 1) * sh + kh - h - top),
+                Math.max(0, (long) (ow - 1) * sw + kw - w - left)};
+    }
+
+    private static Onnx.AttributeProto ints(String name, long... values) {
+        Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(name)
+                .setType(Onnx.AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
+    }
+
+    private static Onnx.TensorProto int64s(String name, long... v) {
+        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(v);
+        return tensor(name, Onnx.TensorProto.DataType.INT64_VALUE, b.array(), v.length);
     }
 
     private static Onnx.ValueInfoProto value(String name, int width) {

@@ -77,4 +77,32 @@ class TestOnnxExporter {
         assertThat(agree).as("ONNX Runtime vs int8 runtime, of 500").isGreaterThanOrEqualTo(498);
         assertThat(maxDiff).as("largest logit difference").isLessThan(0.05);
     }
+
+    /** Convolution, max pooling and a valid convolution: ONNX Runtime and the int8 runtime agree. */
+    @Test
+    void convolutionalModelsAgreeToo() throws Exception {
+        TestInt8Exporter.ConvData train = TestInt8Exporter.ConvData.of(400, 3);
+        TestInt8Exporter.ConvData test = TestInt8Exporter.ConvData.of(300, 5);
+        NetworkSpec spec = new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
+                new LayerSpec("conv", 0, "relu", 0, 4, 3, 1, "same", "max"),
+                new LayerSpec("pool", 0, "identity", 0, 0, 2, 2, "same", "max"),
+                new LayerSpec("conv", 0, "relu", 0, 6, 2, 1, "valid", "max")));
+        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        for (int epoch = 0; epoch < 20; epoch++) {
+            net.fit(train.dataSet());
+        }
+        Int8Model m = Int8Exporter.export(net, Int8Exporter.calibrate(net, train.x()));
+        float[][] ort = run(OnnxExporter.export(m, "test"), test.x());
+        int agree = 0;
+        double maxDiff = 0;
+        for (int r = 0; r < 300; r++) {
+            float[] rt = m.logits(test.x()[r]);
+            agree += Evaluation.argmax(rt) == Evaluation.argmax(ort[r]) ? 1 : 0;
+            for (int c = 0; c < 3; c++) {
+                maxDiff = Math.max(maxDiff, Math.abs(rt[c] - ort[r][c]));
+            }
+        }
+        assertThat(agree).as("ONNX Runtime vs int8 runtime, of 300").isGreaterThanOrEqualTo(298);
+        assertThat(maxDiff).as("largest logit difference").isLessThan(0.05);
+    }
 }

@@ -61,6 +61,11 @@ public class QuantisedActivation extends BaseActivationFunction {
                 a[i] = r.fake(a[i]);
             }
         }
+        if (!in.isAttached()) {
+            // DL4J hands an input quantiser (an ActivationLayer) the caller's own array at inference: never
+            // write into it, and give the next layer an array in the current workspace (if any).
+            return Nd4j.create(a, in.shape(), 'c');
+        }
         if (relu || active) {
             in.assign(Nd4j.create(a, in.shape(), 'c'));
         }

@@ -14,6 +14,16 @@ class TestQuantisedActivation {
     }
 
     @Test
+    void neverWritesIntoTheCallersArray() {
+        QuantisedActivation q = new QuantisedActivation(true, 0.9);
+        q.setRange(0, 2.55f, true);
+        q.setActive(true);
+        INDArray x = row(-1, 0.123f, 3);
+        assertThat(FlatArrays.of(q.getActivation(x, false))).containsExactly(0f, 0.12f, 2.55f);
+        assertThat(FlatArrays.of(x)).containsExactly(-1f, 0.123f, 3f);
+    }
+
+    @Test
     void tracksAMovingAverageOfBatchRangesFromTheFirstBatch() {
         QuantisedActivation q = new QuantisedActivation(false, 0.9);
         assertThat(q.hasSeenData()).isFalse();

@@ -224,4 +224,39 @@ class TestParameterAveragingTrainer {
         assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(230);
         batches.unpersist();
     }
+
+    /** A convolutional student trained quantisation-aware on two workers exports an int8 file that matches it. */
+    @Test
+    void convolutionalStudentsTrainQuantisationAwareAndExport() {
+        var data = dev.distill.student.TestInt8Exporter.ConvData.of(512, 3);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < data.y().length; i++) {
+            rows.add(RowFactory.create((long) i, data.x()[i], data.y()[i]));
+        }
+        Dataset<Row> images = spark.createDataFrame(rows, ExampleSchema.SCHEMA);
+        NetworkSpec spec = new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
+                new LayerSpec("conv", 0, "relu", 0, 4, 3, 1, "same", "max"),
+                new LayerSpec("pool", 0, "identity", 0, 0, 2, 2, "same", "max")))
+                .withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 8, 0.9));
+        TrainingSettings t = settings(6, 2, 2);
+        MultiLayerConfiguration conf = spec.toConfiguration(new KdLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(images, 3, 36, 2, 32, 5, false);
+        var qat = dev.distill.student.quant.Qat.of(spec);
+        MultiLayerNetwork net = new ParameterAveragingTrainer("conv", t, 2, null).withHooks(qat)
+                .train(sc, batches, conf, "d", null).network();
+        MultiLayerNetwork fake = qat.fakeQuantised(net);
+        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
+        var test = dev.distill.student.TestInt8Exporter.ConvData.of(256, 9);
+        float[] out = FlatArrays.of(fake.output(Nd4j.create(test.x())));
+        int agree = 0;
+        int correct = 0;
+        for (int r = 0; r < 256; r++) {
+            int p = int8.predict(test.x()[r]);
+            agree += p == dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3)) ? 1 : 0;
+            correct += p == test.y()[r] ? 1 : 0;
+        }
+        assertThat(agree).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(254);
+        assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(230);
+        batches.unpersist();
+    }
 }

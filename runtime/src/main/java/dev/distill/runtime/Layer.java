@@ -1,0 +1,13 @@
+package dev.distill.runtime;
+
+/** A layer of an {@link Int8Model}: dense, 2-D convolution or 2-D max pooling. */
+public sealed interface Layer permits DenseLayer, ConvLayer, MaxPoolLayer {
+    /** Values the layer takes (a feature map counts channels · height · width, channel-major). */
+    int inputSize();
+
+    /** Values the layer gives. */
+    int outputSize();
+
+    /** Weights and biases. */
+    long parameters();
+}
