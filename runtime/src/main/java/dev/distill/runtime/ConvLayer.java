@@ -51,34 +51,46 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
         return (long) weights.length + filters;
     }
 
-    /** Integer accumulators of every output value, channel-major, from centred inputs (code − zero point). */
+    /**
+     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point).
+     * Loops run weight by weight over whole output rows (the valid column range computed once per kernel
+     * column), so the innermost loop is branch-free; zero weights (pruned) are skipped.
+     */
     int[] accumulate(int[] x) {
         int[] acc = new int[outputSize()];
         int plane = outHeight * outWidth;
         for (int f = 0; f < filters; f++) {
-            for (int oy = 0; oy < outHeight; oy++) {
-                for (int ox = 0; ox < outWidth; ox++) {
-                    int sum = bias[f];
-                    for (int c = 0; c < channels; c++) {
-                        int wBase = (f * channels + c) * kernelH * kernelW;
-                        int xBase = c * height * width;
-                        for (int ky = 0; ky < kernelH; ky++) {
+            java.util.Arrays.fill(acc, f * plane, (f + 1) * plane, bias[f]);
+            for (int c = 0; c < channels; c++) {
+                int xBase = c * height * width;
+                for (int ky = 0; ky < kernelH; ky++) {
+                    for (int kx = 0; kx < kernelW; kx++) {
+                        int w = weights[((f * channels + c) * kernelH + ky) * kernelW + kx];
+                        if (w == 0) {
+                            continue;
+                        }
+                        // Output columns whose input column ox·strideW − padLeft + kx lies in [0, width).
+                        int first = Math.max(0, ceilDiv(padLeft - kx, strideW));
+                        int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
+                        for (int oy = 0; oy < outHeight; oy++) {
                             int iy = oy * strideH - padTop + ky;
                             if (iy < 0 || iy >= height) {
                                 continue;
                             }
-                            for (int kx = 0; kx < kernelW; kx++) {
-                                int ix = ox * strideW - padLeft + kx;
-                                if (ix >= 0 && ix < width) {
-                                    sum += weights[wBase + ky * kernelW + kx] * x[xBase + iy * width + ix];
-                                }
+                            int row = xBase + iy * width - padLeft + kx;
+                            int out = f * plane + oy * outWidth;
+                            for (int ox = first; ox <= last; ox++) {
+                                acc[out + ox] += w * x[row + ox * strideW];
                             }
                         }
                     }
-                    acc[f * plane + oy * outWidth + ox] = sum;
                 }
             }
         }
         return acc;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
     }
 }

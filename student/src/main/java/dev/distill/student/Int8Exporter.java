@@ -22,10 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Converts a trained network of dense layers (hidden ReLU or identity, identity output) into the runtime's
- * {@link Int8Model}, with the quantisers of {@link Quantisers}: symmetric per-output-channel weights,
- * asymmetric uint8 activations (the input and each hidden layer's output), and int32 biases in units of
- * input scale × weight scale, {@code q = rint(b_j / (s_in · s_j))}.
+ * Converts a trained network of dense, convolution and max-pooling layers (ReLU or identity, identity
+ * output) into the runtime's {@link Int8Model}, with the quantisers of {@link Quantisers}: symmetric
+ * per-output-channel weights, asymmetric uint8 activations (the input and each hidden dense or convolution
+ * layer's output), and int32 biases in units of input scale × weight scale, {@code q = rint(b_j / (s_in · s_j))}.
  *
  * <p>Activation ranges come from training when the network was trained quantisation-aware ({@link
  * #exportQuantised}: its tracked ranges and the weight bits it trained with, so the int8 model computes what
