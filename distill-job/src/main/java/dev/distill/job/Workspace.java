@@ -113,6 +113,16 @@ public final class Workspace {
         return new String(readBytes(path), StandardCharsets.UTF_8);
     }
 
+    /** Deletes {@code path} if it exists. */
+    public void delete(String path) {
+        try {
+            Path p = new Path(path);
+            p.getFileSystem(conf).delete(p, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     public byte[] readBytes(String path) {
         try (InputStream in = open(path)) {
             return in.readAllBytes();

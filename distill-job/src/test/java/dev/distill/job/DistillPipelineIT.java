@@ -235,6 +235,32 @@ class DistillPipelineIT {
         assertThat(history.at("/epochs/0/test_accuracy").asDouble()).isGreaterThan(0.6);
     }
 
+    /** A student the runtime cannot run gets no int8 or ONNX file, and the earlier student's files are gone. */
+    @Test
+    @Order(8)
+    void aStudentTheRuntimeCannotRunIsExportedAsAZipOnly() throws Exception {
+        Path qat = dir.resolve("qat");
+        assertThat(qat.resolve("export/student.int8")).exists();
+        String[] settings = {"-Dkd.output-dir=" + qat, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false",
+                "-Dkd.student.architecture.layers=[{type = dense, units = 16}, {type = batch-norm}]"};
+        for (String command : new String[] {"train-student", "export", "evaluate"}) {
+            String[] args = new String[2 + settings.length];
+            args[0] = command;
+            args[1] = job.toString();
+            System.arraycopy(settings, 0, args, 2, settings.length);
+            CliRun r = CliRun.of(args);
+            assertThat(r.code()).as(command + ": " + r.err()).isZero();
+        }
+        assertThat(qat.resolve("export/student.int8")).doesNotExist();
+        assertThat(qat.resolve("export/student.onnx")).doesNotExist();
+        JsonNode provenance = new ObjectMapper().readTree(qat.resolve("export/provenance.json").toFile());
+        assertThat(provenance.at("/int8/skipped").asText()).isEqualTo("layer 1 is a BatchNormalization; the int8"
+                + " runtime supports dense, convolution and max-pooling layers");
+        JsonNode report = new ObjectMapper().readTree(qat.resolve("report/report.json").toFile());
+        assertThat(names(report.at("/stages"))).containsExactly("teacher fp32", "student fp32");
+    }
+
     private static List<String> names(JsonNode stages) {
         List<String> names = new java.util.ArrayList<>();
         stages.forEach(s -> names.add(s.get("stage").asText()));

@@ -28,7 +28,6 @@ public final class Pruning implements TrainingHooks {
     /** DL4J indices of the pruned weight layers. */
     private final int[] layers;
     private transient INDArray[] masks;
-    private transient double maskedAt = -1;
 
     public Pruning(PruningSettings settings, int[] layers) {
         this.settings = settings;
@@ -65,7 +64,6 @@ public final class Pruning implements TrainingHooks {
     public void startRound(MultiLayerNetwork net, long step) {
         double s = settings.sparsityAt(step);
         masks = null;
-        maskedAt = s;
         if (s <= 0) {
             return;
         }
@@ -126,11 +124,6 @@ public final class Pruning implements TrainingHooks {
 
     @Override
     public void sync(MultiLayerNetwork net, long step) {
-    }
-
-    /** The sparsity in force after the last round start on this worker (for tests). */
-    double currentSparsity() {
-        return maskedAt;
     }
 
     /** Per weight layer of {@code net}: its weights, how many are zero, and the share. */
