@@ -11,6 +11,8 @@ import dev.distill.student.spark.EpochStats;
 import dev.distill.student.spark.NetworkPool;
 import dev.distill.student.spark.PackedBatch;
 import dev.distill.student.spark.ParameterAveragingTrainer;
+import dev.distill.teacher.Teacher;
+import dev.distill.teacher.TeacherSource;
 import dev.distill.teacher.spark.LabellingJob;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -117,7 +119,10 @@ final class Bench {
         return b.toString();
     }
 
-    /** Labelling through Spark vs the same teacher's raw output() over the same batches on the driver. */
+    /**
+     * Labelling through Spark vs the same teacher called directly over the same batches on the driver (ND4J
+     * {@code output()} for a DL4J teacher, ONNX Runtime's {@code run} for an ONNX one).
+     */
     private static Row labelling(JobContext ctx, DatasetLoader.Splits data, long rows, int cores) {
         int numClasses = ctx.settings.dataset().numClasses();
         String model = ctx.workspace.model("teacher");
@@ -148,7 +153,8 @@ final class Bench {
             }
             return out.iterator();
         }).collect();
-        MultiLayerNetwork net = ctx.loadNetwork(model);
+        TeacherSource source = ctx.settings.teacher().source(model, data.featureLength(), numClasses);
+        Teacher direct = source.open(ctx.workspace.hadoop(), cores);
         int f = data.featureLength();
         String sha = ctx.workspace.sha256(model);
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bench", sha, numClasses,
@@ -162,21 +168,29 @@ final class Bench {
             long n = 0;
             for (float[] x : batches) {
                 int r = x.length / f;
-                net.output(Nd4j.create(x, new long[] {r, f}, 'c'), false);
+                direct.logits(x, r);
                 n += r;
             }
             double raw = n / ((System.nanoTime() - t0) / 1e9);
             ctx.describe("bench", "labelling throughput through Spark");
-            LabellingJob.Result res = LabellingJob.label(data.train(), model, sha, md, batch,
+            LabellingJob.Result res = LabellingJob.label(data.train(), source, sha, md, batch,
                     ctx.settings.teacher().compression(), target);
             if (rep >= 0) {
                 raws.add(raw);
                 sparks.add(res.rows() / res.seconds());
             }
-            LOG.info(String.format("bench: labelling %.0f rows/s through Spark, %.0f rows/s raw output()%s",
+            LOG.info(String.format("bench: labelling %.0f rows/s through Spark, %.0f rows/s calling the teacher directly%s",
                     res.rows() / res.seconds(), raw, rep < 0 ? " (warm-up)" : ""));
         }
-        return Row.of("labelling: Spark vs raw ND4J output()", sparks, raws, "rows/s", 0.85);
+        if (direct instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // the session is released either way
+            }
+        }
+        return Row.of(source.isOnnx() ? "labelling: Spark vs ONNX Runtime called directly"
+                : "labelling: Spark vs raw ND4J output()", sparks, raws, "rows/s", 0.85);
     }
 
     /** The trainer vs plain fit() on all cores, and 2 one-core workers vs 1. */

@@ -5,6 +5,8 @@ import dev.distill.student.Evaluation;
 import dev.distill.student.compress.Pruning;
 import dev.distill.student.quant.Qat;
 import dev.distill.student.spark.ClusterEvaluator;
+import dev.distill.teacher.OnnxTeacher;
+import dev.distill.teacher.Teacher;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -42,7 +44,7 @@ final class Evaluate {
         Evaluation teacherEval = ClusterEvaluator.evaluateTeacherLogits(test, numClasses);
         Map<String, Object> teacher = teacherEval.toMap(false);
         String teacherModel = Stages.teacherModel(ctx);
-        teacher.put("parameters", ctx.loadNetwork(teacherModel).numParams());
+        teacher.put("parameters", openTeacher(ctx, teacherModel).parameters());
         teacher.put("model_file", teacherModel);
         teacher.put("model_file_bytes", ctx.workspace.size(teacherModel));
         report.put("teacher", teacher);
@@ -107,9 +109,12 @@ final class Evaluate {
             return rows;
         }
         String teacherModel = Stages.teacherModel(ctx);
-        MultiLayerNetwork teacher = ctx.loadNetwork(teacherModel);
-        rows.add(StageTable.measure("teacher fp32", "ND4J", StageTable.nd4j(teacher), set, numClasses,
-                teacher.numParams(), teacherBytes, teacherBytes, null));
+        Teacher teacher = openTeacher(ctx, teacherModel);
+        rows.add(StageTable.measure("teacher fp32", teacher instanceof OnnxTeacher ? "ONNX Runtime" : "ND4J",
+                StageTable.teacher(teacher), set, numClasses, teacher.parameters(), teacherBytes, teacherBytes, null));
+        if (teacher instanceof OnnxTeacher o) {
+            o.close();
+        }
         String model = ctx.workspace.model("student");
         MultiLayerNetwork student = ctx.loadNetwork(model);
         long studentBytes = ctx.workspace.size(model);
@@ -139,6 +144,12 @@ final class Evaluate {
                     "ONNX Runtime", engine, set, numClasses, parameters, bytes.length, teacherBytes, ref)));
         }
         return StageTable.withoutPredictions(rows);
+    }
+
+    /** The job's teacher (DL4J or ONNX), opened on the driver with one thread. */
+    private static Teacher openTeacher(JobContext ctx, String model) {
+        return ctx.settings.teacher().source(model, ctx.data().featureLength(), ctx.settings.dataset().numClasses())
+                .open(ctx.workspace.hadoop(), 1);
     }
 
     /** The headline table printed at the end of evaluate and run. */

@@ -50,7 +50,9 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         TeacherSettings teacher = TeacherSettings.read(kd, shape, dataset.numClasses());
         StudentSettings student = StudentSettings.read(kd, shape, dataset.numClasses());
         checkOutputDir(kd, outputDir);
-        if (!teacher.trainedHere()) {
+        if (!teacher.trainedHere() && "onnx".equals(teacher.format())) {
+            checkOnnxTeacher(kd, teacher, shape, dataset.numClasses());
+        } else if (!teacher.trainedHere()) {
             checkLoadedTeacher(kd, teacher.model(), shape, dataset.numClasses());
         }
         if (!student.initFrom().isEmpty()) {
@@ -108,6 +110,30 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
     }
 
     /** Checks a local teacher zip's declared input and output sizes against the data before any Spark job. */
+    /** Opens a local ONNX teacher once to check its declared input and output against the data set. */
+    private static void checkOnnxTeacher(SettingsReader kd, TeacherSettings teacher, int[] shape, int numClasses) {
+        String model = teacher.model();
+        Path local = model.isBlank() ? null : DatasetSettings.localPath(model);
+        if (local == null || shape.length == 0) {
+            return;
+        }
+        if (!Files.isRegularFile(local)) {
+            kd.problem("teacher.model", "no such file: " + model + "; set kd.teacher.model to an ONNX file");
+            return;
+        }
+        int features = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        try (var t = new dev.distill.teacher.OnnxTeacher(Files.readAllBytes(local), model, teacher.onnx(), features,
+                numClasses, 1)) {
+            // opened: its shapes fit
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage().startsWith(model + ": ") ? e.getMessage().substring(model.length() + 2)
+                    : e.getMessage();
+            kd.problem("teacher.model", message);
+        } catch (java.io.IOException e) {
+            kd.problem("teacher.model", "cannot read (" + e.getMessage() + ")");
+        }
+    }
+
     private static void checkLoadedTeacher(SettingsReader kd, String model, int[] shape, int numClasses) {
         if (model.isBlank()) {
             return;

@@ -93,6 +93,24 @@ final class StageTable {
         };
     }
 
+    /** A teacher through its own interface (ND4J or ONNX Runtime). */
+    static Engine teacher(dev.distill.teacher.Teacher t) {
+        return rows -> {
+            int f = rows[0].length;
+            float[] flat = new float[rows.length * f];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(rows[i], 0, flat, i * f, f);
+            }
+            float[] o = t.logits(flat, rows.length);
+            int c = t.numClasses();
+            float[][] r = new float[rows.length][];
+            for (int i = 0; i < rows.length; i++) {
+                r[i] = Arrays.copyOfRange(o, i * c, (i + 1) * c);
+            }
+            return r;
+        };
+    }
+
     /** The int8 runtime. */
     static Engine int8(Int8Model m) {
         return rows -> {

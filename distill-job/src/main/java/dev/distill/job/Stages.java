@@ -9,7 +9,8 @@ import dev.distill.student.NetworkSpec;
 import dev.distill.student.StudentSettings;
 import dev.distill.student.compress.LowRank;
 import dev.distill.student.compress.Pruning;
-import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.teacher.Teacher;
+import dev.distill.teacher.TeacherSource;
 import dev.distill.teacher.TeacherSettings;
 import dev.distill.teacher.spark.LabellingJob;
 import org.apache.spark.sql.Dataset;
@@ -66,10 +67,18 @@ final class Stages {
         String model = teacherModel(ctx);
         DatasetLoader.Splits data = ctx.data();
         int numClasses = ctx.settings.dataset().numClasses();
-        Dl4jTeacher teacher = new Dl4jTeacher(ctx.loadNetwork(model), data.featureLength());
+        TeacherSource source = ctx.settings.teacher().source(model, data.featureLength(), numClasses);
+        Teacher teacher = source.open(ctx.workspace.hadoop(), 1);
         if (teacher.numClasses() != numClasses) {
             throw new IllegalArgumentException("teacher " + model + " has " + teacher.numClasses()
                     + " output classes but kd.dataset.num-classes = " + numClasses);
+        }
+        if (teacher instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // only opened to check it
+            }
         }
         String sha = ctx.workspace.sha256(model);
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
@@ -80,7 +89,7 @@ final class Stages {
         for (String split : new String[] {"train", "test"}) {
             ctx.describe("label", "label the " + split + " split with the teacher");
             Dataset<Row> rows = "train".equals(split) ? data.train() : data.test();
-            LabellingJob.Result r = LabellingJob.label(rows, model, sha, md, batch,
+            LabellingJob.Result r = LabellingJob.label(rows, source, sha, md, batch,
                     ctx.settings.teacher().compression(), ctx.workspace.softLabels(split));
             counts.put(split + "_rows", r.rows());
             counts.put(split + "_rows_per_second", r.rows() / r.seconds());

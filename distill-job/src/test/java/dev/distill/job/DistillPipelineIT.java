@@ -261,6 +261,45 @@ class DistillPipelineIT {
         assertThat(names(report.at("/stages"))).containsExactly("teacher fp32", "student fp32");
     }
 
+    /**
+     * A teacher exported from PyTorch (teacher/src/test/resources/onnx, made by scripts/make-onnx-teacher.py)
+     * labels the data inside the executors; its soft labels hold PyTorch's logits within 1e-3. Without the
+     * input shape the job stops before Spark with what the model declares and what the data provides.
+     */
+    @Test
+    @Order(9)
+    void anOnnxTeacherFromPyTorchLabelsWithPyTorchsLogits() throws Exception {
+        Path model = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
+        Path onnx = dir.resolve("onnx");
+        String[] common = {"-Dkd.output-dir=" + onnx, "-Dkd.teacher.source=load", "-Dkd.teacher.model=" + model,
+                "-Dkd.student.baseline=false"};
+        CliRun missing = CliRun.of("label", job.toString(), common[0], common[1], common[2]);
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("kd.teacher.model = \"" + model + "\": input 'image' is declared [batch, 1,"
+                + " 28, 28] but the data set provides [batch, 784] (784 features per row; set kd.teacher.onnx.input-shape,"
+                + " e.g. [1, 28, 28] for an NCHW image model)");
+        CliRun r = CliRun.of("run", job.toString(), common[0], common[1], common[2], common[3],
+                "-Dkd.teacher.onnx.input-shape=[1, 28, 28]");
+        assertThat(r.code()).as(r.err()).isZero();
+        SparkSession spark = spark();
+        List<Row> rows = spark.read().parquet(onnx.resolve("soft-labels/test").toString()).orderBy("id").limit(64)
+                .collectAsList();
+        List<String> expected = Files.readAllLines(model.resolveSibling("fashion-cnn-logits.csv"));
+        for (int i = 0; i < 64; i++) {
+            assertThat(rows.get(i).getLong(0)).isEqualTo(i);
+            List<Float> logits = rows.get(i).getList(3);
+            String[] want = expected.get(i).split(",");
+            for (int c = 0; c < 10; c++) {
+                assertThat(logits.get(c)).as("image %d class %d", i, c).isCloseTo(Float.parseFloat(want[c]), within(1e-3f));
+            }
+        }
+        spark.stop();
+        JsonNode report = new ObjectMapper().readTree(onnx.resolve("report/report.json").toFile());
+        assertThat(report.at("/teacher/parameters").asLong()).isEqualTo(9098);
+        assertThat(report.at("/stages/0/engine").asText()).isEqualTo("ONNX Runtime");
+        assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
+    }
+
     private static List<String> names(JsonNode stages) {
         List<String> names = new java.util.ArrayList<>();
         stages.forEach(s -> names.add(s.get("stage").asText()));

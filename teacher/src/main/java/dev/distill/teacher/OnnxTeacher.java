@@ -32,7 +32,8 @@ public final class OnnxTeacher implements Teacher, AutoCloseable {
     private final long parameters;
 
     /** How the data set's rows map onto the model. */
-    public record Options(String input, String output, int[] inputShape, boolean probabilities) {
+    public record Options(String input, String output, int[] inputShape, boolean probabilities)
+            implements java.io.Serializable {
     }
 
     /**

@@ -10,7 +10,7 @@ import dev.distill.student.TrainingSettings;
  * zip, and how labelling batches its inference.
  */
 public record TeacherSettings(String source, String model, NetworkSpec architecture, TrainingSettings training,
-                              int labelBatchSize, String compression) {
+                              int labelBatchSize, String compression, String format, OnnxTeacher.Options onnx) {
 
     public static TeacherSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
         SettingsReader t = kd.section("teacher");
@@ -29,12 +29,26 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         }
         TrainingSettings training = TrainingSettings.read(t.section("training"));
         if ("load".equals(source) && model.isBlank() && t.has("model")) {
-            t.problem("model", "must name a DL4J model zip when kd.teacher.source = load");
+            t.problem("model", "must name a DL4J model zip or an ONNX file when kd.teacher.source = load");
         }
+        String format = TeacherSource.formatOf(t.oneOf("format", "auto", "dl4j", "onnx"), model);
+        if ("onnx".equals(format) && "train".equals(source)) {
+            t.problem("format", "an ONNX teacher is loaded, not trained here: set kd.teacher.source = load");
+        }
+        SettingsReader o = t.section("onnx");
+        int[] shape = o.intList("input-shape", 1).stream().mapToInt(Integer::intValue).toArray();
+        boolean probabilities = "probabilities".equals(o.oneOf("output-type", "logits", "probabilities"));
+        OnnxTeacher.Options onnx = new OnnxTeacher.Options(o.string("input").trim(), o.string("output").trim(), shape,
+                probabilities);
         SettingsReader sl = kd.section("soft-labels");
         int batch = sl.integer("batch-size", 1, 1 << 16);
         String compression = sl.oneOf("compression", "snappy", "zstd", "gzip", "uncompressed");
-        return new TeacherSettings(source, model, arch, training, batch, compression);
+        return new TeacherSettings(source, model, arch, training, batch, compression, format, onnx);
+    }
+
+    /** How to open this teacher for a data set of {@code featureLength} features and {@code numClasses} classes. */
+    public TeacherSource source(String modelPath, int featureLength, int numClasses) {
+        return new TeacherSource(trainedHere() ? "dl4j" : format, modelPath, featureLength, numClasses, onnx);
     }
 
     public boolean trainedHere() {

@@ -1,48 +1,38 @@
 package dev.distill.teacher.spark;
 
 import dev.distill.student.spark.NetworkPool;
-import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.teacher.Teacher;
+import dev.distill.teacher.TeacherSource;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Teacher networks kept in each executor JVM: loaded from the model zip once per concurrently running
- * task (never once per partition), and reused by every later task of that JVM. Each task runs its network
- * with {@code spark.task.cpus} BLAS threads, so inference, row conversion and Parquet writing of concurrent
- * tasks never oversubscribe the cores (multi-threaded BLAS stalls badly when its threads are descheduled).
+ * Teachers kept in each executor JVM: opened once per concurrently running task (never once per
+ * partition), and reused by every later task of that JVM. Each task runs its teacher with
+ * {@code spark.task.cpus} threads (BLAS threads for DL4J, intra-op threads for ONNX Runtime), so inference,
+ * row conversion and Parquet writing of concurrent tasks never oversubscribe the cores (multi-threaded BLAS
+ * stalls badly when its threads are descheduled).
  */
 final class ExecutorTeachers {
-    private static final Map<String, ConcurrentLinkedQueue<Dl4jTeacher>> POOL = new ConcurrentHashMap<>();
+    private static final Map<String, ConcurrentLinkedQueue<Teacher>> POOL = new ConcurrentHashMap<>();
 
     private ExecutorTeachers() {
     }
 
-    static Dl4jTeacher borrow(Configuration conf, String modelPath, String sha256, int featureLength, int threads) {
+    static Teacher borrow(Configuration conf, TeacherSource source, String sha256, int threads) {
         NetworkPool.limitThreads(threads);
-        Dl4jTeacher t = queue(modelPath, sha256).poll();
-        if (t != null) {
-            return t;
-        }
-        Path p = new Path(modelPath);
-        try (InputStream in = p.getFileSystem(conf).open(p)) {
-            return new Dl4jTeacher(Dl4jTeacher.load(in, modelPath), featureLength);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read teacher model " + modelPath + ": " + e.getMessage(), e);
-        }
+        Teacher t = queue(source, sha256).poll();
+        return t != null ? t : source.open(conf, threads);
     }
 
-    static void giveBack(String modelPath, String sha256, Dl4jTeacher teacher) {
-        queue(modelPath, sha256).add(teacher);
+    static void giveBack(TeacherSource source, String sha256, Teacher teacher) {
+        queue(source, sha256).add(teacher);
     }
 
-    private static ConcurrentLinkedQueue<Dl4jTeacher> queue(String modelPath, String sha256) {
-        return POOL.computeIfAbsent(sha256 + "@" + modelPath, k -> new ConcurrentLinkedQueue<>());
+    private static ConcurrentLinkedQueue<Teacher> queue(TeacherSource source, String sha256) {
+        return POOL.computeIfAbsent(sha256 + "@" + source.key(), k -> new ConcurrentLinkedQueue<>());
     }
 }

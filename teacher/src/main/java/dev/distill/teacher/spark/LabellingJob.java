@@ -4,7 +4,8 @@ import dev.distill.datasets.ExampleSchema;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.SoftLabelRecord;
 import dev.distill.datasets.softlabels.SoftLabelStore;
-import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.teacher.Teacher;
+import dev.distill.teacher.TeacherSource;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -38,7 +39,7 @@ public final class LabellingJob {
     private LabellingJob() {
     }
 
-    public static Result label(Dataset<Row> rows, String modelPath, String teacherSha256, SoftLabelMetadata metadata,
+    public static Result label(Dataset<Row> rows, TeacherSource source, String teacherSha256, SoftLabelMetadata metadata,
                                int batchSize, String compression, String target) {
         CompressionCodecName codec = CompressionCodecName.fromConf(compression);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
@@ -56,7 +57,7 @@ public final class LabellingJob {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();
                 int threads = ctx == null ? 1 : ctx.cpus();
-                Dl4jTeacher teacher = ExecutorTeachers.borrow(conf.value(), modelPath, teacherSha256, featureLength, threads);
+                Teacher teacher = ExecutorTeachers.borrow(conf.value(), source, teacherSha256, threads);
                 try {
                     long start = System.nanoTime();
                     Labeller labeller = new Labeller(it, teacher, batchSize, featureLength);
@@ -69,7 +70,7 @@ public final class LabellingJob {
                     }
                     return Collections.singletonList(n).iterator();
                 } finally {
-                    ExecutorTeachers.giveBack(modelPath, teacherSha256, teacher);
+                    ExecutorTeachers.giveBack(source, teacherSha256, teacher);
                 }
             }, true).collect();
             long total = counts.stream().mapToLong(Long::longValue).sum();
@@ -96,7 +97,7 @@ public final class LabellingJob {
     /** Pulls rows in batches through the teacher and yields soft-label records in input order. */
     private static final class Labeller implements Iterator<SoftLabelRecord> {
         private final Iterator<InternalRow> rows;
-        private final Dl4jTeacher teacher;
+        private final Teacher teacher;
         private final int batchSize;
         private final int featureLength;
         private final List<SoftLabelRecord> ready = new ArrayList<>();
@@ -105,7 +106,7 @@ public final class LabellingJob {
         long teacherNanos;
         long rowNanos;
 
-        Labeller(Iterator<InternalRow> rows, Dl4jTeacher teacher, int batchSize, int featureLength) {
+        Labeller(Iterator<InternalRow> rows, Teacher teacher, int batchSize, int featureLength) {
             this.rows = rows;
             this.teacher = teacher;
             this.batchSize = batchSize;
