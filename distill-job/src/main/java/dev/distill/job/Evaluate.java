@@ -51,6 +51,9 @@ final class Evaluate {
 
         for (String who : new String[] {"student", "baseline"}) {
             String model = ctx.workspace.model(who);
+            if ("baseline".equals(who) && !ctx.settings.student().baseline()) {
+                continue; // a baseline left by an earlier run with other settings is not this job's
+            }
             if (!ctx.workspace.exists(model)) {
                 if ("student".equals(who)) {
                     throw new IllegalArgumentException("student model not found: " + model

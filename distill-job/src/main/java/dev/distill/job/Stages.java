@@ -154,10 +154,18 @@ final class Stages {
         extra.put("alpha", s.alpha());
         extra.put("seed", s.training().seed());
         extra.put("soft_label_rows", info.rows());
+        Dataset<Row> labelled = train.filter(functions.col("label").isNotNull());
+        long labelledRows = labelled.count();
+        extra.put("labelled_rows", labelledRows);
         extra.put("teacher_sha256", info.metadata().teacherSha256());
         Provenance.write(ctx, "student", extra);
-        if (s.baseline()) {
-            Dataset<Row> labelled = train.filter(functions.col("label").isNotNull());
+        if (s.baseline() && labelledRows == 0) {
+            // An unlabeled transfer set: the student learned from the teacher alone; there is nothing to
+            // train a hard-label baseline on. A baseline from an earlier run would be measured as this one's.
+            LOG.info("train-student: the transfer set has no hard labels, so there is no hard-label baseline"
+                    + " (kd.student.baseline = false says the same without this note)");
+            ctx.workspace.delete(ctx.workspace.model("baseline"));
+        } else if (s.baseline()) {
             var baseline = Training.trainAndSave(ctx, "baseline", spec, new KdLoss(1, 0), s.training(), labelled, test, false,
                     info.metadata().teacherSha256() + "/" + info.rows(), pruning, initial);
             Provenance.write(ctx, "baseline", Map.of("parameters", baseline.network().numParams(),
