@@ -300,6 +300,23 @@ class DistillPipelineIT {
         assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
     }
 
+    /** Labels withheld from the transfer set: the student learns from the teacher alone, with no baseline. */
+    @Test
+    @Order(10)
+    void aTransferSetWithoutLabelsTrainsOnTheSoftTermAlone() throws Exception {
+        Path unlabeled = dir.resolve("unlabeled");
+        CliRun r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + unlabeled, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.dataset.train-labels=\"\"");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(unlabeled.resolve("baseline/model.zip")).doesNotExist();
+        JsonNode provenance = new ObjectMapper().readTree(unlabeled.resolve("student/provenance.json").toFile());
+        assertThat(provenance.at("/labelled_rows").asLong()).isZero();
+        assertThat(provenance.at("/soft_label_rows").asLong()).isEqualTo(3000);
+        JsonNode report = new ObjectMapper().readTree(unlabeled.resolve("report/report.json").toFile());
+        assertThat(report.has("baseline")).isFalse();
+        assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.6, 1.0);
+    }
+
     private static List<String> names(JsonNode stages) {
         List<String> names = new java.util.ArrayList<>();
         stages.forEach(s -> names.add(s.get("stage").asText()));
