@@ -83,6 +83,7 @@ final class Bench {
         List<Row> table = new ArrayList<>();
         table.add(labelling(ctx, data, rows, cores));
         table.addAll(training(ctx, data, cores));
+        Map<String, Object> topK = topK(ctx, cores);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("created_at", Instant.now().toString());
         json.put("spark_master", ctx.spark.sparkContext().master());
@@ -93,10 +94,17 @@ final class Bench {
                     "ratio", r.ratio(), "target", r.target()));
         }
         json.put("ratios", list);
+        json.put("top_k", topK);
         json.put("versions", JobContext.versions());
         ctx.workspace.writeString(ctx.workspace.path("report", "bench.json"), Json.write(json));
         out.println();
         out.print(table(table));
+        out.printf("%ntop-k soft labels on a synthetic problem of %,d classes (k = %d, %,d training rows):%n"
+                        + "  logit columns on disk: %,d bytes full, %,d bytes top-k (%.1fx smaller; target >= 20x)%n"
+                        + "  student test accuracy: %.2f%% on full logits, %.2f%% on top-k (%+.2f points; target within 1)%n",
+                topK.get("classes"), topK.get("k"), topK.get("train_rows"), topK.get("bytes_full"), topK.get("bytes_top_k"),
+                topK.get("size_ratio"), 100 * (double) topK.get("accuracy_full"), 100 * (double) topK.get("accuracy_top_k"),
+                100 * ((double) topK.get("accuracy_top_k") - (double) topK.get("accuracy_full")));
         String report = ctx.workspace.path("report", "report.json");
         if (ctx.workspace.exists(report)) {
             out.println();
@@ -191,6 +199,125 @@ final class Bench {
         }
         return Row.of(source.isOnnx() ? "labelling: Spark vs ONNX Runtime called directly"
                 : "labelling: Spark vs raw ND4J output()", sparks, raws, "rows/s", 0.85);
+    }
+
+    static final int TOPK_CLASSES = 1000;
+    static final int TOPK_K = 10;
+    /**
+     * Standard deviation of the class centres (the noise around them is 1): 1.0 makes the Bayes teacher's
+     * distributions broad enough that the top 10 do not hold all of their mass (students reach about 90%);
+     * at 0.7 they reach about 59% (top-10 then costs about a point), at 1.6 about 99.8%.
+     */
+    static final double TOPK_SPREAD = 1.0;
+
+    /**
+     * Top-k soft labels on a synthetic problem of {@value #TOPK_CLASSES} Gaussian classes in 32 dimensions,
+     * labelled by the Bayes-optimal teacher (logits −‖x − μ_c‖² / 2): the size of the logit columns stored in
+     * full and as the top {@value #TOPK_K}, and a student trained on each (soft term only, at the job's
+     * temperature) scored on held-out rows.
+     */
+    private static Map<String, Object> topK(JobContext ctx, int cores) {
+        int dims = 32;
+        int classes = TOPK_CLASSES;
+        java.util.Random r = new java.util.Random(11);
+        float[][] mu = new float[classes][dims];
+        for (float[] m : mu) {
+            for (int d = 0; d < dims; d++) {
+                m[d] = (float) (r.nextGaussian() * TOPK_SPREAD);
+            }
+        }
+        SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bayes", "synthetic", classes,
+                new int[] {dims}, "none", Instant.now().toString());
+        List<dev.distill.datasets.softlabels.SoftLabelRecord> train = synthetic(mu, 40_000, r);
+        List<dev.distill.datasets.softlabels.SoftLabelRecord> test = synthetic(mu, 5_000, r);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("classes", classes);
+        m.put("k", TOPK_K);
+        m.put("train_rows", train.size());
+        long[] bytes = new long[2];
+        double[] accuracy = new double[2];
+        for (int variant = 0; variant < 2; variant++) {
+            SoftLabelMetadata v = variant == 0 ? md : md.withTopK(TOPK_K);
+            String dir = ctx.workspace.path("bench", variant == 0 ? "topk-full" : "topk-" + TOPK_K);
+            String tmp = dev.distill.datasets.softlabels.SoftLabelStore.createTemp(ctx.workspace.hadoop(), dir);
+            try {
+                dev.distill.datasets.softlabels.SoftLabelStore.writePart(ctx.workspace.hadoop(), tmp, 0, 0, v,
+                        train.iterator());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            dev.distill.datasets.softlabels.SoftLabelStore.commit(ctx.workspace.hadoop(), tmp, dir, "{}");
+            bytes[variant] = logitColumnBytes(ctx, dir + "/part-00000.parquet");
+            var rows = dev.distill.datasets.spark.SoftLabelReader.read(ctx.spark, dir, v).repartition(cores);
+            NetworkSpec spec = new NetworkSpec(new int[] {dims}, classes,
+                    List.of(new dev.distill.student.LayerSpec("dense", 128, "relu", 0, 0, 0, 1, "same", "max")));
+            TrainingSettings t = new TrainingSettings(6, 64, cores, 64, "adam", 0.002, 0.9, "constant", 0.5, 1, 0, 5);
+            KdLoss loss = new KdLoss(ctx.settings.student().temperature(), 1.0);
+            JavaRDD<PackedBatch> batches = BatchPacker.pack(rows, classes, dims, cores, 64, 5, true);
+            ctx.describe("bench", "train a student on " + (variant == 0 ? "full" : "top-" + TOPK_K) + " soft labels");
+            MultiLayerNetwork net = new ParameterAveragingTrainer("bench-topk", t, cores, null)
+                    .train(ctx.sc(), batches, spec.toConfiguration(loss, t, 5), "topk" + variant, null).network();
+            batches.unpersist();
+            float[][] x = test.stream().map(dev.distill.datasets.softlabels.SoftLabelRecord::features).toArray(float[][]::new);
+            float[] out = dev.distill.student.FlatArrays.of(net.output(Nd4j.create(x), false));
+            int correct = 0;
+            for (int i = 0; i < x.length; i++) {
+                correct += dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, i * classes,
+                        (i + 1) * classes)) == test.get(i).label() ? 1 : 0;
+            }
+            accuracy[variant] = (double) correct / x.length;
+            LOG.info(String.format("bench: %s soft labels: %,d bytes of logit columns, student accuracy %.2f%%",
+                    variant == 0 ? "full" : "top-" + TOPK_K, bytes[variant], 100 * accuracy[variant]));
+        }
+        m.put("bytes_full", bytes[0]);
+        m.put("bytes_top_k", bytes[1]);
+        m.put("size_ratio", (double) bytes[0] / bytes[1]);
+        m.put("accuracy_full", accuracy[0]);
+        m.put("accuracy_top_k", accuracy[1]);
+        return m;
+    }
+
+    private static List<dev.distill.datasets.softlabels.SoftLabelRecord> synthetic(float[][] mu, int n, java.util.Random r) {
+        List<dev.distill.datasets.softlabels.SoftLabelRecord> rows = new ArrayList<>();
+        int dims = mu[0].length;
+        for (int i = 0; i < n; i++) {
+            int c = r.nextInt(mu.length);
+            float[] x = new float[dims];
+            for (int d = 0; d < dims; d++) {
+                x[d] = (float) (mu[c][d] + r.nextGaussian());
+            }
+            float[] z = new float[mu.length];
+            for (int k = 0; k < mu.length; k++) {
+                double dist = 0;
+                for (int d = 0; d < dims; d++) {
+                    double e = x[d] - mu[k][d];
+                    dist += e * e;
+                }
+                z[k] = (float) (-dist / 2);
+            }
+            rows.add(new dev.distill.datasets.softlabels.SoftLabelRecord(i, x, c, z));
+        }
+        return rows;
+    }
+
+    /** Bytes of the logit columns (teacher_logits, or topk_* and logsumexp) in a Parquet file. */
+    private static long logitColumnBytes(JobContext ctx, String file) {
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file),
+                        ctx.workspace.hadoop()))) {
+            long n = 0;
+            for (var b : reader.getFooter().getBlocks()) {
+                for (var c : b.getColumns()) {
+                    String p = c.getPath().toDotString();
+                    if (p.startsWith("teacher_logits") || p.startsWith("topk_") || p.equals("logsumexp")) {
+                        n += c.getTotalSize();
+                    }
+                }
+            }
+            return n;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** The trainer vs plain fit() on all cores, and 2 one-core workers vs 1. */

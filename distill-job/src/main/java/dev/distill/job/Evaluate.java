@@ -32,9 +32,10 @@ final class Evaluate {
     }
 
     static Map<String, Object> run(JobContext ctx) {
-        Stages.checkSoftLabels(ctx, "test");
+        var info = Stages.checkSoftLabels(ctx, "test");
         int numClasses = ctx.settings.dataset().numClasses();
-        Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
+        Dataset<Row> test = dev.distill.datasets.spark.SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels("test"),
+                info.metadata()).cache();
         ctx.describe("evaluate", "evaluate teacher, student and baseline on the test split");
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("job_file", ctx.jobFile);

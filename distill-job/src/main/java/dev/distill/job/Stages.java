@@ -3,6 +3,7 @@ package dev.distill.job;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.SoftLabelStore;
 import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.datasets.spark.SoftLabelReader;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.KdLoss;
 import dev.distill.student.NetworkSpec;
@@ -83,7 +84,7 @@ final class Stages {
         String sha = ctx.workspace.sha256(model);
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
                 new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
-                data.normalisation().describe(), Instant.now().toString());
+                data.normalisation().describe(), Instant.now().toString(), ctx.settings.teacher().topK());
         int batch = ctx.settings.teacher().labelBatchSize();
         Map<String, Object> counts = new LinkedHashMap<>();
         for (String split : new String[] {"train", "test"}) {
@@ -121,11 +122,11 @@ final class Stages {
     /** train-student: the distilled student on soft labels, and its hard-label baseline. */
     static void trainStudent(JobContext ctx) {
         SoftLabelStore.Info info = checkSoftLabels(ctx, "train");
-        checkSoftLabels(ctx, "test");
+        SoftLabelStore.Info testInfo = checkSoftLabels(ctx, "test");
         StudentSettings s = ctx.settings.student();
         int numClasses = ctx.settings.dataset().numClasses();
-        Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
-        Dataset<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).cache();
+        Dataset<Row> train = SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels("train"), info.metadata());
+        Dataset<Row> test = SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels("test"), testInfo.metadata()).cache();
         NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers())
                 .withQuantisation(s.architecture().quantisation());
         float[] initial = null;

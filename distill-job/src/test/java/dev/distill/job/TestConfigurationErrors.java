@@ -98,6 +98,13 @@ class TestConfigurationErrors {
     }
 
     @Test
+    void topKMustKeepFewerLogitsThanTheClasses() throws Exception {
+        CliRun r = run("  soft-labels { store = top-k, k = 10 }");
+        assertThat(r.err()).contains(":3: kd.soft-labels.k = 10: must be below kd.dataset.num-classes (10) to store"
+                + " fewer logits than store = full\n");
+    }
+
+    @Test
     void commandLineOverridesAreCheckedToo() throws Exception {
         CliRun r = run("", "-Dkd.student.training.epochs=0");
         assertThat(r.err()).contains("command line -Dkd.student.training.epochs: kd.student.training.epochs = 0:"

@@ -21,6 +21,14 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * trained on the soft term alone, with weight 1: {@code L = T² · KL(...)}. With α = 0 this is plain
  * cross-entropy on hard labels, which is how teachers and hard-label baselines are trained.
  *
+ * <p>Top-k soft labels ({@code kd.soft-labels.store = top-k}) keep only the teacher's k largest logits and
+ * {@code logsumexp} of all C; the reader rebuilds t before it reaches this loss (see {@code TopK.expand}):
+ * the k logits in place and the probability mass outside them, {@code m = 1 − Σ_topk exp(t_i − logsumexp)},
+ * spread evenly over the other C − k classes, each getting {@code logsumexp + log(m / (C − k))}. So
+ * softmax(t) at T = 1 equals the teacher's distribution on the top k and in total tail mass exactly; at
+ * other temperatures the tail is treated as uniform (its exact shape is not stored). The loss itself then
+ * runs on C classes as usual — the student's output has C classes in any case.
+ *
  * <p>The network's output layer must use the identity activation (its output is the logits z). Labels are
  * packed per row by {@link #packLabels} as {@code [t_1..t_C, onehot_1..onehot_C, hasLabel]}, width 2C + 1.
  * Scores are per-example sums over classes; DL4J divides gradients by the minibatch size itself.

@@ -10,7 +10,8 @@ import dev.distill.student.TrainingSettings;
  * zip, and how labelling batches its inference.
  */
 public record TeacherSettings(String source, String model, NetworkSpec architecture, TrainingSettings training,
-                              int labelBatchSize, String compression, String format, OnnxTeacher.Options onnx) {
+                              int labelBatchSize, String compression, String format, OnnxTeacher.Options onnx,
+                              int topK) {
 
     public static TeacherSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
         SettingsReader t = kd.section("teacher");
@@ -43,7 +44,13 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         SettingsReader sl = kd.section("soft-labels");
         int batch = sl.integer("batch-size", 1, 1 << 16);
         String compression = sl.oneOf("compression", "snappy", "zstd", "gzip", "uncompressed");
-        return new TeacherSettings(source, model, arch, training, batch, compression, format, onnx);
+        boolean top = "top-k".equals(sl.oneOf("store", "full", "top-k"));
+        int k = sl.integer("k", 1, 1 << 16);
+        if (top && k >= numClasses && numClasses > 0 && sl.has("k")) {
+            sl.problem("k", "must be below kd.dataset.num-classes (" + numClasses + ") to store fewer logits than"
+                    + " store = full");
+        }
+        return new TeacherSettings(source, model, arch, training, batch, compression, format, onnx, top ? k : 0);
     }
 
     /** How to open this teacher for a data set of {@code featureLength} features and {@code numClasses} classes. */

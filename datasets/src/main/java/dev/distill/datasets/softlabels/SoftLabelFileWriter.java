@@ -45,6 +45,23 @@ final class SoftLabelFileWriter implements Closeable {
               required int64 id;
               optional int32 label;
             }""");
+    /** With top-k soft labels: the k largest teacher logits, their classes, and log Σ exp over all logits. */
+    static final MessageType SCHEMA_TOPK = MessageTypeParser.parseMessageType("""
+            message soft_labels {
+              required int64 id;
+              required group features (LIST) { repeated float element; }
+              optional int32 label;
+              required group topk_index (LIST) { repeated int32 element; }
+              required group topk_logit (LIST) { repeated float element; }
+              required float logsumexp;
+            }""");
+    private static final MessageType SCALARS_TOPK = MessageTypeParser.parseMessageType("""
+            message soft_labels {
+              required int64 id;
+              optional int32 label;
+              required group topk_index (LIST) { repeated int32 element; }
+              required float logsumexp;
+            }""");
     static final long ROW_GROUP_BYTES = 128L << 20;
 
     private final ParquetProperties props;
@@ -53,6 +70,10 @@ final class SoftLabelFileWriter implements Closeable {
     private final CodecFactory.BytesCompressor compressor;
     private final Map<String, String> footer;
     private final long rowGroupBytes;
+    private final int topK;
+    private final MessageType schema;
+    private ColumnWriter topIndex;
+    private ColumnWriter logSumExp;
     private ColumnChunkPageWriteStore pages;
     private ColumnWriteStore columns;
     private ColumnWriter id;
@@ -63,19 +84,27 @@ final class SoftLabelFileWriter implements Closeable {
 
     SoftLabelFileWriter(Configuration conf, Path path, Map<String, String> footer, CompressionCodecName codec)
             throws IOException {
-        this(conf, path, footer, codec, ROW_GROUP_BYTES);
+        this(conf, path, footer, codec, ROW_GROUP_BYTES, 0);
     }
 
     /** As above with a row-group size (tests use small ones to cover several row groups). */
     SoftLabelFileWriter(Configuration conf, Path path, Map<String, String> footer, CompressionCodecName codec,
                         long rowGroupBytes) throws IOException {
+        this(conf, path, footer, codec, rowGroupBytes, 0);
+    }
+
+    /** With {@code topK} > 0, each row keeps only its teacher's k largest logits (see {@link #SCHEMA_TOPK}). */
+    SoftLabelFileWriter(Configuration conf, Path path, Map<String, String> footer, CompressionCodecName codec,
+                        long rowGroupBytes, int topK) throws IOException {
         this.footer = footer;
         this.rowGroupBytes = rowGroupBytes;
+        this.topK = topK;
+        this.schema = topK > 0 ? SCHEMA_TOPK : SCHEMA;
         this.props = ParquetProperties.builder()
                 .withDictionaryEncoding(false)
                 .withSizeStatisticsEnabled(false)
                 .build();
-        this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), SCHEMA, ParquetFileWriter.Mode.OVERWRITE,
+        this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), schema, ParquetFileWriter.Mode.OVERWRITE,
                 rowGroupBytes, 0, null, props);
         this.file.start();
         this.codecs = new CodecFactory(conf, props.getPageSizeThreshold());
@@ -84,14 +113,20 @@ final class SoftLabelFileWriter implements Closeable {
     }
 
     private void startRowGroup() {
-        pages = new ColumnChunkPageWriteStore(compressor, SCHEMA, props.getAllocator(),
+        pages = new ColumnChunkPageWriteStore(compressor, schema, props.getAllocator(),
                 props.getColumnIndexTruncateLength(), props.getPageWriteChecksumEnabled());
-        columns = props.newColumnWriteStore(SCALARS, pages, pages);
-        List<ColumnDescriptor> cols = SCHEMA.getColumns();
+        columns = props.newColumnWriteStore(topK > 0 ? SCALARS_TOPK : SCALARS, pages, pages);
+        List<ColumnDescriptor> cols = schema.getColumns();
         id = columns.getColumnWriter(cols.get(0));
         features = new FloatListPages(cols.get(1), pages.getPageWriter(cols.get(1)), props.getPageSizeThreshold());
         label = columns.getColumnWriter(cols.get(2));
-        logits = new FloatListPages(cols.get(3), pages.getPageWriter(cols.get(3)), props.getPageSizeThreshold());
+        if (topK > 0) {
+            topIndex = columns.getColumnWriter(cols.get(3));
+            logits = new FloatListPages(cols.get(4), pages.getPageWriter(cols.get(4)), props.getPageSizeThreshold());
+            logSumExp = columns.getColumnWriter(cols.get(5));
+        } else {
+            logits = new FloatListPages(cols.get(3), pages.getPageWriter(cols.get(3)), props.getPageSizeThreshold());
+        }
         rowsInGroup = 0;
     }
 
@@ -103,7 +138,16 @@ final class SoftLabelFileWriter implements Closeable {
         } else {
             label.write(r.label(), 0, 1);
         }
-        logits.write(r.teacherLogits());
+        if (topK > 0) {
+            TopK top = TopK.of(r.teacherLogits(), topK);
+            for (int i = 0; i < top.index().length; i++) {
+                topIndex.write(top.index()[i], i == 0 ? 0 : 1, 1);
+            }
+            logits.write(top.logit());
+            logSumExp.write(top.logSumExp(), 0, 0);
+        } else {
+            logits.write(r.teacherLogits());
+        }
         columns.endRecord();
         rowsInGroup++;
         if ((rowsInGroup & 127) == 0 && bufferedBytes() > rowGroupBytes) {
@@ -113,9 +157,10 @@ final class SoftLabelFileWriter implements Closeable {
     }
 
     private long bufferedBytes() {
-        List<ColumnDescriptor> cols = SCHEMA.getColumns();
+        List<ColumnDescriptor> cols = schema.getColumns();
         return columns.getBufferedSize() + features.bufferedBytes() + logits.bufferedBytes()
-                + pages.getPageWriter(cols.get(1)).getMemSize() + pages.getPageWriter(cols.get(3)).getMemSize();
+                + pages.getPageWriter(cols.get(1)).getMemSize()
+                + pages.getPageWriter(cols.get(topK > 0 ? 4 : 3)).getMemSize();
     }
 
     private void flushRowGroup() throws IOException {

@@ -9,8 +9,20 @@ import java.util.Map;
  * not clash with other writers'. {@code fromFooter} rejects a file whose schema version is not ours.
  */
 public record SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses,
-                                int[] inputShape, String normalisation, String createdAt)
+                                int[] inputShape, String normalisation, String createdAt, int topK)
         implements java.io.Serializable {
+
+    /** Full logits ({@code teacher_logits}). */
+    public SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses, int[] inputShape,
+                             String normalisation, String createdAt) {
+        this(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation, createdAt, 0);
+    }
+
+    /** The same with the teacher's k largest logits only ({@code topk_index}, {@code topk_logit}, {@code logsumexp}). */
+    public SoftLabelMetadata withTopK(int k) {
+        return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
+                createdAt, k);
+    }
 
     public static final int SCHEMA_VERSION = 1;
     static final String PREFIX = "distill.";
@@ -32,6 +44,10 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
         m.put(PREFIX + "input_shape", joinShape(inputShape));
         m.put(PREFIX + "normalisation", normalisation);
         m.put(PREFIX + "created_at", createdAt);
+        m.put(PREFIX + "store", topK > 0 ? "top-k" : "full");
+        if (topK > 0) {
+            m.put(PREFIX + "top_k", Integer.toString(topK));
+        }
         return m;
     }
 
@@ -50,7 +66,8 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
                 m.getOrDefault(PREFIX + "teacher_sha256", ""),
                 Integer.parseInt(m.getOrDefault(PREFIX + "num_classes", "0")),
                 parseShape(m.getOrDefault(PREFIX + "input_shape", "")),
-                m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "created_at", ""));
+                m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "created_at", ""),
+                Integer.parseInt(m.getOrDefault(PREFIX + "top_k", "0")));
     }
 
     static String joinShape(int[] shape) {
@@ -71,6 +88,7 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
     /** Same content, ignoring creation time. */
     public boolean sameSource(SoftLabelMetadata o) {
         return schemaVersion == o.schemaVersion && teacherSha256.equals(o.teacherSha256) && numClasses == o.numClasses
+                && topK == o.topK
                 && Arrays.equals(inputShape, o.inputShape) && normalisation.equals(o.normalisation);
     }
 

@@ -66,7 +66,8 @@ public final class SoftLabelStore {
         Path attemptPath = new Path(tmpDir, "_attempt-" + attempt + "-" + name);
         Path finalPath = new Path(tmpDir, name);
         long n = 0;
-        try (SoftLabelFileWriter writer = new SoftLabelFileWriter(conf, attemptPath, metadata.toFooter(), codec)) {
+        try (SoftLabelFileWriter writer = new SoftLabelFileWriter(conf, attemptPath, metadata.toFooter(), codec,
+                SoftLabelFileWriter.ROW_GROUP_BYTES, metadata.topK())) {
             while (rows.hasNext()) {
                 SoftLabelRecord r = rows.next();
                 if (r.teacherLogits().length != metadata.numClasses()) {
