@@ -120,6 +120,79 @@ class StandaloneClusterIT {
         throw new AssertionError(name + " did not log '" + text + "' within " + timeout + ":\n" + Files.readString(log));
     }
 
+    /** spark-submit of the job jar with {@code args}; returns its log after checking it exited 0. */
+    static String submit(String name, String... args) throws Exception {
+        Path jobJar;
+        try (Stream<Path> s = Files.list(Path.of("target"))) {
+            jobJar = s.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst().orElseThrow();
+        }
+        String opens = String.join(" ", OPENS);
+        List<String> cmd = java("org.apache.spark.deploy.SparkSubmit",
+                "--master", "spark://127.0.0.1:" + masterPort, "--deploy-mode", "client",
+                "--class", "dev.distill.job.DistillMain",
+                "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+                "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=1500m",
+                "--conf", "spark.executor.extraJavaOptions=" + opens,
+                jobJar.toAbsolutePath().toString());
+        cmd.addAll(Arrays.asList(args));
+        Process submit = withEnv(new ProcessBuilder(cmd)).redirectErrorStream(true)
+                .redirectOutput(logs.resolve(name + ".log").toFile()).start();
+        assertThat(submit.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
+        String log = Files.readString(logs.resolve(name + ".log"));
+        assertThat(submit.exitValue()).as(log).isZero();
+        return log;
+    }
+
+    /**
+     * `run` with the teacher exported from PyTorch: ONNX Runtime runs inside the executors, and the soft labels
+     * hold PyTorch's logits within 1e-3.
+     */
+    @Test
+    void anOnnxTeacherLabelsOnTwoExecutorJvms() throws Exception {
+        Path dir = Files.createTempDirectory("distill-cluster-onnx");
+        Path out = dir.resolve("out");
+        Path model = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
+        Path job = Files.writeString(dir.resolve("onnx.conf"), """
+                include file("%s")
+                kd {
+                  output-dir = "%s"
+                  dataset { max-train-rows = 2000, max-test-rows = 500, partitions = 2 }
+                  teacher { source = load, model = "%s", onnx.input-shape = [1, 28, 28] }
+                  student { baseline = false, training { epochs = 1, workers = 2 } }
+                }
+                """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out, model));
+        String log = submit("submit-onnx", "run", job.toString());
+        assertThat(log).contains("labelled 2000 rows", "labelled 500 rows", "student: epoch 1/1");
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
+        assertThat(report.at("/stages/0/engine").asText()).isEqualTo("ONNX Runtime");
+        List<String> expected = Files.readAllLines(model.resolveSibling("fashion-cnn-logits.csv"));
+        java.util.Map<Long, float[]> logits = new java.util.HashMap<>();
+        try (Stream<Path> parts = Files.list(out.resolve("soft-labels/test"))) {
+            for (Path part : parts.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+                try (var reader = org.apache.parquet.hadoop.ParquetReader.builder(
+                        new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                        new org.apache.hadoop.fs.Path(part.toString())).build()) {
+                    for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; ) {
+                        var t = g.getGroup("teacher_logits", 0);
+                        float[] z = new float[t.getFieldRepetitionCount("element")];
+                        for (int c = 0; c < z.length; c++) {
+                            z[c] = t.getFloat("element", c);
+                        }
+                        logits.put(g.getLong("id", 0), z);
+                    }
+                }
+            }
+        }
+        assertThat(logits).hasSize(500);
+        for (int i = 0; i < 64; i++) {
+            String[] want = expected.get(i).split(",");
+            for (int c = 0; c < 10; c++) {
+                assertThat(logits.get((long) i)[c]).as("image %d class %d", i, c)
+                        .isCloseTo(Float.parseFloat(want[c]), org.assertj.core.api.Assertions.within(1e-3f));
+            }
+        }
+    }
+
     @Test
     void runCompletesOnTwoExecutorJvms() throws Exception {
         Path dir = Files.createTempDirectory("distill-cluster");
@@ -133,23 +206,7 @@ class StandaloneClusterIT {
                   student { training { epochs = 2, workers = 2 } }
                 }
                 """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
-        Path jobJar;
-        try (Stream<Path> s = Files.list(Path.of("target"))) {
-            jobJar = s.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst().orElseThrow();
-        }
-        String opens = String.join(" ", OPENS);
-        List<String> cmd = java("org.apache.spark.deploy.SparkSubmit",
-                "--master", "spark://127.0.0.1:" + masterPort, "--deploy-mode", "client",
-                "--class", "dev.distill.job.DistillMain",
-                "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-                "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=1500m",
-                "--conf", "spark.executor.extraJavaOptions=" + opens,
-                jobJar.toAbsolutePath().toString(), "run", job.toString());
-        Process submit = withEnv(new ProcessBuilder(cmd)).redirectErrorStream(true)
-                .redirectOutput(logs.resolve("submit.log").toFile()).start();
-        assertThat(submit.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
-        String log = Files.readString(logs.resolve("submit.log"));
-        assertThat(submit.exitValue()).as(log).isZero();
+        String log = submit("submit", "run", job.toString());
         assertThat(log).contains("labelled 2000 rows", "student: epoch 2/2", "report       " + out.resolve("report/report.json"));
 
         JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
