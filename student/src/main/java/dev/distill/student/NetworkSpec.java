@@ -57,6 +57,24 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         return i < layers.size() && layers.get(i).lowRank() ? new int[] {at, at + 1} : new int[] {at};
     }
 
+    /**
+     * DL4J indices of the weight layers a compression method works on: every dense and conv layer for which
+     * {@code included} holds (both factors of a low-rank layer), then the output layer.
+     */
+    public int[] weightLayers(java.util.function.Predicate<LayerSpec> included) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            if (("dense".equals(l.type()) || "conv".equals(l.type())) && included.test(l)) {
+                for (int index : dl4jIndices(i)) {
+                    out.add(index);
+                }
+            }
+        }
+        out.add(dl4jIndices(layers.size())[0]);
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     /** True when some layer still has its rank as an energy fraction (see {@code LowRank.resolve}). */
     public boolean ranksUnresolved() {
         return layers.stream().anyMatch(LayerSpec::rankByEnergy);

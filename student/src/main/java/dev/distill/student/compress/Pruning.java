@@ -1,7 +1,6 @@
 package dev.distill.student.compress;
 
 import dev.distill.student.FlatArrays;
-import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.spark.TrainingHooks;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -39,19 +38,7 @@ public final class Pruning implements TrainingHooks {
         if (!settings.enabled()) {
             return null;
         }
-        List<Integer> layers = new ArrayList<>();
-        List<LayerSpec> ls = spec.layers();
-        for (int i = 0; i < ls.size(); i++) {
-            LayerSpec l = ls.get(i);
-            boolean weighted = "dense".equals(l.type()) || "conv".equals(l.type());
-            if (weighted && (l.prune() == null || l.prune())) {
-                for (int index : spec.dl4jIndices(i)) {
-                    layers.add(index);
-                }
-            }
-        }
-        layers.add(spec.dl4jIndices(ls.size())[0]);
-        return new Pruning(settings, layers.stream().mapToInt(Integer::intValue).toArray());
+        return new Pruning(settings, spec.weightLayers(l -> l.prune() == null || l.prune()));
     }
 
     /** What this does, deterministically (part of the checkpoint fingerprint). */

@@ -1,7 +1,6 @@
 package dev.distill.student.quant;
 
 import dev.distill.student.FlatArrays;
-import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.spark.TrainingHooks;
 import org.deeplearning4j.nn.api.Layer;
@@ -47,20 +46,8 @@ public final class Qat implements TrainingHooks {
         if (!spec.quantised()) {
             return null;
         }
-        List<Integer> layers = new ArrayList<>();
-        List<LayerSpec> ls = spec.layers();
-        for (int i = 0; i < ls.size(); i++) {
-            LayerSpec l = ls.get(i);
-            boolean weighted = "dense".equals(l.type()) || "conv".equals(l.type());
-            if (weighted && (l.quantise() == null || l.quantise())) {
-                for (int index : spec.dl4jIndices(i)) {
-                    layers.add(index);
-                }
-            }
-        }
-        layers.add(spec.dl4jIndices(ls.size())[0]); // the output layer
         return new Qat(spec.quantisation().weightBits(), spec.quantisation().startStep(),
-                layers.stream().mapToInt(Integer::intValue).toArray());
+                spec.weightLayers(l -> l.quantise() == null || l.quantise()));
     }
 
     public int bits() {
