@@ -247,7 +247,8 @@ final class Bench {
                 throw new java.io.UncheckedIOException(e);
             }
             dev.distill.datasets.softlabels.SoftLabelStore.commit(ctx.workspace.hadoop(), tmp, dir, "{}");
-            bytes[variant] = logitColumnBytes(ctx, dir + "/part-00000.parquet");
+            bytes[variant] = dev.distill.datasets.softlabels.SoftLabelStore.columnBytes(ctx.workspace.hadoop(),
+                    dir + "/part-00000.parquet", "teacher_logits", "topk_", "logsumexp");
             var rows = dev.distill.datasets.spark.SoftLabelReader.read(ctx.spark, dir, v).repartition(cores);
             NetworkSpec spec = new NetworkSpec(new int[] {dims}, classes,
                     List.of(new dev.distill.student.LayerSpec("dense", 128, "relu", 0, 0, 0, 1, "same", "max")));
@@ -298,26 +299,6 @@ final class Bench {
             rows.add(new dev.distill.datasets.softlabels.SoftLabelRecord(i, x, c, z));
         }
         return rows;
-    }
-
-    /** Bytes of the logit columns (teacher_logits, or topk_* and logsumexp) in a Parquet file. */
-    private static long logitColumnBytes(JobContext ctx, String file) {
-        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
-                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file),
-                        ctx.workspace.hadoop()))) {
-            long n = 0;
-            for (var b : reader.getFooter().getBlocks()) {
-                for (var c : b.getColumns()) {
-                    String p = c.getPath().toDotString();
-                    if (p.startsWith("teacher_logits") || p.startsWith("topk_") || p.equals("logsumexp")) {
-                        n += c.getTotalSize();
-                    }
-                }
-            }
-            return n;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
     }
 
     /** The trainer vs plain fit() on all cores, and 2 one-core workers vs 1. */

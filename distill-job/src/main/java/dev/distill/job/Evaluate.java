@@ -45,7 +45,8 @@ final class Evaluate {
         Evaluation teacherEval = ClusterEvaluator.evaluateTeacherLogits(test, numClasses);
         Map<String, Object> teacher = teacherEval.toMap(false);
         String teacherModel = Stages.teacherModel(ctx);
-        teacher.put("parameters", openTeacher(ctx, teacherModel).parameters());
+        Teacher teacherNet = openTeacher(ctx, teacherModel);
+        teacher.put("parameters", teacherNet.parameters());
         teacher.put("model_file", teacherModel);
         teacher.put("model_file_bytes", ctx.workspace.size(teacherModel));
         report.put("teacher", teacher);
@@ -92,7 +93,11 @@ final class Evaluate {
         summary.put("file_ratio_teacher_to_student",
                 ((Number) teacher.get("model_file_bytes")).doubleValue() / ((Number) student.get("model_file_bytes")).doubleValue());
         report.put("summary", summary);
-        report.put("stages", stages(ctx, test, numClasses, ((Number) teacher.get("model_file_bytes")).longValue()));
+        report.put("stages", stages(ctx, test, numClasses, teacherNet,
+                ((Number) teacher.get("model_file_bytes")).longValue()));
+        if (teacherNet instanceof OnnxTeacher o) {
+            o.close();
+        }
         report.put("versions", JobContext.versions());
         String path = ctx.workspace.path("report", "report.json");
         ctx.workspace.writeString(path, Json.write(report));
@@ -105,20 +110,16 @@ final class Evaluate {
      * Teacher, student fp32, student fake-quantised (after QAT), the int8 file in the runtime and the ONNX
      * file in ONNX Runtime, measured by {@link StageTable}.
      */
-    private static List<Map<String, Object>> stages(JobContext ctx, Dataset<Row> test, int numClasses, long teacherBytes) {
+    private static List<Map<String, Object>> stages(JobContext ctx, Dataset<Row> test, int numClasses, Teacher teacher,
+                                                    long teacherBytes) {
         ctx.describe("evaluate", "measure accuracy and latency of each deployable stage on the driver");
         StageTable.TestSet set = StageTable.TestSet.collect(test);
         List<Map<String, Object>> rows = new ArrayList<>();
         if (set.x().length == 0) {
             return rows;
         }
-        String teacherModel = Stages.teacherModel(ctx);
-        Teacher teacher = openTeacher(ctx, teacherModel);
         rows.add(StageTable.measure("teacher fp32", teacher instanceof OnnxTeacher ? "ONNX Runtime" : "ND4J",
                 StageTable.teacher(teacher), set, numClasses, teacher.parameters(), teacherBytes, teacherBytes, null));
-        if (teacher instanceof OnnxTeacher o) {
-            o.close();
-        }
         String model = ctx.workspace.model("student");
         MultiLayerNetwork student = ctx.loadNetwork(model);
         long studentBytes = ctx.workspace.size(model);

@@ -13,7 +13,6 @@ import dev.distill.student.spark.NetworkPool;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,41 +73,39 @@ final class StageTable {
         float[][] logits(float[][] rows);
     }
 
-    /** ND4J inference of a network, one batch at a time. */
-    static Engine nd4j(MultiLayerNetwork net) {
+    /** Logits of {@code rows} rows of {@code features} features packed in {@code x}, row-major. */
+    private interface FlatLogits {
+        float[] logits(float[] x, int rows, int features);
+    }
+
+    /** An engine over flat row-major batches: rows are packed, run, and the logits split per row. */
+    private static Engine flat(int classes, FlatLogits f) {
         return rows -> {
-            int f = rows[0].length;
-            float[] flat = new float[rows.length * f];
+            int n = rows[0].length;
+            float[] x = new float[rows.length * n];
             for (int i = 0; i < rows.length; i++) {
-                System.arraycopy(rows[i], 0, flat, i * f, f);
+                System.arraycopy(rows[i], 0, x, i * n, n);
             }
-            INDArray out = net.output(Nd4j.create(flat, new long[] {rows.length, f}, 'c'), false);
-            float[] o = FlatArrays.of(out);
-            int c = (int) out.size(1);
+            float[] o = f.logits(x, rows.length, n);
             float[][] r = new float[rows.length][];
             for (int i = 0; i < rows.length; i++) {
-                r[i] = Arrays.copyOfRange(o, i * c, (i + 1) * c);
+                r[i] = Arrays.copyOfRange(o, i * classes, (i + 1) * classes);
             }
             return r;
         };
     }
 
+    /** ND4J inference of a network, one batch at a time. */
+    static Engine nd4j(MultiLayerNetwork net) {
+        var last = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
+        int classes = (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) last).getNOut();
+        return flat(classes, (x, rows, features) ->
+                FlatArrays.of(net.output(Nd4j.create(x, new long[] {rows, features}, 'c'), false)));
+    }
+
     /** A teacher through its own interface (ND4J or ONNX Runtime). */
     static Engine teacher(dev.distill.teacher.Teacher t) {
-        return rows -> {
-            int f = rows[0].length;
-            float[] flat = new float[rows.length * f];
-            for (int i = 0; i < rows.length; i++) {
-                System.arraycopy(rows[i], 0, flat, i * f, f);
-            }
-            float[] o = t.logits(flat, rows.length);
-            int c = t.numClasses();
-            float[][] r = new float[rows.length][];
-            for (int i = 0; i < rows.length; i++) {
-                r[i] = Arrays.copyOfRange(o, i * c, (i + 1) * c);
-            }
-            return r;
-        };
+        return flat(t.numClasses(), (x, rows, features) -> t.logits(x, rows));
     }
 
     /** The int8 runtime. */

@@ -178,4 +178,25 @@ public final class SoftLabelStore {
             throw new UncheckedIOException("cannot read soft labels in " + dir + ": " + e.getMessage(), e);
         }
     }
+
+    /** Bytes on disk of the column chunks of {@code file} whose dotted paths start with one of {@code prefixes}. */
+    public static long columnBytes(Configuration conf, String file, String... prefixes) {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
+            long n = 0;
+            for (BlockMetaData b : reader.getFooter().getBlocks()) {
+                for (var c : b.getColumns()) {
+                    String path = c.getPath().toDotString();
+                    for (String p : prefixes) {
+                        if (path.startsWith(p)) {
+                            n += c.getTotalSize();
+                            break;
+                        }
+                    }
+                }
+            }
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
 }

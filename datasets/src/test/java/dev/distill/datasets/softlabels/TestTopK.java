@@ -3,10 +3,6 @@ package dev.distill.datasets.softlabels;
 import dev.distill.datasets.spark.SoftLabelReader;
 import dev.distill.testing.LocalSpark;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.metadata.BlockMetaData;
-import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -64,8 +60,9 @@ class TestTopK {
             rows.add(new SoftLabelRecord(i, f, i % 1000, z));
         }
         SoftLabelMetadata full = new SoftLabelMetadata(1, "t", "ab", 1000, new int[] {8}, "none", "now");
-        long fullBytes = logitBytes(write(conf, "full", full, rows), "teacher_logits");
-        long topBytes = logitBytes(write(conf, "top", full.withTopK(10), rows), "topk_", "logsumexp");
+        long fullBytes = SoftLabelStore.columnBytes(conf, write(conf, "full", full, rows), "teacher_logits");
+        long topBytes = SoftLabelStore.columnBytes(conf, write(conf, "top", full.withTopK(10), rows), "topk_",
+                "logsumexp");
         System.out.printf("logit columns: full %d bytes, top-10 %d bytes (%.1fx)%n", fullBytes, topBytes,
                 (double) fullBytes / topBytes);
         assertThat((double) fullBytes / topBytes).as("full %d bytes vs top-10 %d bytes", fullBytes, topBytes)
@@ -99,22 +96,5 @@ class TestTopK {
         SoftLabelStore.writePart(conf, tmp, 0, 0, md, rows.iterator());
         SoftLabelStore.commit(conf, tmp, target, "{}");
         return target + "/part-00000.parquet";
-    }
-
-    private static long logitBytes(String file, String... prefixes) throws Exception {
-        long n = 0;
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
-                new org.apache.hadoop.fs.Path(file), new Configuration()))) {
-            for (BlockMetaData b : reader.getFooter().getBlocks()) {
-                for (ColumnChunkMetaData c : b.getColumns()) {
-                    for (String p : prefixes) {
-                        if (c.getPath().toDotString().startsWith(p)) {
-                            n += c.getTotalSize();
-                        }
-                    }
-                }
-            }
-        }
-        return n;
     }
 }
