@@ -122,15 +122,21 @@ class TestModelFile {
         byte[] good = bytes(randomModel(5));
         byte[] goodPayload = payload(good);
         Random r = new Random(6);
+        int[] outcomes = fuzz(good, goodPayload, 6000, r);
+        assertThat(outcomes[1]).as("rejected").isGreaterThan(3000);
+        assertThat(outcomes[0] + outcomes[1]).isEqualTo(6000);
+    }
+
+    /**
+     * Reads {@code trials} damaged copies of a valid file (every other one a damaged payload in a valid frame,
+     * so that the damage gets past the checksum), running each model that loads, within 60 seconds. Any
+     * outcome but a model or a {@link ModelFileException} fails. Returns {loaded, rejected}.
+     */
+    static int[] fuzz(byte[] good, byte[] goodPayload, int trials, Random r) {
         int[] outcomes = new int[2];
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-            for (int trial = 0; trial < 6000; trial++) {
-                byte[] candidate;
-                if (trial % 2 == 0) {
-                    candidate = mutate(good, r);
-                } else {
-                    candidate = frame(mutate(goodPayload, r));
-                }
+            for (int trial = 0; trial < trials; trial++) {
+                byte[] candidate = trial % 2 == 0 ? mutate(good, r) : frame(mutate(goodPayload, r));
                 try {
                     Int8Model m = ModelFile.read(new ByteArrayInputStream(candidate), "fuzz");
                     m.logits(new float[m.inputLength()]);
@@ -143,12 +149,7 @@ class TestModelFile {
                 }
             }
         });
-        assertThat(outcomes[1]).as("rejected").isGreaterThan(3000);
-        assertThat(outcomes[0] + outcomes[1]).isEqualTo(6000);
-    }
-
-    static byte[] mutateBytes(byte[] in, Random r) {
-        return mutate(in, r);
+        return outcomes;
     }
 
     private static byte[] mutate(byte[] in, Random r) {
