@@ -171,19 +171,10 @@ class TestParameterAveragingTrainer {
         MultiLayerNetwork fake = qat.fakeQuantised(net);
         assertThat(dev.distill.student.quant.Qat.quantisers(net)).as("the original is untouched")
                 .allMatch(dev.distill.student.quant.QuantisedActivation::isActive);
-        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
         Synthetic.Blobs b = Synthetic.blobs(256, 8, 3, 0.8, 11);
-        float[] out = FlatArrays.of(fake.output(Nd4j.create(b.x())));
-        int agree = 0;
-        int correct = 0;
-        for (int r = 0; r < 256; r++) {
-            int fq = dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3));
-            int p = int8.predict(b.x()[r]);
-            agree += p == fq ? 1 : 0;
-            correct += p == b.y()[r] ? 1 : 0;
-        }
-        assertThat(agree).as("int8 runtime vs fake-quantised network, of 256").isGreaterThanOrEqualTo(255);
-        assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(240);
+        int[] agreeCorrect = int8VersusFakeQuantised(net, fake, b.x(), b.y());
+        assertThat(agreeCorrect[0]).as("int8 runtime vs fake-quantised network, of 256").isGreaterThanOrEqualTo(255);
+        assertThat(agreeCorrect[1]).as("int8 accuracy, of 256").isGreaterThan(240);
         batches.unpersist();
     }
 
@@ -210,18 +201,10 @@ class TestParameterAveragingTrainer {
         assertThat(sparsity).extracting(m -> m.get("weights")).containsExactly(48, 96, 48);
         assertThat(sparsity).extracting(m -> m.get("zeros")).containsExactly(24L, 48L, 24L);
         MultiLayerNetwork fake = qat.fakeQuantised(net);
-        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
         Synthetic.Blobs b = Synthetic.blobs(256, 8, 3, 0.8, 11);
-        float[] out = FlatArrays.of(fake.output(Nd4j.create(b.x())));
-        int agree = 0;
-        int correct = 0;
-        for (int r = 0; r < 256; r++) {
-            int p = int8.predict(b.x()[r]);
-            agree += p == dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3)) ? 1 : 0;
-            correct += p == b.y()[r] ? 1 : 0;
-        }
-        assertThat(agree).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(255);
-        assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(230);
+        int[] agreeCorrect = int8VersusFakeQuantised(net, fake, b.x(), b.y());
+        assertThat(agreeCorrect[0]).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(255);
+        assertThat(agreeCorrect[1]).as("int8 accuracy, of 256").isGreaterThan(230);
         batches.unpersist();
     }
 
@@ -245,18 +228,27 @@ class TestParameterAveragingTrainer {
         MultiLayerNetwork net = new ParameterAveragingTrainer("conv", t, 2, null).withHooks(qat)
                 .train(sc, batches, conf, "d", null).network();
         MultiLayerNetwork fake = qat.fakeQuantised(net);
-        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
         var test = dev.distill.student.TestInt8Exporter.ConvData.of(256, 9);
-        float[] out = FlatArrays.of(fake.output(Nd4j.create(test.x())));
-        int agree = 0;
-        int correct = 0;
-        for (int r = 0; r < 256; r++) {
-            int p = int8.predict(test.x()[r]);
-            agree += p == dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3)) ? 1 : 0;
-            correct += p == test.y()[r] ? 1 : 0;
-        }
-        assertThat(agree).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(254);
-        assertThat(correct).as("int8 accuracy, of 256").isGreaterThan(230);
+        int[] agreeCorrect = int8VersusFakeQuantised(net, fake, test.x(), test.y());
+        assertThat(agreeCorrect[0]).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(254);
+        assertThat(agreeCorrect[1]).as("int8 accuracy, of 256").isGreaterThan(230);
         batches.unpersist();
+    }
+
+    /**
+     * The int8 file exported from the quantisation-aware {@code net} on rows {@code x} of 3 classes: how many
+     * predictions match the fake-quantised network {@code fake}, and how many match the labels {@code y}.
+     */
+    static int[] int8VersusFakeQuantised(MultiLayerNetwork net, MultiLayerNetwork fake, float[][] x, int[] y) {
+        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
+        float[] out = FlatArrays.of(fake.output(Nd4j.create(x)));
+        int[] agreeCorrect = new int[2];
+        for (int r = 0; r < x.length; r++) {
+            int p = int8.predict(x[r]);
+            agreeCorrect[0] += p == dev.distill.student.Evaluation.argmax(java.util.Arrays.copyOfRange(out, r * 3, r * 3 + 3))
+                    ? 1 : 0;
+            agreeCorrect[1] += p == y[r] ? 1 : 0;
+        }
+        return agreeCorrect;
     }
 }
