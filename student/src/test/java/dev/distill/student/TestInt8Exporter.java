@@ -48,11 +48,7 @@ public class TestInt8Exporter {
         NetworkSpec spec = new NetworkSpec(new int[] {8}, 3,
                 List.of(new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max")));
         MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
-        float[] labels = new float[600 * 7];
-        for (int i = 0; i < 600; i++) {
-            KdLoss.packLabels(null, train.y()[i], 3, labels, i * 7);
-        }
-        DataSet ds = new DataSet(Nd4j.create(train.x()), Nd4j.create(labels, new long[] {600, 7}, 'c'));
+        DataSet ds = hardLabels(train.x(), train.y(), 3);
         for (int epoch = 0; epoch < 60; epoch++) {
             net.fit(ds);
         }
@@ -119,6 +115,16 @@ public class TestInt8Exporter {
         assertThat(correct).as("int8 accuracy of 300").isGreaterThan(270);
     }
 
+    /** Rows {@code x} with hard labels {@code y} of {@code classes} classes, packed for {@link KdLoss}. */
+    static DataSet hardLabels(float[][] x, int[] y, int classes) {
+        int width = 2 * classes + 1;
+        float[] labels = new float[x.length * width];
+        for (int i = 0; i < x.length; i++) {
+            KdLoss.packLabels(null, y[i], classes, labels, i * width);
+        }
+        return new DataSet(Nd4j.create(x), Nd4j.create(labels, new long[] {x.length, width}, 'c'));
+    }
+
     /** A small image problem for convolutional tests. */
     public record ConvData(float[][] x, int[] y) {
         public static ConvData of(int n, long seed) {
@@ -141,11 +147,7 @@ public class TestInt8Exporter {
         }
 
         DataSet dataSet() {
-            float[] labels = new float[x.length * 7];
-            for (int i = 0; i < x.length; i++) {
-                KdLoss.packLabels(null, y[i], 3, labels, i * 7);
-            }
-            return new DataSet(Nd4j.create(x), Nd4j.create(labels, new long[] {x.length, 7}, 'c'));
+            return hardLabels(x, y, 3);
         }
     }
 }

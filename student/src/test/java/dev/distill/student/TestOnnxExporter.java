@@ -9,7 +9,6 @@ import dev.distill.testing.Synthetic;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
 import java.util.Map;
@@ -55,11 +54,7 @@ class TestOnnxExporter {
                 new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max"),
                 new LayerSpec("dense", 12, "identity", 0, 0, 0, 1, "same", "max")));
         MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
-        float[] labels = new float[600 * 7];
-        for (int i = 0; i < 600; i++) {
-            KdLoss.packLabels(null, train.y()[i], 3, labels, i * 7);
-        }
-        DataSet ds = new DataSet(Nd4j.create(train.x()), Nd4j.create(labels, new long[] {600, 7}, 'c'));
+        DataSet ds = TestInt8Exporter.hardLabels(train.x(), train.y(), 3);
         for (int epoch = 0; epoch < 40; epoch++) {
             net.fit(ds);
         }
