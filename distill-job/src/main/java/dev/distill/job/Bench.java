@@ -1,5 +1,6 @@
 package dev.distill.job;
 
+import dev.distill.datasets.ExampleSchema;
 import dev.distill.datasets.Rows;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.spark.DatasetLoader;
@@ -15,6 +16,7 @@ import dev.distill.teacher.Teacher;
 import dev.distill.teacher.TeacherSource;
 import dev.distill.teacher.spark.LabellingJob;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -166,7 +168,7 @@ final class Bench {
         int f = data.featureLength();
         String sha = ctx.workspace.sha256(model);
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bench", sha, numClasses,
-                data.inputShape(), data.normalisation().describe(), Instant.now().toString());
+                data.inputShape(), data.normalisation().describe(), ctx.dataKey("train"), Instant.now().toString());
         String target = ctx.workspace.path("bench", "soft-labels");
         List<Double> raws = new ArrayList<>();
         List<Double> sparks = new ArrayList<>();
@@ -227,9 +229,11 @@ final class Bench {
             }
         }
         SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, "bayes", "synthetic", classes,
-                new int[] {dims}, "none", Instant.now().toString());
-        List<dev.distill.datasets.softlabels.SoftLabelRecord> train = synthetic(mu, 40_000, r);
-        List<dev.distill.datasets.softlabels.SoftLabelRecord> test = synthetic(mu, 5_000, r);
+                new int[] {dims}, "none", "synthetic", Instant.now().toString());
+        List<Synthetic> train = synthetic(mu, 40_000, r);
+        List<Synthetic> test = synthetic(mu, 5_000, r);
+        Dataset<org.apache.spark.sql.Row> examples = ctx.spark.createDataFrame(train.stream()
+                .map(e -> org.apache.spark.sql.RowFactory.create(e.id(), e.x(), e.label())).toList(), ExampleSchema.SCHEMA);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("classes", classes);
         m.put("k", TOPK_K);
@@ -242,14 +246,14 @@ final class Bench {
             String tmp = dev.distill.datasets.softlabels.SoftLabelStore.createTemp(ctx.workspace.hadoop(), dir);
             try {
                 dev.distill.datasets.softlabels.SoftLabelStore.writePart(ctx.workspace.hadoop(), tmp, 0, 0, v,
-                        train.iterator());
+                        train.stream().map(Synthetic::softLabel).iterator());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
             dev.distill.datasets.softlabels.SoftLabelStore.commit(ctx.workspace.hadoop(), tmp, dir, "{}");
             bytes[variant] = dev.distill.datasets.softlabels.SoftLabelStore.columnBytes(ctx.workspace.hadoop(),
                     dir + "/part-00000.parquet", "teacher_logits", "topk_", "logsumexp");
-            var rows = dev.distill.datasets.spark.SoftLabelReader.read(ctx.spark, dir, v).repartition(cores);
+            var rows = dev.distill.datasets.spark.SoftLabelReader.read(ctx.spark, dir, v, examples).repartition(cores);
             NetworkSpec spec = new NetworkSpec(new int[] {dims}, classes,
                     List.of(new dev.distill.student.LayerSpec("dense", 128, "relu", 0, 0, 0, 1, "same", "max")));
             TrainingSettings t = new TrainingSettings(6, 64, cores, 64, "adam", 0.002, 0.9, "constant", 0.5, 1, 0, 5);
@@ -259,7 +263,7 @@ final class Bench {
             MultiLayerNetwork net = new ParameterAveragingTrainer("bench-topk", t, cores, null)
                     .train(ctx.sc(), batches, spec.toConfiguration(loss, t, 5), "topk" + variant, null).network();
             batches.unpersist();
-            float[][] x = test.stream().map(dev.distill.datasets.softlabels.SoftLabelRecord::features).toArray(float[][]::new);
+            float[][] x = test.stream().map(Synthetic::x).toArray(float[][]::new);
             float[] out = dev.distill.student.FlatArrays.of(net.output(Nd4j.create(x), false));
             int correct = 0;
             for (int i = 0; i < x.length; i++) {
@@ -278,8 +282,15 @@ final class Bench {
         return m;
     }
 
-    private static List<dev.distill.datasets.softlabels.SoftLabelRecord> synthetic(float[][] mu, int n, java.util.Random r) {
-        List<dev.distill.datasets.softlabels.SoftLabelRecord> rows = new ArrayList<>();
+    /** A synthetic example with its Bayes teacher's logits. */
+    private record Synthetic(long id, float[] x, int label, float[] logits) {
+        dev.distill.datasets.softlabels.SoftLabelRecord softLabel() {
+            return new dev.distill.datasets.softlabels.SoftLabelRecord(id, label, logits);
+        }
+    }
+
+    private static List<Synthetic> synthetic(float[][] mu, int n, java.util.Random r) {
+        List<Synthetic> rows = new ArrayList<>();
         int dims = mu[0].length;
         for (int i = 0; i < n; i++) {
             int c = r.nextInt(mu.length);
@@ -296,7 +307,7 @@ final class Bench {
                 }
                 z[k] = (float) (-dist / 2);
             }
-            rows.add(new dev.distill.datasets.softlabels.SoftLabelRecord(i, x, c, z));
+            rows.add(new Synthetic(i, x, c, z));
         }
         return rows;
     }

@@ -32,10 +32,8 @@ final class Evaluate {
     }
 
     static Map<String, Object> run(JobContext ctx) {
-        var info = Stages.checkSoftLabels(ctx, "test");
         int numClasses = ctx.settings.dataset().numClasses();
-        Dataset<Row> test = dev.distill.datasets.spark.SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels("test"),
-                info.metadata()).cache();
+        Dataset<Row> test = Stages.softLabelled(ctx, "test").rows().cache();
         ctx.describe("evaluate", "evaluate teacher, student and baseline on the test split");
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("job_file", ctx.jobFile);

@@ -8,7 +8,6 @@ import dev.distill.student.FlatArrays;
 import dev.distill.student.Int8Exporter;
 import dev.distill.student.OnnxExporter;
 import dev.distill.student.quant.Qat;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
@@ -95,8 +94,7 @@ final class Export {
                 net = qat.fakeQuantised(loaded);
                 m.put("method", "quantisation-aware training (" + bits + "-bit weights, trained activation ranges)");
             } else {
-                Dataset<Row> train = ctx.spark.read().parquet(ctx.workspace.softLabels("train"));
-                sample = train.select("features").limit(CALIBRATION_ROWS).collectAsList().stream()
+                sample = ctx.data().train().select("features").limit(CALIBRATION_ROWS).collectAsList().stream()
                         .map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
                 q = Int8Exporter.export(loaded, Int8Exporter.calibrate(loaded, sample));
                 m.put("method", "post-training quantisation (8-bit weights, ranges calibrated on "
@@ -117,7 +115,7 @@ final class Export {
         ctx.workspace.writeAtomically(onnx, out -> out.write(onnxBytes));
         m.put("onnx_file", onnx);
         m.put("onnx_file_bytes", onnxBytes.length);
-        List<Row> test = ctx.spark.read().parquet(ctx.workspace.softLabels("test")).select("features", "label")
+        List<Row> test = Stages.softLabelled(ctx, "test").rows().select("features", "label")
                 .limit(StageTable.MAX_ROWS).collectAsList();
         float[][] xs = test.stream().map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
         float[] fp32 = xs.length == 0 ? new float[0] : FlatArrays.of(net.output(Nd4j.create(xs), false));

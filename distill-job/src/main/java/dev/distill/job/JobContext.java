@@ -39,6 +39,11 @@ final class JobContext {
         return splits;
     }
 
+    /** {@link DatasetLoader#dataKey} of a split of this job's data set ({@code "train"} or {@code "test"}). */
+    String dataKey(String split) {
+        return DatasetLoader.dataKey(spark, settings.dataset(), split);
+    }
+
     /** A DL4J network from a model zip at {@code path} (any Hadoop file system). */
     org.deeplearning4j.nn.multilayer.MultiLayerNetwork loadNetwork(String path) {
         try (InputStream in = workspace.open(path)) {

@@ -82,12 +82,13 @@ final class Stages {
             }
         }
         String sha = ctx.workspace.sha256(model);
-        SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
-                new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
-                data.normalisation().describe(), Instant.now().toString(), ctx.settings.teacher().topK());
         int batch = ctx.settings.teacher().labelBatchSize();
         Map<String, Object> counts = new LinkedHashMap<>();
         for (String split : new String[] {"train", "test"}) {
+            SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
+                    new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
+                    data.normalisation().describe(), ctx.dataKey(split), Instant.now().toString(),
+                    ctx.settings.teacher().topK());
             ctx.describe("label", "label the " + split + " split with the teacher");
             Dataset<Row> rows = "train".equals(split) ? data.train() : data.test();
             LabellingJob.Result r = LabellingJob.label(rows, source, sha, md, batch,
@@ -116,17 +117,34 @@ final class Stages {
                     + " features per row (input shape " + Arrays.toString(info.metadata().inputShape())
                     + ") but the student's input takes " + expectedLength + " (" + Arrays.toString(expected) + ")");
         }
+        if (!info.metadata().dataKey().equals(ctx.dataKey(split))) {
+            throw new IllegalArgumentException("soft labels in " + dir + " were made from other data than the "
+                    + split + " split of kd.dataset (its settings, paths or file sizes changed since `distill label`);"
+                    + " rerun `distill label <job.conf>`");
+        }
         return info;
+    }
+
+    /** Soft labels checked against the job, and their rows joined with the split's features. */
+    record SoftLabelled(SoftLabelStore.Info info, Dataset<Row> rows) {
+    }
+
+    /** The soft labels of {@code split} ({@link #checkSoftLabels checked}) joined by id with the split's features. */
+    static SoftLabelled softLabelled(JobContext ctx, String split) {
+        SoftLabelStore.Info info = checkSoftLabels(ctx, split);
+        DatasetLoader.Splits data = ctx.data();
+        return new SoftLabelled(info, SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels(split), info.metadata(),
+                "train".equals(split) ? data.train() : data.test()));
     }
 
     /** train-student: the distilled student on soft labels, and its hard-label baseline. */
     static void trainStudent(JobContext ctx) {
-        SoftLabelStore.Info info = checkSoftLabels(ctx, "train");
-        SoftLabelStore.Info testInfo = checkSoftLabels(ctx, "test");
+        SoftLabelled soft = softLabelled(ctx, "train");
+        SoftLabelStore.Info info = soft.info();
+        Dataset<Row> train = soft.rows();
+        Dataset<Row> test = softLabelled(ctx, "test").rows().cache();
         StudentSettings s = ctx.settings.student();
         int numClasses = ctx.settings.dataset().numClasses();
-        Dataset<Row> train = SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels("train"), info.metadata());
-        Dataset<Row> test = SoftLabelReader.read(ctx.spark, ctx.workspace.softLabels("test"), testInfo.metadata()).cache();
         NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers())
                 .withQuantisation(s.architecture().quantisation());
         float[] initial = null;

@@ -115,11 +115,10 @@ class DistillPipelineIT {
         SparkSession spark = spark();
         List<Row> before = spark.read().parquet(out.resolve("soft-labels/train").toString()).orderBy("id").collectAsList();
         assertThat(spark.read().parquet(out.resolve("soft-labels/train").toString()).schema().fieldNames())
-                .containsExactly("id", "features", "label", "teacher_logits");
+                .containsExactly("id", "label", "teacher_logits");
         assertThat(before).hasSize(3000);
         assertThat(before.stream().map(r -> r.getLong(0)).distinct().count()).isEqualTo(3000);
-        assertThat(before.get(0).getList(1)).hasSize(784);
-        assertThat(before.get(0).getList(3)).hasSize(10);
+        assertThat(before.get(0).getList(2)).hasSize(10);
         spark.stop();
 
         CliRun r = CliRun.of("label", job.toString());
@@ -129,7 +128,7 @@ class DistillPipelineIT {
         assertThat(after).hasSize(3000);
         for (int i = 0; i < after.size(); i += 97) {
             assertThat(after.get(i).getLong(0)).isEqualTo(before.get(i).getLong(0));
-            assertThat(after.get(i).getList(3)).isEqualTo(before.get(i).getList(3));
+            assertThat(after.get(i).getList(2)).isEqualTo(before.get(i).getList(2));
         }
         spark.stop();
         try (Stream<Path> s = Files.list(out)) {
@@ -139,13 +138,19 @@ class DistillPipelineIT {
 
     @Test
     @Order(3)
-    void featureLengthMismatchFailsBeforeTraining() throws Exception {
+    void featureLengthOrDataMismatchFailsBeforeTraining() throws Exception {
         byte[] model = Files.readAllBytes(out.resolve("student/model.zip"));
         CliRun r = CliRun.of("train-student", job.toString(), "-Dkd.dataset.input-shape=[100]");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("distill: train-student failed: soft labels in " + out.resolve("soft-labels/train")
                 + " have 784 features per row (input shape [1, 28, 28]) but the student's input takes 100 ([100])\n"
                 + "distill: details in ");
+        assertThat(Files.readAllBytes(out.resolve("student/model.zip"))).isEqualTo(model);
+        CliRun other = CliRun.of("train-student", job.toString(), "-Dkd.dataset.max-train-rows=2999");
+        assertThat(other.code()).isEqualTo(1);
+        assertThat(other.err()).startsWith("distill: train-student failed: soft labels in "
+                + out.resolve("soft-labels/train") + " were made from other data than the train split of kd.dataset (its"
+                + " settings, paths or file sizes changed since `distill label`); rerun `distill label <job.conf>`\n");
         assertThat(Files.readAllBytes(out.resolve("student/model.zip"))).isEqualTo(model);
     }
 
@@ -287,7 +292,7 @@ class DistillPipelineIT {
         List<String> expected = Files.readAllLines(model.resolveSibling("fashion-cnn-logits.csv"));
         for (int i = 0; i < 64; i++) {
             assertThat(rows.get(i).getLong(0)).isEqualTo(i);
-            List<Float> logits = rows.get(i).getList(3);
+            List<Float> logits = rows.get(i).getList(2);
             String[] want = expected.get(i).split(",");
             for (int c = 0; c < 10; c++) {
                 assertThat(logits.get(c)).as("image %d class %d", i, c).isCloseTo(Float.parseFloat(want[c]), within(1e-3f));

@@ -16,14 +16,14 @@ import java.util.Arrays;
  * float element; }}), encoded straight into Parquet V1 data pages, a whole array at a time.
  *
  * <p>Why: through parquet-mr's {@code ColumnWriter} every float is one call that also feeds two level
- * encoders and a statistics collector; with 784 features a row that made writing cost about a quarter of
- * the teacher's inference. Here an array is one bulk copy of its values (PLAIN: 4-byte little-endian IEEE
- * 754) and two level runs: the repetition levels of a row are {@code 0} then {@code 1 × (n − 1)}, the
- * definition levels {@code 1 × n} (an empty array is one entry with both levels 0). Levels are written in
- * the RLE/bit-packing hybrid encoding as runs only (bit width 1, so each run is a varint header
- * {@code count << 1} and one value byte), behind the 4-byte little-endian length that V1 pages put before
- * each level section. Any Parquet reader decodes these pages; the tests read them back with parquet-mr.
- * Statistics are not collected for these columns (min/max of feature values helps no query).
+ * encoders and a statistics collector; for wide rows (1,000 logits, or the 784 features that schema
+ * version 1 stored) that cost as much as a cheap teacher's inference. Here an array is one bulk copy of its
+ * values (PLAIN: 4-byte little-endian IEEE 754) and two level runs: the repetition levels of a row are
+ * {@code 0} then {@code 1 × (n − 1)}, the definition levels {@code 1 × n} (an empty array is one entry with
+ * both levels 0). Levels are written in the RLE/bit-packing hybrid encoding as runs only (bit width 1, so
+ * each run is a varint header {@code count << 1} and one value byte), behind the 4-byte little-endian length
+ * that V1 pages put before each level section. Any Parquet reader decodes these pages; the tests read them
+ * back with parquet-mr. Statistics are not collected for these columns (min/max of logits helps no query).
  */
 final class FloatListPages {
     private final ColumnDescriptor column;

@@ -23,9 +23,9 @@ import java.util.Map;
  * Writes one soft-label Parquet file with the {@link SoftLabelMetadata} in the footer.
  *
  * <p>Why not {@code ParquetWriter} with a {@code WriteSupport}: its record consumer does bookkeeping for
- * every value, and a soft-label row holds hundreds of floats, so writing dominated labelling time. Here
- * {@code id} and {@code label} go through parquet-mr's column writers (with statistics), and the two float
- * arrays through {@link FloatListPages}, which encodes a whole array at a time into data pages.
+ * every value, and a soft-label row can hold thousands of logits. Here {@code id}, {@code label} and the
+ * top-k scalars go through parquet-mr's column writers (with statistics), and the float arrays through
+ * {@link FloatListPages}, which encodes a whole array at a time into data pages.
  *
  * <p>The arrays use Parquet's two-level LIST form ({@code group (LIST) { repeated float element; }}), which
  * every reader accepts under the format's list compatibility rules (Spark, pyarrow/pandas and DuckDB read
@@ -35,7 +35,6 @@ final class SoftLabelFileWriter implements Closeable {
     static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
             message soft_labels {
               required int64 id;
-              required group features (LIST) { repeated float element; }
               optional int32 label;
               required group teacher_logits (LIST) { repeated float element; }
             }""");
@@ -49,7 +48,6 @@ final class SoftLabelFileWriter implements Closeable {
     static final MessageType SCHEMA_TOPK = MessageTypeParser.parseMessageType("""
             message soft_labels {
               required int64 id;
-              required group features (LIST) { repeated float element; }
               optional int32 label;
               required group topk_index (LIST) { repeated int32 element; }
               required group topk_logit (LIST) { repeated float element; }
@@ -78,7 +76,6 @@ final class SoftLabelFileWriter implements Closeable {
     private ColumnWriteStore columns;
     private ColumnWriter id;
     private ColumnWriter label;
-    private FloatListPages features;
     private FloatListPages logits;
     private long rowsInGroup;
 
@@ -118,21 +115,19 @@ final class SoftLabelFileWriter implements Closeable {
         columns = props.newColumnWriteStore(topK > 0 ? SCALARS_TOPK : SCALARS, pages, pages);
         List<ColumnDescriptor> cols = schema.getColumns();
         id = columns.getColumnWriter(cols.get(0));
-        features = new FloatListPages(cols.get(1), pages.getPageWriter(cols.get(1)), props.getPageSizeThreshold());
-        label = columns.getColumnWriter(cols.get(2));
+        label = columns.getColumnWriter(cols.get(1));
         if (topK > 0) {
-            topIndex = columns.getColumnWriter(cols.get(3));
-            logits = new FloatListPages(cols.get(4), pages.getPageWriter(cols.get(4)), props.getPageSizeThreshold());
-            logSumExp = columns.getColumnWriter(cols.get(5));
-        } else {
+            topIndex = columns.getColumnWriter(cols.get(2));
             logits = new FloatListPages(cols.get(3), pages.getPageWriter(cols.get(3)), props.getPageSizeThreshold());
+            logSumExp = columns.getColumnWriter(cols.get(4));
+        } else {
+            logits = new FloatListPages(cols.get(2), pages.getPageWriter(cols.get(2)), props.getPageSizeThreshold());
         }
         rowsInGroup = 0;
     }
 
     void write(SoftLabelRecord r) throws IOException {
         id.write(r.id(), 0, 0);
-        features.write(r.features());
         if (r.label() == null) {
             label.writeNull(0, 0);
         } else {
@@ -158,16 +153,14 @@ final class SoftLabelFileWriter implements Closeable {
 
     private long bufferedBytes() {
         List<ColumnDescriptor> cols = schema.getColumns();
-        return columns.getBufferedSize() + features.bufferedBytes() + logits.bufferedBytes()
-                + pages.getPageWriter(cols.get(1)).getMemSize()
-                + pages.getPageWriter(cols.get(topK > 0 ? 4 : 3)).getMemSize();
+        return columns.getBufferedSize() + logits.bufferedBytes()
+                + pages.getPageWriter(cols.get(topK > 0 ? 3 : 2)).getMemSize();
     }
 
     private void flushRowGroup() throws IOException {
         if (rowsInGroup > 0) {
             file.startBlock(rowsInGroup);
             columns.flush();
-            features.flush();
             logits.flush();
             pages.flushToFileWriter(file);
             file.endBlock();

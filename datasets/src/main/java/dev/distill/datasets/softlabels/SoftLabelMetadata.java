@@ -7,24 +7,32 @@ import java.util.Map;
 /**
  * The footer key-value metadata of a soft-label Parquet file. Keys are prefixed {@code distill.} so they do
  * not clash with other writers'. {@code fromFooter} rejects a file whose schema version is not ours.
+ *
+ * <p>{@code dataKey} identifies the data set split the soft labels were made from (see
+ * {@code DatasetLoader.dataKey}): the rows hold no features, so a reader joins them by id with that split and
+ * must know it is the same one.
  */
 public record SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses,
-                                int[] inputShape, String normalisation, String createdAt, int topK)
+                                int[] inputShape, String normalisation, String dataKey, String createdAt, int topK)
         implements java.io.Serializable {
 
     /** Full logits ({@code teacher_logits}). */
     public SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses, int[] inputShape,
-                             String normalisation, String createdAt) {
-        this(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation, createdAt, 0);
+                             String normalisation, String dataKey, String createdAt) {
+        this(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation, dataKey, createdAt, 0);
     }
 
     /** The same with the teacher's k largest logits only ({@code topk_index}, {@code topk_logit}, {@code logsumexp}). */
     public SoftLabelMetadata withTopK(int k) {
         return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
-                createdAt, k);
+                dataKey, createdAt, k);
     }
 
-    public static final int SCHEMA_VERSION = 1;
+    /**
+     * Version 2: rows keyed by id without the features (version 1 repeated every row's features, which cost
+     * most of the labelling time for a cheap teacher and most of the disk).
+     */
+    public static final int SCHEMA_VERSION = 2;
     static final String PREFIX = "distill.";
 
     public int featureLength() {
@@ -43,6 +51,7 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
         m.put(PREFIX + "num_classes", Integer.toString(numClasses));
         m.put(PREFIX + "input_shape", joinShape(inputShape));
         m.put(PREFIX + "normalisation", normalisation);
+        m.put(PREFIX + "data_key", dataKey);
         m.put(PREFIX + "created_at", createdAt);
         m.put(PREFIX + "store", topK > 0 ? "top-k" : "full");
         if (topK > 0) {
@@ -60,13 +69,15 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
         int v = Integer.parseInt(version);
         if (v != SCHEMA_VERSION) {
             throw new IllegalArgumentException(file + ": soft-label schema version " + v
-                    + " is not supported; this build reads version " + SCHEMA_VERSION);
+                    + " is not supported; this build reads version " + SCHEMA_VERSION
+                    + (v < SCHEMA_VERSION ? " (rerun `distill label <job.conf>` to rewrite them)" : ""));
         }
         return new SoftLabelMetadata(v, m.getOrDefault(PREFIX + "teacher_id", ""),
                 m.getOrDefault(PREFIX + "teacher_sha256", ""),
                 Integer.parseInt(m.getOrDefault(PREFIX + "num_classes", "0")),
                 parseShape(m.getOrDefault(PREFIX + "input_shape", "")),
-                m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "created_at", ""),
+                m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "data_key", ""),
+                m.getOrDefault(PREFIX + "created_at", ""),
                 Integer.parseInt(m.getOrDefault(PREFIX + "top_k", "0")));
     }
 
@@ -89,7 +100,8 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
     public boolean sameSource(SoftLabelMetadata o) {
         return schemaVersion == o.schemaVersion && teacherSha256.equals(o.teacherSha256) && numClasses == o.numClasses
                 && topK == o.topK
-                && Arrays.equals(inputShape, o.inputShape) && normalisation.equals(o.normalisation);
+                && Arrays.equals(inputShape, o.inputShape) && normalisation.equals(o.normalisation)
+                && dataKey.equals(o.dataKey);
     }
 
     @Override

@@ -1,6 +1,7 @@
 /**
- * The soft-label contract (schema version 1): one Parquet row per transfer example with {@code id},
- * {@code features}, {@code label} and {@code teacher_logits}, and footer key-value metadata naming the
- * teacher, class count, input shape and normalisation. Readers check the metadata before any training.
+ * The soft-label contract (schema version 2): one Parquet row per transfer example with {@code id},
+ * {@code label} and {@code teacher_logits} (or its top k), and footer key-value metadata naming the teacher,
+ * class count, input shape, normalisation and the data set split. The features stay in the data set:
+ * readers check the metadata, then join the rows with the split by id.
  */
 package dev.distill.datasets.softlabels;

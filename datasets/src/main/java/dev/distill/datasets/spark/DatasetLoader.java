@@ -61,6 +61,49 @@ public final class DatasetLoader {
         return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm);
     }
 
+    /**
+     * What identifies the rows of one split ({@code "train"} or {@code "test"}): SHA-256 (hex) of the settings
+     * that decide its content (format, sources, label and feature columns, split, row limits, normalisation,
+     * input shape; not the partition count) and the path and size of every source file. Soft labels record
+     * it, since they hold no features and are joined by id with the split they were made from; moving or
+     * rewriting the data set changes it (file contents are not read, so an edit that keeps every size is
+     * not detected).
+     */
+    public static String dataKey(SparkSession spark, DatasetSettings s, String split) {
+        StringBuilder b = new StringBuilder("split=").append(split)
+                .append("\nformat=").append(s.format()).append("\nclasses=").append(s.numClasses())
+                .append("\nlabel-column=").append(s.labelColumn())
+                .append("\ncsv=").append(s.csvHeader()).append(s.csvDelimiter())
+                .append("\nparquet=").append(s.featuresColumn()).append(s.featureColumns())
+                .append("\nnormalisation=").append(s.normalisation()).append(' ').append(s.scaleMax())
+                .append("\ninput-shape=").append(s.inputShape())
+                .append("\nmax-rows=").append(s.maxTrainRows()).append(' ').append(s.maxTestRows());
+        if (!s.hasTestSource()) {
+            b.append("\nheld-out=").append(s.testFraction()).append(' ').append(s.splitSeed());
+        }
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        for (String source : new String[] {s.train(), s.trainLabels(), s.test(), s.testLabels()}) {
+            if (source == null || source.isEmpty()) {
+                continue;
+            }
+            try {
+                org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(source);
+                org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(conf);
+                b.append("\nsource=").append(fs.makeQualified(path)).append(' ')
+                        .append(fs.getContentSummary(path).getLength());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + source + ": " + e.getMessage(), e);
+            }
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static Dataset<Row> readSource(SparkSession spark, DatasetSettings s, String path, String labels,
                                            int limit, int partitions) {
         Dataset<Row> ds = switch (s.format()) {

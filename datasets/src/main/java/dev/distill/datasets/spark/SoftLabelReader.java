@@ -1,5 +1,6 @@
 package dev.distill.datasets.spark;
 
+import dev.distill.datasets.ExampleSchema;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.TopK;
 import org.apache.spark.sql.Dataset;
@@ -13,38 +14,49 @@ import org.apache.spark.sql.types.StructType;
 import java.util.List;
 
 /**
- * Reads a soft-label folder as rows of {@code id, features, label, teacher_logits}: as stored for full logits;
- * for top-k soft labels with {@code teacher_logits} rebuilt by {@link TopK#expand} (the k stored logits, the
- * tail mass spread evenly over the other classes), so training and evaluation read either form the same way.
+ * Reads a soft-label folder joined by id with the data set split it was made from, as rows of
+ * {@code id, features, label, teacher_logits}: the features from the split, the label and logits from the
+ * soft labels. Full logits are read as stored; top-k soft labels get {@code teacher_logits} rebuilt by
+ * {@link TopK#expand} (the k stored logits, the tail mass spread evenly over the other classes), so training
+ * and evaluation read either form the same way.
+ *
+ * <p>The join is Spark's: soft labels of a few logits per row are small enough to be broadcast to the
+ * split's partitions (no shuffle of the features); very large ones are joined by sorting on the id. The
+ * caller checks {@link SoftLabelMetadata#dataKey()} against the split first, so every id finds its row.
  */
 public final class SoftLabelReader {
+    private static final StructType LOGITS = new StructType()
+            .add(ExampleSchema.ID, DataTypes.LongType, false)
+            .add(ExampleSchema.LABEL, DataTypes.IntegerType, true)
+            .add("teacher_logits", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
     private SoftLabelReader() {
     }
 
-    public static Dataset<Row> read(SparkSession spark, String dir, SoftLabelMetadata md) {
+    /** {@code id, features, label, teacher_logits} for every example of {@code examples} with a soft label. */
+    public static Dataset<Row> read(SparkSession spark, String dir, SoftLabelMetadata md, Dataset<Row> examples) {
+        return examples.select(ExampleSchema.ID, ExampleSchema.FEATURES).join(logits(spark, dir, md), ExampleSchema.ID);
+    }
+
+    /** The soft labels alone: {@code id, label, teacher_logits}, with top-k ones expanded to full logits. */
+    public static Dataset<Row> logits(SparkSession spark, String dir, SoftLabelMetadata md) {
         Dataset<Row> raw = spark.read().parquet(dir);
         if (md.topK() <= 0) {
-            return raw;
+            return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "teacher_logits");
         }
         int classes = md.numClasses();
-        StructType schema = new StructType()
-                .add("id", DataTypes.LongType, false)
-                .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-                .add("label", DataTypes.IntegerType, true)
-                .add("teacher_logits", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-        return raw.select("id", "features", "label", "topk_index", "topk_logit", "logsumexp").map(
+        return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "topk_index", "topk_logit", "logsumexp").map(
                 (org.apache.spark.api.java.function.MapFunction<Row, Row>) r -> {
-                    List<Integer> idx = r.getList(3);
-                    List<Float> logit = r.getList(4);
+                    List<Integer> idx = r.getList(2);
+                    List<Float> logit = r.getList(3);
                     int[] index = new int[idx.size()];
                     float[] values = new float[logit.size()];
                     for (int i = 0; i < index.length; i++) {
                         index[i] = idx.get(i);
                         values[i] = logit.get(i);
                     }
-                    float[] full = TopK.expand(index, values, r.getFloat(5), classes);
-                    return RowFactory.create(r.getLong(0), dev.distill.datasets.Rows.floats(r.getList(1)),
-                            r.isNullAt(2) ? null : r.getInt(2), full);
-                }, ExpressionEncoder.apply(schema));
+                    return RowFactory.create(r.getLong(0), r.isNullAt(1) ? null : r.getInt(1),
+                            TopK.expand(index, values, r.getFloat(4), classes));
+                }, ExpressionEncoder.apply(LOGITS));
     }
 }

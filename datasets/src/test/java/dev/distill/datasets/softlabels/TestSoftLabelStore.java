@@ -19,17 +19,17 @@ class TestSoftLabelStore {
     Path dir;
 
     private final Configuration conf = new Configuration();
-    private final SoftLabelMetadata md = new SoftLabelMetadata(1, "teacher.zip", "ab12", 3, new int[] {1, 2, 2},
-            "scale(x*0.5)", "2026-01-01T00:00:00Z");
+    private final SoftLabelMetadata md = new SoftLabelMetadata(2, "teacher.zip", "ab12", 3, new int[] {1, 2, 2},
+            "scale(x*0.5)", "c0ffee", "2026-01-01T00:00:00Z");
 
     private String writeComplete() throws IOException {
         String target = dir.resolve("soft").toString();
         String tmp = SoftLabelStore.createTemp(conf, target);
         SoftLabelStore.writePart(conf, tmp, 0, 1, md, List.of(
-                new SoftLabelRecord(0, new float[] {1, 2, 3, 4}, 2, new float[] {0.1f, 0.2f, 0.3f}),
-                new SoftLabelRecord(1, new float[] {5, 6, 7, 8}, null, new float[] {1f, -1f, 0f})).iterator());
+                new SoftLabelRecord(0, 2, new float[] {0.1f, 0.2f, 0.3f}),
+                new SoftLabelRecord(1, null, new float[] {1f, -1f, 0f})).iterator());
         SoftLabelStore.writePart(conf, tmp, 1, 2, md, List.of(
-                new SoftLabelRecord(2, new float[] {0, 0, 0, 0}, 0, new float[] {3f, 2f, 1f})).iterator());
+                new SoftLabelRecord(2, 0, new float[] {3f, 2f, 1f})).iterator());
         SoftLabelStore.commit(conf, tmp, target, "{}");
         return target;
     }
@@ -45,11 +45,13 @@ class TestSoftLabelStore {
         try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
                 new org.apache.hadoop.fs.Path(info.files().get(0)), conf))) {
             assertThat(r.getFooter().getFileMetaData().getKeyValueMetaData())
-                    .containsEntry("distill.schema_version", "1")
+                    .containsEntry("distill.schema_version", "2")
+                    .containsEntry("distill.data_key", "c0ffee")
                     .containsEntry("distill.teacher_sha256", "ab12")
                     .containsEntry("distill.num_classes", "3")
                     .containsEntry("distill.input_shape", "1x2x2");
-            assertThat(r.getFooter().getFileMetaData().getSchema().getFieldCount()).isEqualTo(4);
+            assertThat(r.getFooter().getFileMetaData().getSchema().getFields().stream().map(f -> f.getName()))
+                    .containsExactly("id", "label", "teacher_logits");
         }
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("soft");
@@ -85,16 +87,20 @@ class TestSoftLabelStore {
     @Test
     void refusesAnotherSchemaVersion() {
         var footer = new java.util.HashMap<>(md.toFooter());
-        footer.put("distill.schema_version", "2");
+        footer.put("distill.schema_version", "3");
         assertThatThrownBy(() -> SoftLabelMetadata.fromFooter(footer, "f.parquet"))
-                .hasMessage("f.parquet: soft-label schema version 2 is not supported; this build reads version 1");
+                .hasMessage("f.parquet: soft-label schema version 3 is not supported; this build reads version 2");
+        footer.put("distill.schema_version", "1");
+        assertThatThrownBy(() -> SoftLabelMetadata.fromFooter(footer, "f.parquet"))
+                .hasMessage("f.parquet: soft-label schema version 1 is not supported; this build reads version 2"
+                        + " (rerun `distill label <job.conf>` to rewrite them)");
     }
 
     @Test
     void rejectsLogitsOfTheWrongWidth() {
         String tmp = SoftLabelStore.createTemp(conf, dir.resolve("w").toString());
         assertThatThrownBy(() -> SoftLabelStore.writePart(conf, tmp, 0, 0, md, List.of(
-                new SoftLabelRecord(7, new float[4], 1, new float[5])).iterator()))
+                new SoftLabelRecord(7, 1, new float[5])).iterator()))
                 .hasMessage("teacher produced 5 logits for row 7; expected 3 classes");
     }
 
@@ -117,10 +123,6 @@ class TestSoftLabelStore {
                                  new org.apache.hadoop.fs.Path(target, name)).withConf(conf).build()) {
                 for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; ) {
                     StringBuilder b = new StringBuilder().append(g.getLong("id", 0)).append(':');
-                    var f = g.getGroup("features", 0);
-                    for (int i = 0; i < f.getFieldRepetitionCount("element"); i++) {
-                        b.append(f.getFloat("element", i)).append(',');
-                    }
                     b.append(g.getFieldRepetitionCount("label") == 0 ? "null" : g.getInteger("label", 0)).append(':');
                     var t = g.getGroup("teacher_logits", 0);
                     for (int i = 0; i < t.getFieldRepetitionCount("element"); i++) {
@@ -131,13 +133,15 @@ class TestSoftLabelStore {
             }
         }
         assertThat(seen).containsExactly(
-                "0:1.0,2.0,3.0,4.0,2:0.1,0.2,0.3,",
-                "1:5.0,6.0,7.0,8.0,null:1.0,-1.0,0.0,",
-                "2:0.0,0.0,0.0,0.0,0:3.0,2.0,1.0,");
+                "0:2:0.1,0.2,0.3,",
+                "1:null:1.0,-1.0,0.0,",
+                "2:0:3.0,2.0,1.0,");
     }
 
     @Test
     void aPartLargerThanOnePageKeepsEveryValue() throws IOException {
+        SoftLabelMetadata md = new SoftLabelMetadata(2, "teacher.zip", "ab12", 784, new int[] {1, 2, 2},
+                "scale(x*0.5)", "c0ffee", "2026-01-01T00:00:00Z");
         String target = dir.resolve("big").toString();
         String tmp = SoftLabelStore.createTemp(conf, target);
         java.util.Random r = new java.util.Random(5);
@@ -147,7 +151,7 @@ class TestSoftLabelStore {
             for (int j = 0; j < f.length; j++) {
                 f[j] = r.nextFloat();
             }
-            rows.add(new SoftLabelRecord(i, f, i % 3 == 0 ? null : i % 3, new float[] {r.nextFloat(), i, -i}));
+            rows.add(new SoftLabelRecord(i, i % 3 == 0 ? null : i % 3, f));
         }
         SoftLabelStore.writePart(conf, tmp, 0, 0, md, rows.iterator());
         SoftLabelStore.commit(conf, tmp, target, "{}");
@@ -159,12 +163,11 @@ class TestSoftLabelStore {
             for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; i++) {
                 SoftLabelRecord want = rows.get(i);
                 assertThat(g.getLong("id", 0)).isEqualTo(want.id());
-                var f = g.getGroup("features", 0);
-                assertThat(f.getFieldRepetitionCount("element")).isEqualTo(784);
-                assertThat(f.getFloat("element", 783)).isEqualTo(want.features()[783]);
-                assertThat(f.getFloat("element", i % 784)).isEqualTo(want.features()[i % 784]);
+                var t = g.getGroup("teacher_logits", 0);
+                assertThat(t.getFieldRepetitionCount("element")).isEqualTo(784);
+                assertThat(t.getFloat("element", 783)).isEqualTo(want.teacherLogits()[783]);
+                assertThat(t.getFloat("element", i % 784)).isEqualTo(want.teacherLogits()[i % 784]);
                 assertThat(g.getFieldRepetitionCount("label")).isEqualTo(want.label() == null ? 0 : 1);
-                assertThat(g.getGroup("teacher_logits", 0).getFloat("element", 1)).isEqualTo(want.teacherLogits()[1]);
             }
         }
         assertThat(i).isEqualTo(3000);

@@ -41,12 +41,16 @@ class TestTopK {
         assertThat(TopK.of(new float[] {5, 5, 1}, 1).index()).containsExactly(0);   // ties to the lower class
     }
 
-    /** 1,000 classes, k = 10: the logit columns are over 20× smaller; the reader rebuilds full logits. */
+    /**
+     * 1,000 classes, k = 10: the logit columns are over 20× smaller; the reader rebuilds full logits and joins
+     * them with the examples' features by id.
+     */
     @Test
     void topTenOfAThousandClassesIsOverTwentyTimesSmallerAndReadsBackAsFullLogits() throws Exception {
         Configuration conf = new Configuration();
         Random r = new Random(3);
         List<SoftLabelRecord> rows = new ArrayList<>();
+        List<Row> examples = new ArrayList<>();
         for (int i = 0; i < 2000; i++) {
             float[] f = new float[8];
             for (int j = 0; j < f.length; j++) {
@@ -57,9 +61,10 @@ class TestTopK {
                 z[c] = (float) (r.nextGaussian() * 2);
             }
             z[i % 1000] += 12;
-            rows.add(new SoftLabelRecord(i, f, i % 1000, z));
+            rows.add(new SoftLabelRecord(i, i % 1000, z));
+            examples.add(org.apache.spark.sql.RowFactory.create((long) i, f, null));
         }
-        SoftLabelMetadata full = new SoftLabelMetadata(1, "t", "ab", 1000, new int[] {8}, "none", "now");
+        SoftLabelMetadata full = new SoftLabelMetadata(2, "t", "ab", 1000, new int[] {8}, "none", "data", "now");
         long fullBytes = SoftLabelStore.columnBytes(conf, write(conf, "full", full, rows), "teacher_logits");
         long topBytes = SoftLabelStore.columnBytes(conf, write(conf, "top", full.withTopK(10), rows), "topk_",
                 "logsumexp");
@@ -72,7 +77,8 @@ class TestTopK {
         try {
             SoftLabelStore.Info info = SoftLabelStore.inspect(conf, dir.resolve("top").toString());
             assertThat(info.metadata().topK()).isEqualTo(10);
-            List<Row> back = SoftLabelReader.read(spark, dir.resolve("top").toString(), info.metadata())
+            List<Row> back = SoftLabelReader.read(spark, dir.resolve("top").toString(), info.metadata(),
+                    spark.createDataFrame(examples, dev.distill.datasets.ExampleSchema.SCHEMA))
                     .orderBy("id").limit(3).collectAsList();
             for (int i = 0; i < 3; i++) {
                 float[] want = rows.get(i).teacherLogits();
@@ -82,7 +88,9 @@ class TestTopK {
                 for (int k = 0; k < 10; k++) {
                     assertThat(got.get(t.index()[k])).isEqualTo(want[t.index()[k]]);
                 }
-                assertThat(back.get(i).getInt(2)).isEqualTo(i);
+                assertThat(back.get(i).getInt(2)).as("the label from the soft labels").isEqualTo(i);
+                assertThat(dev.distill.datasets.Rows.floats(back.get(i).getList(1))).as("features from the examples")
+                        .containsExactly((float[]) examples.get(i).get(1));
             }
         } finally {
             spark.stop();

@@ -72,6 +72,22 @@ class TestDatasetLoader {
     }
 
     @Test
+    void dataKeyNamesTheSplitsContentNotItsPartitioning() throws Exception {
+        Synthetic.writeIdxPair(dir.resolve("a"), dir.resolve("b"), 20, 2, 2, 3, false);
+        String base = "kd.dataset { train = \"" + dir.resolve("a") + "\", train-labels = \"" + dir.resolve("b")
+                + "\", test = \"\", test-labels = \"\", num-classes = 3, test-fraction = 0.3";
+        String key = DatasetLoader.dataKey(spark, settings(base + " }"), "train");
+        assertThat(key).matches("[0-9a-f]{64}");
+        assertThat(DatasetLoader.dataKey(spark, settings(base + ", partitions = 7 }"), "train")).isEqualTo(key);
+        assertThat(DatasetLoader.dataKey(spark, settings(base + " }"), "test")).isNotEqualTo(key);
+        assertThat(DatasetLoader.dataKey(spark, settings(base + ", split-seed = 2 }"), "train")).isNotEqualTo(key);
+        assertThat(DatasetLoader.dataKey(spark, settings(base + ", normalisation.method = none }"), "train"))
+                .isNotEqualTo(key);
+        Synthetic.writeIdxPair(dir.resolve("a"), dir.resolve("b"), 21, 2, 2, 3, false);
+        assertThat(DatasetLoader.dataKey(spark, settings(base + " }"), "train")).as("one more row").isNotEqualTo(key);
+    }
+
+    @Test
     void maxRowsKeepsTheFirstIds() throws Exception {
         Synthetic.writeIdxPair(dir.resolve("a"), dir.resolve("b"), 20, 2, 2, 3, false);
         DatasetSettings s = settings("kd.dataset { train = \"" + dir.resolve("a") + "\", train-labels = \"" + dir.resolve("b")

@@ -24,7 +24,7 @@ import java.util.List;
 
 /**
  * Runs the teacher over a split inside the executors, in batches of {@code kd.soft-labels.batch-size} rows,
- * and writes the soft-label folder:
+ * and writes the soft-label folder (id, label and logits per row; the features stay in the split):
  * each task writes its partition to a part file in a hidden temporary folder, and the driver commits
  * the folder (marker + rename) only when every task succeeded. Row order and ids follow the input, so a
  * rerun writes the same rows; a retried task overwrites its own part, so no row is written twice.
@@ -123,7 +123,6 @@ public final class LabellingJob {
             float[] x = new float[batchSize * featureLength];
             long[] ids = new long[batchSize];
             Integer[] labels = new Integer[batchSize];
-            float[][] feats = new float[batchSize][];
             int n = 0;
             long t0 = System.nanoTime();
             while (n < batchSize && rows.hasNext()) {
@@ -135,7 +134,6 @@ public final class LabellingJob {
                             + " features; the teacher takes " + featureLength);
                 }
                 labels[n] = row.isNullAt(2) ? null : row.getInt(2);
-                feats[n] = f;
                 System.arraycopy(f, 0, x, n * featureLength, featureLength);
                 n++;
             }
@@ -153,7 +151,7 @@ public final class LabellingJob {
             for (int r = 0; r < n; r++) {
                 float[] t = new float[c];
                 System.arraycopy(logits, r * c, t, 0, c);
-                ready.add(new SoftLabelRecord(ids[r], feats[r], labels[r], t));
+                ready.add(new SoftLabelRecord(ids[r], labels[r], t));
             }
             return true;
         }
