@@ -5,7 +5,10 @@ package dev.distill.teacher;
  * out. Implementations are not thread-safe; the labelling job uses one per task slot.
  */
 public interface Teacher {
-    /** Logits, row-major {@code rows × numClasses()}, for {@code rows} rows packed in {@code features}. */
+    /**
+     * Logits, row-major {@code rows × numClasses()}, for {@code rows} rows packed in {@code features} (exactly
+     * {@code rows × featureLength()} values). {@code features} is only read during the call: callers reuse it.
+     */
     float[] logits(float[] features, int rows);
 
     int numClasses();

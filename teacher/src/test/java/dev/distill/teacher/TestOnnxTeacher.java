@@ -14,14 +14,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-class TestOnnxTeacher {
+public class TestOnnxTeacher {
     static final Path MODEL = Path.of("src/test/resources/onnx/fashion-cnn.onnx");
     static final Path LOGITS = Path.of("src/test/resources/onnx/fashion-cnn-logits.csv");
     static final Path IMAGES = Path.of("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
     static final OnnxTeacher.Options IMAGE = new OnnxTeacher.Options("", "", new int[] {1, 28, 28}, false);
 
     /** The first {@code n} Fashion-MNIST test images, scaled to [0, 1] as the script and distill scale them. */
-    static float[] images(int n) throws Exception {
+    public static float[] images(int n) throws Exception {
         try (InputStream raw = Files.newInputStream(IMAGES);
              DataInputStream in = new DataInputStream(IdxFile.maybeGunzip(raw))) {
             IdxFile.readHeader(in, IMAGES.toString());

@@ -66,6 +66,7 @@ public final class SoftLabelStore {
         Path attemptPath = new Path(tmpDir, "_attempt-" + attempt + "-" + name);
         Path finalPath = new Path(tmpDir, name);
         long n = 0;
+        FileSystem fs = finalPath.getFileSystem(conf);
         try (SoftLabelFileWriter writer = new SoftLabelFileWriter(conf, attemptPath, metadata.toFooter(), codec,
                 SoftLabelFileWriter.ROW_GROUP_BYTES, metadata.topK())) {
             while (rows.hasNext()) {
@@ -77,8 +78,14 @@ public final class SoftLabelStore {
                 writer.write(r);
                 n++;
             }
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                fs.delete(attemptPath, false);   // a retry writes its own attempt file
+            } catch (IOException ignored) {
+                // the temporary folder is removed when the job fails
+            }
+            throw e;
         }
-        FileSystem fs = finalPath.getFileSystem(conf);
         fs.delete(finalPath, false);
         if (!fs.rename(attemptPath, finalPath)) {
             throw new IOException("cannot rename " + attemptPath + " to " + finalPath);

@@ -13,6 +13,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,9 +83,25 @@ public final class LabellingJob {
             LOG.info(String.format("labelled %d rows into %s in %.1f s (%.0f rows/s)", total, target, seconds,
                     total / seconds));
             return new Result(total, seconds);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // Spark's SparkException is checked, and a failed job can leave tasks of other partitions running
+            // for a moment: wait for them, then remove the temporary folder with whatever they wrote.
+            awaitIdle(sc);
             SoftLabelStore.abort(sc.hadoopConfiguration(), tmp);
             throw e;
+        }
+    }
+
+    /** Waits (up to 30 s) until no stage is running. */
+    private static void awaitIdle(JavaSparkContext sc) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (sc.statusTracker().getActiveStageIds().length > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -101,6 +119,10 @@ public final class LabellingJob {
         private final int batchSize;
         private final int featureLength;
         private final List<SoftLabelRecord> ready = new ArrayList<>();
+        /** One batch of features, refilled for every full batch (the teachers copy it during the call). */
+        private final float[] x;
+        private final long[] ids;
+        private final Integer[] labels;
         private int next;
         /** Time spent in the teacher and in copying rows out of Spark, for the debug log. */
         long teacherNanos;
@@ -111,6 +133,28 @@ public final class LabellingJob {
             this.teacher = teacher;
             this.batchSize = batchSize;
             this.featureLength = featureLength;
+            this.x = new float[batchSize * featureLength];
+            this.ids = new long[batchSize];
+            this.labels = new Integer[batchSize];
+        }
+
+        /**
+         * Copies the features of {@code row} into {@link #x} at row {@code n}: straight out of Spark's
+         * buffer for its own (unsafe) arrays, with no intermediate array per row.
+         */
+        private void copyFeatures(InternalRow row, int n) {
+            org.apache.spark.sql.catalyst.util.ArrayData a = row.getArray(1);
+            if (a.numElements() != featureLength) {
+                throw new IllegalArgumentException("row " + row.getLong(0) + " has " + a.numElements()
+                        + " features; the teacher takes " + featureLength);
+            }
+            if (a instanceof UnsafeArrayData u) {
+                Platform.copyMemory(u.getBaseObject(), u.getBaseOffset()
+                                + UnsafeArrayData.calculateHeaderPortionInBytes(featureLength), x,
+                        Platform.FLOAT_ARRAY_OFFSET + 4L * n * featureLength, 4L * featureLength);
+            } else {
+                System.arraycopy(a.toFloatArray(), 0, x, n * featureLength, featureLength);
+            }
         }
 
         @Override
@@ -120,32 +164,21 @@ public final class LabellingJob {
             }
             ready.clear();
             next = 0;
-            float[] x = new float[batchSize * featureLength];
-            long[] ids = new long[batchSize];
-            Integer[] labels = new Integer[batchSize];
             int n = 0;
             long t0 = System.nanoTime();
             while (n < batchSize && rows.hasNext()) {
                 InternalRow row = rows.next();
-                float[] f = row.getArray(1).toFloatArray();
+                copyFeatures(row, n);
                 ids[n] = row.getLong(0);
-                if (f.length != featureLength) {
-                    throw new IllegalArgumentException("row " + ids[n] + " has " + f.length
-                            + " features; the teacher takes " + featureLength);
-                }
                 labels[n] = row.isNullAt(2) ? null : row.getInt(2);
-                System.arraycopy(f, 0, x, n * featureLength, featureLength);
                 n++;
             }
             if (n == 0) {
                 return false;
             }
-            if (n < batchSize) {
-                x = java.util.Arrays.copyOf(x, n * featureLength);
-            }
             long t1 = System.nanoTime();
             rowNanos += t1 - t0;
-            float[] logits = teacher.logits(x, n);
+            float[] logits = teacher.logits(n == batchSize ? x : java.util.Arrays.copyOf(x, n * featureLength), n);
             teacherNanos += System.nanoTime() - t1;
             int c = teacher.numClasses();
             for (int r = 0; r < n; r++) {
