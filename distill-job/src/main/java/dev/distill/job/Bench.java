@@ -40,8 +40,10 @@ import java.util.Map;
  * {@value #REPEATS} times, each time right after its reference; the ratio reported is the median of these
  * paired ratios (a slow or fast spell of the host affects both halves of a pair), beside the median rates.
  * <ol>
- *   <li>labelling through Spark (row conversion, teacher, Parquet) vs raw ND4J {@code output()} on the same
- *       model and batches, both with every core;</li>
+ *   <li>labelling through Spark (row conversion, teacher, Parquet) vs the teacher called directly on the same
+ *       model and batches, both with every core, over enough passes of the split to last about
+ *       {@value #MIN_LABELLING_SECONDS} s (ND4J {@code output()}; ONNX Runtime in one multi-threaded session
+ *       and, a second row, one single-threaded session per core);</li>
  *   <li>the distributed trainer on the job's master vs plain single-process DL4J {@code fit()} on the same
  *       minibatches with every core (the trainer's overhead);</li>
  *   <li>2 workers vs 1 worker, each held to one BLAS thread (the trainer's scaling, not BLAS threading).</li>
@@ -83,7 +85,7 @@ final class Bench {
         int cores = ctx.spark.sparkContext().defaultParallelism();
         LOG.info("bench: {} training rows, {} cores (default parallelism)", rows, cores);
         List<Row> table = new ArrayList<>();
-        table.add(labelling(ctx, data, rows, cores));
+        table.addAll(labelling(ctx, data, rows, cores));
         table.addAll(training(ctx, data, cores));
         Map<String, Object> topK = topK(ctx, cores);
         Map<String, Object> json = new LinkedHashMap<>();
@@ -131,10 +133,10 @@ final class Bench {
 
     /**
      * Labelling through Spark vs the same teacher called directly over the same batches on the driver (ND4J
-     * {@code output()} for a DL4J teacher, ONNX Runtime's {@code run} for an ONNX one, the faster of one
-     * session with every core's threads and one single-threaded session per core).
+     * {@code output()} for a DL4J teacher; for an ONNX one, ONNX Runtime's {@code run} in one session with every
+     * core's threads and, as a second row, in one single-threaded session per core).
      */
-    private static Row labelling(JobContext ctx, DatasetLoader.Splits data, long rows, int cores) {
+    private static List<Row> labelling(JobContext ctx, DatasetLoader.Splits data, long rows, int cores) {
         int numClasses = ctx.settings.dataset().numClasses();
         String model = ctx.workspace.model("teacher");
         if (!ctx.settings.teacher().trainedHere()) {
@@ -166,10 +168,11 @@ final class Bench {
         }).collect();
         TeacherSource source = ctx.settings.teacher().source(model, data.featureLength(), numClasses);
         Teacher direct = source.open(ctx.workspace.hadoop(), cores);
-        // ONNX Runtime called directly, the faster of two ways to use every core: one session with a thread
-        // per core, or one single-threaded session per core on threads of their own (as the executors run
-        // it). Which one wins depends on the model and the batch; on this 2-vCPU host the first measured
-        // either ~145k or ~250k rows/s from one JVM start to the next, the second ~250k steadily.
+        // ONNX Runtime called directly in two ways that use every core: one session with a thread per core
+        // (ONNX Runtime's usual set-up), and one single-threaded session per core on threads of their own (as
+        // the executors run it, so that ratio is Spark's own cost). Which is faster depends on the model and
+        // the batch; on the 2-vCPU development host the first measured either ~145k or ~250k rows/s from one
+        // JVM start to the next, the second ~250k steadily.
         List<Teacher> perCore = new ArrayList<>();
         if (source.isOnnx() && cores > 1) {
             for (int c = 0; c < cores; c++) {
@@ -192,29 +195,35 @@ final class Bench {
         Dataset<org.apache.spark.sql.Row> input = copies(data.train(), passes);
         LOG.info("bench: labelling measured over {} pass(es) of the {} training rows", passes, rows);
         List<Double> raws = new ArrayList<>();
+        List<Double> perCoreRaws = new ArrayList<>();
         List<Double> sparks = new ArrayList<>();
         for (int rep = -1; rep < REPEATS; rep++) {
             NetworkPool.limitThreads(cores);
             long t0 = System.nanoTime();
             long n = directPasses(direct, batches, f, passes);
             double raw = n / ((System.nanoTime() - t0) / 1e9);
+            double rawPerCore = 0;
             if (!perCore.isEmpty()) {
                 t0 = System.nanoTime();
                 n = inParallel(perCore, batches, f, passes);
-                raw = Math.max(raw, n / ((System.nanoTime() - t0) / 1e9));
+                rawPerCore = n / ((System.nanoTime() - t0) / 1e9);
             }
             ctx.describe("bench", "labelling throughput through Spark");
             LabellingJob.Result res = LabellingJob.label(input, source, sha, md, batch,
                     ctx.settings.teacher().compression(), target);
             if (rep >= 0) {
                 raws.add(raw);
+                perCoreRaws.add(rawPerCore);
                 sparks.add(res.rows() / res.seconds());
             }
-            LOG.info(String.format("bench: labelling %.0f rows/s through Spark, %.0f rows/s calling the teacher directly%s",
-                    res.rows() / res.seconds(), raw, rep < 0 ? " (warm-up)" : ""));
+            LOG.info(String.format("bench: labelling %.0f rows/s through Spark, %.0f rows/s calling the teacher directly%s%s",
+                    res.rows() / res.seconds(), raw, perCore.isEmpty() ? ""
+                            : String.format(" (%.0f with one single-threaded session per core)", rawPerCore),
+                    rep < 0 ? " (warm-up)" : ""));
         }
-        perCore.add(direct);
-        for (Teacher t : perCore) {
+        List<Teacher> opened = new ArrayList<>(perCore);
+        opened.add(direct);
+        for (Teacher t : opened) {
             if (t instanceof AutoCloseable c) {
                 try {
                     c.close();
@@ -223,8 +232,17 @@ final class Bench {
                 }
             }
         }
-        return Row.of(source.isOnnx() ? "labelling: Spark vs ONNX Runtime called directly"
-                : "labelling: Spark vs raw ND4J output()", sparks, raws, "rows/s", 0.85);
+        if (!source.isOnnx()) {
+            return List.of(Row.of("labelling: Spark vs raw ND4J output()", sparks, raws, "rows/s", 0.85));
+        }
+        List<Row> out = new ArrayList<>();
+        out.add(Row.of("labelling: Spark vs ONNX Runtime, 1 session x " + cores + " threads", sparks, raws, "rows/s",
+                0.85));
+        if (!perCore.isEmpty()) {
+            out.add(Row.of("labelling: Spark vs ONNX Runtime, " + cores + " sessions x 1 thread", sparks, perCoreRaws,
+                    "rows/s", 0.85));
+        }
+        return out;
     }
 
     /** Teacher time a labelling measurement should last at least (see {@link #labelling}). */
