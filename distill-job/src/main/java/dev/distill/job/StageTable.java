@@ -227,6 +227,11 @@ final class StageTable {
         }
     }
 
+    /** A size ratio: whole numbers from 10 up, one decimal below (a student larger than its teacher: 0.4x). */
+    static String times(double ratio) {
+        return ratio >= 9.95 ? String.format("%,.0fx", ratio) : String.format("%.1fx", ratio);
+    }
+
     /** The table printed after the headline table. */
     @SuppressWarnings("unchecked")
     static String table(List<Map<String, Object>> stages) {
@@ -236,11 +241,11 @@ final class StageTable {
         for (Map<String, Object> m : stages) {
             Number acc = (Number) m.get("test_accuracy");
             Map<String, Object> with = (Map<String, Object>) m.get("agreement_with");
-            b.append(String.format("%-22s %-12s %9s %8.2f%% %,11d %,12d %6.0fx %9.3f %9.3f %,11.0f  %s%n",
+            b.append(String.format("%-22s %-12s %9s %8.2f%% %,11d %,12d %7s %9.3f %9.3f %,11.0f  %s%n",
                     m.get("stage"), m.get("engine"), acc == null ? "-" : String.format("%.2f%%", 100 * acc.doubleValue()),
                     100 * ((Number) m.get("teacher_agreement")).doubleValue(),
                     ((Number) m.get("parameters")).longValue(), ((Number) m.get("file_bytes")).longValue(),
-                    ((Number) m.get("compression_vs_teacher_file")).doubleValue(),
+                    times(((Number) m.get("compression_vs_teacher_file")).doubleValue()),
                     ((Number) m.get("latency_batch1_median_ms")).doubleValue(),
                     ((Number) m.get("latency_batch1_p95_ms")).doubleValue(),
                     ((Number) m.get("throughput_batch" + BATCH + "_rows_per_s")).doubleValue(),

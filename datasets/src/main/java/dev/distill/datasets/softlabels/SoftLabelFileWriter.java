@@ -1,7 +1,10 @@
 package dev.distill.datasets.softlabels;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ColumnWriteStore;
 import org.apache.parquet.column.ColumnWriter;
@@ -11,6 +14,8 @@ import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.io.OutputFile;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 
@@ -101,12 +106,25 @@ final class SoftLabelFileWriter implements Closeable {
                 .withDictionaryEncoding(false)
                 .withSizeStatisticsEnabled(false)
                 .build();
-        this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), schema, ParquetFileWriter.Mode.OVERWRITE,
+        this.file = new ParquetFileWriter(outputFile(conf, path), schema, ParquetFileWriter.Mode.OVERWRITE,
                 rowGroupBytes, 0, null, props);
         this.file.start();
         this.codecs = new CodecFactory(conf, props.getPageSizeThreshold());
         this.compressor = codecs.getCompressor(codec);
         startRowGroup();
+    }
+
+    /**
+     * A local file is written with java.nio, not through Hadoop's local file system: without Hadoop's native
+     * library that sets the permissions of every new file (and of its {@code .crc} companion) by running
+     * {@code chmod} in a child process, about 5 ms per part file. Parquet pages carry their own CRC.
+     */
+    static OutputFile outputFile(Configuration conf, Path path) throws IOException {
+        FileSystem fs = path.getFileSystem(conf);
+        if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+            return new LocalOutputFile(java.nio.file.Paths.get(fs.makeQualified(path).toUri()));
+        }
+        return HadoopOutputFile.fromPath(path, conf);
     }
 
     private void startRowGroup() {

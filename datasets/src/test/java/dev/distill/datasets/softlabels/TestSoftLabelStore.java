@@ -56,6 +56,11 @@ class TestSoftLabelStore {
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("soft");
         }
+        try (var files = Files.list(dir.resolve("soft"))) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.contains("part-")))
+                    .as("local parts are written without Hadoop's .crc companions")
+                    .containsExactlyInAnyOrder("part-00000.parquet", "part-00001.parquet");
+        }
     }
 
     @Test
