@@ -151,6 +151,7 @@ public final class DistillMain {
         print(out, ctx, "student", ctx.workspace.model("student"));
         print(out, ctx, "baseline", ctx.workspace.model("baseline"));
         print(out, ctx, "report", ctx.workspace.path("report", "report.json"));
+        print(out, ctx, "", ctx.workspace.path("report", "report.html"));
         if (exported != null) {
             print(out, ctx, "export", exported);
         }

@@ -98,9 +98,12 @@ final class Evaluate {
         }
         report.put("versions", JobContext.versions());
         String path = ctx.workspace.path("report", "report.json");
-        ctx.workspace.writeString(path, Json.write(report));
+        String json = Json.write(report);
+        ctx.workspace.writeString(path, json);
+        String html = ctx.workspace.path("report", "report.html");
+        ctx.workspace.writeString(html, ReportHtml.render(Json.read(json)));
         test.unpersist();
-        LOG.info("evaluate: wrote {}", path);
+        LOG.info("evaluate: wrote {} and {}", path, html);
         return report;
     }
 

@@ -63,9 +63,14 @@ class DistillPipelineIT {
         CliRun r = CliRun.of("run", job.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("teacher", "student", "baseline", "distillation gain over the hard-label baseline",
-                "report       " + out.resolve("report/report.json"));
+                "report       " + out.resolve("report/report.json") + "\n               " + out.resolve("report/report.html"));
         JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
         assertThat(report.at("/teacher/test_accuracy").asDouble()).isBetween(0.6, 1.0);
+        String html = Files.readString(out.resolve("report/report.html"));
+        for (String id : ReportHtml.CHARTS) {
+            assertThat(html).contains("<figure id=\"" + id + "\">");
+        }
+        assertThat(html).contains(String.format(java.util.Locale.ROOT, "<td>teacher</td><td>%.2f%%</td>", 100 * report.at("/teacher/test_accuracy").asDouble()));
         assertThat(report.at("/teacher/parameters").asLong()).isEqualTo(784 * 128 + 128 + 128 * 10 + 10);
         assertThat(report.at("/student/parameters").asLong()).isEqualTo(784 * 16 + 16 + 16 * 10 + 10);
         assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);

@@ -1,0 +1,345 @@
+package dev.distill.job;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code report/report.html}: the report as one self-contained page (inline SVG and CSS, no script, nothing
+ * fetched), drawn from the same map as {@code report.json}. Charts, each a {@code <figure>} with an id:
+ * {@code curves} (loss and test accuracy per epoch of the student and its baseline), {@code size}
+ * (accuracy against file size for every stage), {@code confusion} (the student's confusion matrix as a
+ * heat map) and {@code per-class} (per-class accuracy of teacher and student side by side), after the
+ * headline table.
+ */
+final class ReportHtml {
+    static final String[] CHARTS = {"curves", "size", "confusion", "per-class"};
+    private static final String TEACHER = "#6b6b6b";
+    private static final String STUDENT = "#1f6fb4";
+    private static final String BASELINE = "#d9822b";
+
+    private ReportHtml() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static String render(Map<String, Object> report) {
+        Map<String, Object> teacher = (Map<String, Object>) report.get("teacher");
+        Map<String, Object> student = (Map<String, Object>) report.get("student");
+        Map<String, Object> baseline = (Map<String, Object>) report.get("baseline");
+        StringBuilder b = new StringBuilder("""
+                <!DOCTYPE html>
+                <html lang="en"><head><meta charset="utf-8"><title>distill report</title>
+                <style>
+                body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
+                table { border-collapse: collapse; margin: 8px 0 24px; }
+                th, td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; }
+                th:first-child, td:first-child { text-align: left; }
+                figure { margin: 0 0 28px; } figcaption { font-weight: 600; margin-bottom: 4px; }
+                svg text { font: 11px system-ui, sans-serif; fill: #333; }
+                .note { color: #666; }
+                </style></head><body>
+                """);
+        b.append("<h1>distill report</h1>\n<p class=\"note\">").append(esc(String.valueOf(report.get("job_file"))))
+                .append(" &middot; ").append(esc(String.valueOf(report.get("created_at")))).append(" &middot; ")
+                .append(esc(String.valueOf(report.get("output_dir")))).append("</p>\n");
+        headline(b, teacher, student, baseline, (Map<String, Object>) report.get("summary"));
+        if (student != null) {
+            figure(b, "curves", "Training curves: loss and test accuracy per epoch",
+                    curves(student, baseline));
+        }
+        List<Map<String, Object>> stages = (List<Map<String, Object>>) report.get("stages");
+        if (stages != null && !stages.isEmpty()) {
+            figure(b, "size", "Test accuracy against file size (every stage)", sizeChart(stages));
+        }
+        if (student != null) {
+            figure(b, "confusion", "Student confusion matrix (rows: true class, columns: predicted; share of the row)",
+                    confusion((List<List<Number>>) student.get("confusion_matrix")));
+            figure(b, "per-class", "Per-class test accuracy, teacher and student",
+                    perClass((List<Number>) teacher.get("per_class_accuracy"),
+                            (List<Number>) student.get("per_class_accuracy")));
+        }
+        return b.append("</body></html>\n").toString();
+    }
+
+    private static void headline(StringBuilder b, Map<String, Object> teacher, Map<String, Object> student,
+                                 Map<String, Object> baseline, Map<String, Object> summary) {
+        b.append("<table id=\"headline\"><tr><th>model</th><th>test accuracy</th><th>parameters</th>"
+                + "<th>file bytes</th><th>agreement with teacher</th><th>KL to teacher</th></tr>\n");
+        row(b, "teacher", teacher);
+        row(b, "student", student);
+        row(b, "baseline (hard labels)", baseline);
+        b.append("</table>\n");
+        if (summary != null && summary.get("kd_gain_points") != null) {
+            b.append("<p>Distillation gain over the hard-label baseline: <b>")
+                    .append(fmt("%+.2f", ((Number) summary.get("kd_gain_points")).doubleValue()))
+                    .append(" points</b>.</p>\n");
+        }
+    }
+
+    private static void row(StringBuilder b, String name, Map<String, Object> m) {
+        if (m == null) {
+            return;
+        }
+        b.append("<tr><td>").append(esc(name)).append("</td><td>").append(pct(m.get("test_accuracy")))
+                .append("</td><td>").append(fmt("%,d", ((Number) m.get("parameters")).longValue()))
+                .append("</td><td>").append(fmt("%,d", ((Number) m.get("model_file_bytes")).longValue()))
+                .append("</td><td>").append(m.containsKey("teacher_agreement") ? pct(m.get("teacher_agreement")) : "&ndash;")
+                .append("</td><td>").append(m.containsKey("mean_kl_to_teacher")
+                        ? fmt("%.4f", ((Number) m.get("mean_kl_to_teacher")).doubleValue()) : "&ndash;")
+                .append("</td></tr>\n");
+    }
+
+    private static void figure(StringBuilder b, String id, String caption, String svg) {
+        b.append("<figure id=\"").append(id).append("\"><figcaption>").append(esc(caption))
+                .append("</figcaption>\n").append(svg).append("</figure>\n");
+    }
+
+    /** Two panels side by side: loss, and test accuracy, per epoch. */
+    @SuppressWarnings("unchecked")
+    private static String curves(Map<String, Object> student, Map<String, Object> baseline) {
+        List<Map<String, Object>> s = (List<Map<String, Object>>) student.get("history");
+        List<Map<String, Object>> h = baseline == null ? List.of() : (List<Map<String, Object>>) baseline.get("history");
+        StringBuilder b = svg(1000, 320);
+        panel(b, 0, "loss", s, h, "loss", false);
+        panel(b, 500, "test accuracy", s, h, "test_accuracy", true);
+        legend(b, 70, 312, new String[] {"student (distilled)", "baseline (hard labels)"}, new String[] {STUDENT, BASELINE});
+        return b.append("</svg>\n").toString();
+    }
+
+    private static void panel(StringBuilder b, double x0, String title, List<Map<String, Object>> s,
+                              List<Map<String, Object>> h, String key, boolean percent) {
+        double lo = Double.MAX_VALUE;
+        double hi = -Double.MAX_VALUE;
+        int epochs = 1;
+        for (List<Map<String, Object>> series : List.of(s == null ? List.<Map<String, Object>>of() : s, h)) {
+            for (Map<String, Object> e : series) {
+                double v = ((Number) e.get(key)).doubleValue();
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                epochs = Math.max(epochs, ((Number) e.get("epoch")).intValue());
+            }
+        }
+        if (lo > hi) {
+            lo = 0;
+            hi = 1;
+        }
+        double pad = (hi - lo) * 0.05 + 1e-9;
+        Axes a = new Axes(x0 + 60, 20, 410, 230, 1, Math.max(2, epochs), lo - pad, hi + pad);
+        a.draw(b, "epoch", title, percent, true);
+        a.line(b, s, key, STUDENT);
+        a.line(b, h, key, BASELINE);
+    }
+
+    /**
+     * Accuracy (y) against file bytes (x, log scale): one numbered point per stage, and a key under the plot
+     * (stages of nearly the same size and accuracy would hide each other's labels).
+     */
+    private static String sizeChart(List<Map<String, Object>> stages) {
+        double lo = Double.MAX_VALUE;
+        double hi = -Double.MAX_VALUE;
+        double ylo = 1;
+        double yhi = 0;
+        for (Map<String, Object> st : stages) {
+            double bytes = Math.log10(Math.max(1, ((Number) st.get("file_bytes")).doubleValue()));
+            lo = Math.min(lo, bytes);
+            hi = Math.max(hi, bytes);
+            Object acc = st.get("test_accuracy");
+            if (acc != null) {
+                ylo = Math.min(ylo, ((Number) acc).doubleValue());
+                yhi = Math.max(yhi, ((Number) acc).doubleValue());
+            }
+        }
+        StringBuilder b = svg(1000, 300 + 18 * stages.size());
+        Axes a = new Axes(60, 20, 880, 230, Math.floor(lo), Math.ceil(hi) + (Math.ceil(hi) == Math.floor(lo) ? 1 : 0),
+                Math.max(0, ylo - 0.02), Math.min(1, yhi + 0.02));
+        a.drawLogX(b, "file size (bytes, log scale)", "test accuracy");
+        int n = 0;
+        for (Map<String, Object> st : stages) {
+            Object acc = st.get("test_accuracy");
+            n++;
+            String stage = String.valueOf(st.get("stage"));
+            long bytes = ((Number) st.get("file_bytes")).longValue();
+            String colour = stage.startsWith("teacher") ? TEACHER : STUDENT;
+            if (acc != null) {
+                double x = a.x(Math.log10(Math.max(1, bytes)));
+                double y = a.y(((Number) acc).doubleValue());
+                b.append(fmt("<circle class=\"stage\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>%s: %s, %,d bytes</title></circle>\n",
+                        x, y, colour, esc(stage), pct(acc), bytes));
+                b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x, y - 9 - 10 * ((n - 1) % 2), n));
+            }
+            b.append(fmt("<text x=\"70\" y=\"%d\">%d  %s (%s): %s, %,d bytes</text>\n", 300 + 18 * (n - 1), n, esc(stage),
+                    esc(String.valueOf(st.get("engine"))), pct(acc), bytes));
+        }
+        return b.append("</svg>\n").toString();
+    }
+
+    /** Cells shaded by the share of each true class predicted as each class, with the counts written in. */
+    private static String confusion(List<List<Number>> m) {
+        int c = m == null ? 0 : m.size();
+        int cell = c <= 12 ? 40 : Math.max(4, 480 / Math.max(1, c));
+        StringBuilder b = svg(80 + c * cell + 20, 60 + c * cell + 20);
+        for (int i = 0; i < c; i++) {
+            double total = 0;
+            for (Number v : m.get(i)) {
+                total += v.doubleValue();
+            }
+            for (int j = 0; j < c; j++) {
+                double v = m.get(i).get(j).doubleValue();
+                double share = total == 0 ? 0 : v / total;
+                int shade = (int) Math.round(255 * (1 - Math.sqrt(share)));
+                b.append(fmt("<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,255)\">"
+                                + "<title>true %d, predicted %d: %,d (%.1f%%)</title></rect>\n",
+                        60 + j * cell, 40 + i * cell, cell, cell, shade, shade, i, j, (long) v, 100 * share));
+                if (cell >= 30) {
+                    b.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\"%s>%d</text>\n", 60 + j * cell + cell / 2,
+                            40 + i * cell + cell / 2 + 4, share > 0.5 ? " style=\"fill:#fff\"" : "", (long) v));
+                }
+            }
+            b.append(fmt("<text x=\"52\" y=\"%d\" text-anchor=\"end\">%d</text>\n", 40 + i * cell + cell / 2 + 4, i));
+            b.append(fmt("<text x=\"%d\" y=\"32\" text-anchor=\"middle\">%d</text>\n", 60 + i * cell + cell / 2, i));
+        }
+        return b.append("</svg>\n").toString();
+    }
+
+    private static String perClass(List<Number> teacher, List<Number> student) {
+        int c = Math.max(teacher == null ? 0 : teacher.size(), student == null ? 0 : student.size());
+        int group = Math.max(6, Math.min(80, 880 / Math.max(1, c)));
+        StringBuilder b = svg(Math.max(400, 80 + c * group + 20), 320);
+        Axes a = new Axes(60, 20, c * group, 240, 0, Math.max(1, c), 0, 1);
+        a.draw(b, "class", "test accuracy", true, false);
+        double bar = group * 0.38;
+        for (int k = 0; k < c; k++) {
+            double x = a.x(k) + group * 0.1;
+            bar(b, a, x, bar, teacher, k, TEACHER, "teacher");
+            bar(b, a, x + bar, bar, student, k, STUDENT, "student");
+            if (c <= 40) {
+                b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x + bar, a.y(0) + 14, k));
+            }
+        }
+        legend(b, 70, 310, new String[] {"teacher", "student"}, new String[] {TEACHER, STUDENT});
+        return b.append("</svg>\n").toString();
+    }
+
+    private static void bar(StringBuilder b, Axes a, double x, double w, List<Number> values, int k, String colour,
+                            String who) {
+        if (values == null || k >= values.size()) {
+            return;
+        }
+        double v = values.get(k).doubleValue();
+        b.append(fmt("<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                + "<title>%s, class %d: %s</title></rect>\n", x, a.y(v), w, a.y(0) - a.y(v), colour, who, k, pct(v)));
+    }
+
+    private static void legend(StringBuilder b, double x, double y, String[] names, String[] colours) {
+        for (int i = 0; i < names.length; i++) {
+            b.append(fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                    + "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, y - 10, colours[i], x + 16, y, esc(names[i])));
+            x += 16 + 8 * names[i].length() + 24;
+        }
+    }
+
+    private static StringBuilder svg(int width, int height) {
+        return new StringBuilder(fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+                width, height, width, height));
+    }
+
+    /** A plot area with linear scales. */
+    private record Axes(double left, double top, double width, double height, double x0, double x1, double y0,
+                        double y1) {
+        double x(double v) {
+            return left + (v - x0) / (x1 - x0) * width;
+        }
+
+        double y(double v) {
+            return top + height - (v - y0) / (y1 - y0) * height;
+        }
+
+        void draw(StringBuilder b, String xLabel, String yLabel, boolean percent, boolean xTicks) {
+            frame(b, xLabel, yLabel);
+            for (double t : ticks(y0, y1)) {
+                b.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                                + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", left, y(t), left + width, y(t),
+                        left - 6, y(t) + 4, percent ? fmt("%.0f%%", 100 * t) : fmt("%.3g", t)));
+            }
+            for (double t : xTicks ? ticks(x0, x1) : List.<Double>of()) {
+                if (t == Math.rint(t)) {
+                    b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x(t),
+                            top + height + 14, (long) t));
+                }
+            }
+        }
+
+        void drawLogX(StringBuilder b, String xLabel, String yLabel) {
+            frame(b, xLabel, yLabel);
+            for (double t : ticks(y0, y1)) {
+                b.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                                + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", left, y(t), left + width,
+                        y(t), left - 6, y(t) + 4, 100 * t));
+            }
+            for (long p = (long) x0; p <= (long) x1; p++) {
+                b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x(p), top + height + 14,
+                        bytes(Math.pow(10, p))));
+            }
+        }
+
+        private void frame(StringBuilder b, String xLabel, String yLabel) {
+            b.append(fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n",
+                    left, top, width, height));
+            b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", left + width / 2,
+                    top + height + 30, esc(xLabel)));
+            b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\">%s</text>\n",
+                    left - 44, top + height / 2, left - 44, top + height / 2, esc(yLabel)));
+        }
+
+        void line(StringBuilder b, List<Map<String, Object>> series, String key, String colour) {
+            if (series == null || series.isEmpty()) {
+                return;
+            }
+            StringBuilder pts = new StringBuilder();
+            for (Map<String, Object> e : series) {
+                pts.append(pts.length() == 0 ? "" : " ").append(fmt("%.1f,%.1f",
+                        x(((Number) e.get("epoch")).doubleValue()), y(((Number) e.get(key)).doubleValue())));
+            }
+            b.append("<polyline class=\"series\" fill=\"none\" stroke=\"").append(colour)
+                    .append("\" stroke-width=\"2\" points=\"").append(pts).append("\"/>\n");
+        }
+    }
+
+    /** About five round tick values covering [lo, hi]. */
+    static List<Double> ticks(double lo, double hi) {
+        double span = hi - lo;
+        List<Double> out = new ArrayList<>();
+        if (!(span > 0)) {
+            return out;
+        }
+        double step = Math.pow(10, Math.floor(Math.log10(span / 5)));
+        for (double m : new double[] {2, 5, 10}) {
+            if (span / step <= 6) {
+                break;
+            }
+            step = Math.pow(10, Math.floor(Math.log10(span / 5))) * m;
+        }
+        for (double t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
+            out.add(Math.abs(t) < step * 1e-9 ? 0 : t);
+        }
+        return out;
+    }
+
+    private static String bytes(double v) {
+        return v >= 1e9 ? fmt("%.0f GB", v / 1e9) : v >= 1e6 ? fmt("%.0f MB", v / 1e6) : v >= 1e3 ? fmt("%.0f kB", v / 1e3)
+                : fmt("%.0f B", v);
+    }
+
+    private static String pct(Object v) {
+        return v == null ? "&ndash;" : fmt("%.2f%%", 100 * ((Number) v).doubleValue());
+    }
+
+    private static String fmt(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

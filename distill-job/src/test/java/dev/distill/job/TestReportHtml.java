@@ -1,0 +1,171 @@
+package dev.distill.job;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TestReportHtml {
+    @TempDir
+    Path dir;
+
+    /** A report of 3 classes, 5 epochs and 3 stages, shaped as report.json is. */
+    static Map<String, Object> report() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("job_file", "conf/<odd> & name.conf");
+        r.put("created_at", "2026-11-28T00:00:00Z");
+        r.put("output_dir", "out/x");
+        r.put("teacher", model(0.9, 1_000_000, 4_000_000, false, List.of(0.95, 0.9, 0.85)));
+        r.put("student", model(0.85, 10_000, 40_000, true, List.of(0.9, 0.8, 0.85)));
+        r.put("baseline", model(0.84, 10_000, 40_100, true, List.of(0.88, 0.8, 0.84)));
+        r.put("summary", Map.of("kd_gain_points", 1.0));
+        List<Map<String, Object>> stages = new ArrayList<>();
+        stages.add(Map.of("stage", "teacher fp32", "engine", "ND4J", "test_accuracy", 0.9, "file_bytes", 4_000_000));
+        stages.add(Map.of("stage", "student fp32", "engine", "ND4J", "test_accuracy", 0.85, "file_bytes", 40_000));
+        stages.add(Map.of("stage", "student int8 file", "engine", "distill-rt", "test_accuracy", 0.849, "file_bytes", 9_000));
+        r.put("stages", stages);
+        return r;
+    }
+
+    private static Map<String, Object> model(double acc, long params, long bytes, boolean trained, List<Double> perClass) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("test_accuracy", acc);
+        m.put("parameters", params);
+        m.put("model_file_bytes", bytes);
+        m.put("per_class_accuracy", perClass);
+        m.put("confusion_matrix", List.of(List.of(90, 5, 5), List.of(10, 80, 10), List.of(0, 15, 85)));
+        if (trained) {
+            m.put("teacher_agreement", 0.93);
+            m.put("mean_kl_to_teacher", 0.07);
+            List<Map<String, Object>> history = new ArrayList<>();
+            for (int e = 1; e <= 5; e++) {
+                history.add(Map.of("epoch", e, "loss", 1.0 / e, "test_accuracy", acc - 0.1 / e));
+            }
+            m.put("history", history);
+        }
+        return m;
+    }
+
+    private static int count(String s, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(s);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void everyChartAndTheHeadlineTableFromTheReport() {
+        String html = ReportHtml.render(report());
+        for (String id : ReportHtml.CHARTS) {
+            assertThat(html).contains("<figure id=\"" + id + "\">");
+        }
+        assertThat(count(html, "<svg ")).isEqualTo(4);
+        assertThat(count(html, "<tr><td>")).as("teacher, student, baseline rows").isEqualTo(3);
+        assertThat(html).contains("<td>student</td><td>85.00%</td><td>10,000</td><td>40,000</td><td>93.00%</td><td>0.0700</td>");
+        assertThat(html).contains("Distillation gain over the hard-label baseline: <b>+1.00 points</b>");
+        // Loss and accuracy of student and baseline: four lines of five epochs each.
+        Matcher lines = Pattern.compile("<polyline class=\"series\"[^>]*points=\"([^\"]*)\"").matcher(html);
+        int series = 0;
+        while (lines.find()) {
+            assertThat(lines.group(1).split(" ")).hasSize(5);
+            series++;
+        }
+        assertThat(series).isEqualTo(4);
+        assertThat(count(html, "<circle class=\"stage\"")).isEqualTo(3);
+        assertThat(count(html, "<rect class=\"cell\"")).isEqualTo(9);
+        assertThat(html).contains("<title>true 1, predicted 2: 10 (10.0%)</title>");
+        assertThat(count(html, "<rect class=\"bar\"")).isEqualTo(6);
+        assertThat(html).contains("conf/&lt;odd&gt; &amp; name.conf");
+    }
+
+    @Test
+    void thePageFetchesNothing() {
+        String html = ReportHtml.render(report());
+        assertThat(html).doesNotContain("src=", "href=", "url(", "@import", "<script", "<link");
+        assertThat(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "")).doesNotContain("http");
+    }
+
+    @Test
+    void ticksAreRoundNumbersCoveringTheRange() {
+        assertThat(ReportHtml.ticks(0, 1)).containsExactly(0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0);
+        assertThat(ReportHtml.ticks(1, 30)).containsExactly(5.0, 10.0, 15.0, 20.0, 25.0, 30.0);
+        assertThat(ReportHtml.ticks(2, 2)).isEmpty();
+    }
+
+    /** Headless Chromium (Debian's {@code chromium}), or null; CI installs it and must have it. */
+    static String chromium() {
+        for (String name : new String[] {"chromium", "chromium-headless-shell", "google-chrome"}) {
+            for (String p : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
+                if (Files.isExecutable(Path.of(p, name))) {
+                    return Path.of(p, name).toString();
+                }
+            }
+        }
+        if (System.getenv("CI") != null) {
+            throw new AssertionError("chromium is not installed: `apt-get install chromium` (.ci/run does)");
+        }
+        return null;
+    }
+
+    static String runChromium(Path dir, String... args) throws Exception {
+        String exe = chromium();
+        Assumptions.assumeTrue(exe != null, "headless chromium not installed (apt-get install chromium)");
+        List<String> cmd = new ArrayList<>(List.of(exe, "--headless", "--no-sandbox", "--disable-gpu",
+                "--hide-scrollbars", "--user-data-dir=" + dir.resolve("profile")));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("chromium.err").toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("chromium finished").isTrue();
+        assertThat(p.exitValue()).as(Files.readString(dir.resolve("chromium.err"))).isZero();
+        return out;
+    }
+
+    /**
+     * The page renders in headless Chromium: its DOM after parsing holds every chart, and the screenshot
+     * shows the student's blue, the teacher's grey and the baseline's orange.
+     */
+    @Test
+    void rendersInHeadlessChromium() throws Exception {
+        Path html = dir.resolve("report.html");
+        Files.writeString(html, ReportHtml.render(report()));
+        String dom = runChromium(dir, "--dump-dom", html.toUri().toString());
+        for (String id : ReportHtml.CHARTS) {
+            assertThat(dom).contains("<figure id=\"" + id + "\">");
+        }
+        assertThat(count(dom, "<svg ")).isEqualTo(4);
+        Path png = dir.resolve("report.png");
+        runChromium(dir, "--window-size=1100,1900", "--screenshot=" + png, html.toUri().toString());
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertThat(image.getWidth()).isEqualTo(1100);
+        assertThat(image.getHeight()).isEqualTo(1900);
+        assertThat(pixels(image, 0x1f6fb4)).as("student blue pixels").isGreaterThan(2000);
+        assertThat(pixels(image, 0x6b6b6b)).as("teacher grey pixels").isGreaterThan(2000);
+        assertThat(pixels(image, 0xd9822b)).as("baseline orange pixels").isGreaterThan(200);
+    }
+
+    private static int pixels(BufferedImage image, int rgb) {
+        int n = 0;
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                n += (image.getRGB(x, y) & 0xffffff) == rgb ? 1 : 0;
+            }
+        }
+        return n;
+    }
+}
