@@ -27,7 +27,7 @@ public final class DistillMain {
             "bench");
 
     static final String USAGE = """
-            usage: distill <command> <job.conf> [-Dkey=value ...]
+            usage: distill <command> <job.conf> [-Dkey=value ...] [--quiet]
 
             commands:
               train-teacher   train the teacher architecture on hard labels     -> teacher/model.zip
@@ -43,6 +43,8 @@ public final class DistillMain {
                               fit(), 2 workers vs 1; plus the last run's accuracy  -> report/bench.json
 
             -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
+            -q, --quiet  print nothing but warnings and errors (for scripts; the exit code and
+                         report/report.json say how it went, report/metrics.jsonl has one line per epoch)
             keys and defaults: the reference.conf of each module (datasets, teacher, student, distill-job)
             """;
 
@@ -58,10 +60,15 @@ public final class DistillMain {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         List<String> positional = new ArrayList<>();
         Map<String, String> overrides = new LinkedHashMap<>();
+        boolean quiet = false;
         for (String a : args) {
             if (a.equals("-h") || a.equals("--help") || a.equals("help")) {
                 out.print(USAGE);
                 return 0;
+            }
+            if (a.equals("-q") || a.equals("--quiet")) {
+                quiet = true;
+                continue;
             }
             if (a.startsWith("-D") && a.contains("=")) {
                 overrides.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
@@ -92,6 +99,10 @@ public final class DistillMain {
             return 2;
         }
         String log = openLog(settings.outputDir());
+        consoleThreshold(quiet);
+        if (quiet) {
+            out = new PrintStream(java.io.OutputStream.nullOutputStream());
+        }
         Logger trace = LoggerFactory.getLogger("dev.distill.trace");
         SparkSession spark = null;
         try {
@@ -160,6 +171,27 @@ public final class DistillMain {
     private static void print(PrintStream out, JobContext ctx, String what, String path) {
         if (ctx.workspace.exists(path)) {
             out.printf("  %-12s %s%n", what, path);
+        }
+    }
+
+    /**
+     * With {@code quiet}, the console shows warnings and errors only (the log file still gets everything);
+     * otherwise progress too. Set on every run, since tests run several commands in one JVM.
+     */
+    private static void consoleThreshold(boolean quiet) {
+        try {
+            var ctx = (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+            var config = ctx.getConfiguration();
+            var console = config.getAppender("console");
+            var root = config.getRootLogger();
+            if (console == null) {
+                return;
+            }
+            root.removeAppender("console");
+            root.addAppender(console, quiet ? org.apache.logging.log4j.Level.WARN : null, null);
+            ctx.updateLoggers();
+        } catch (RuntimeException | LinkageError ignored) {
+            // another logging backend: it keeps its own configuration
         }
     }
 

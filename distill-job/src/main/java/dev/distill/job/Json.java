@@ -9,6 +9,7 @@ import java.util.Map;
 /** JSON for reports and provenance (Jackson, which Spark provides). NaN is written as null. */
 final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper LINE = new ObjectMapper();
 
     private Json() {
     }
@@ -16,6 +17,15 @@ final class Json {
     static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(clean(value)) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** One line, no trailing newline (for JSON-lines files). */
+    static String line(Object value) {
+        try {
+            return LINE.writeValueAsString(clean(value));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
         }

@@ -29,6 +29,50 @@ final class Training {
     private Training() {
     }
 
+    /**
+     * {@code report/metrics.jsonl}: one JSON object per line per trained epoch, {@code model} naming the
+     * network. Training a network replaces that network's earlier lines and keeps the others'; the file is
+     * rewritten atomically after every epoch, so a reader never sees half a line.
+     */
+    static final class Metrics {
+        static final String FILE = "metrics.jsonl";
+        private final JobContext ctx;
+        private final String who;
+        private final int epochs;
+        private final String path;
+        private final List<String> lines = new ArrayList<>();
+
+        Metrics(JobContext ctx, String who, int epochs) {
+            this.ctx = ctx;
+            this.who = who;
+            this.epochs = epochs;
+            this.path = ctx.workspace.path("report", FILE);
+            if (ctx.workspace.exists(path)) {
+                for (String line : ctx.workspace.readString(path).split("\n")) {
+                    if (!line.isBlank() && !who.equals(Json.read(line).get("model"))) {
+                        lines.add(line);
+                    }
+                }
+            }
+        }
+
+        void add(EpochStats e) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("time", java.time.Instant.now().toString());
+            m.put("model", who);
+            m.put("epoch", e.epoch());
+            m.put("epochs", epochs);
+            m.put("loss", e.meanLoss());
+            m.put("test_accuracy", Double.isNaN(e.testAccuracy()) ? null : e.testAccuracy());
+            m.put("examples", e.examples());
+            m.put("rounds", e.rounds());
+            m.put("seconds", e.seconds());
+            m.put("examples_per_second", e.examples() / e.seconds());
+            lines.add(Json.line(m));
+            ctx.workspace.writeString(path, String.join("\n", lines) + "\n");
+        }
+    }
+
     static ParameterAveragingTrainer.Result trainAndSave(JobContext ctx, String who, NetworkSpec spec, KdLoss loss,
                                                          TrainingSettings t, Dataset<Row> train, Dataset<Row> test,
                                                          boolean withTeacher, String dataKey) {
@@ -50,8 +94,10 @@ final class Training {
                 t.batchSize(), t.seed(), withTeacher);
         MultiLayerConfiguration conf = spec.toConfiguration(loss, t, t.seed());
         Qat qat = Qat.of(spec);
+        Metrics metrics = new Metrics(ctx, who, t.epochs());
         ParameterAveragingTrainer trainer = new ParameterAveragingTrainer(who, t, workers, ctx.workspace.checkpoint(who))
-                .withHooks(TrainingHooks.compose(pruning, qat)).withInitialParams(initialParams);
+                .withHooks(TrainingHooks.compose(pruning, qat)).withInitialParams(initialParams)
+                .onEpoch(metrics::add);
         ParameterAveragingTrainer.Result result;
         try {
             ctx.describe(who, "train " + who + " (" + loss.name() + (qat == null ? "" : ", quantisation-aware") + ")");

@@ -66,6 +66,14 @@ class DistillPipelineIT {
                 "report       " + out.resolve("report/report.json") + "\n               " + out.resolve("report/report.html"));
         JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
         assertThat(report.at("/teacher/test_accuracy").asDouble()).isBetween(0.6, 1.0);
+        List<String> metrics = Files.readAllLines(out.resolve("report/metrics.jsonl"));
+        assertThat(metrics).hasSize(2 + 3 + 3);
+        JsonNode last = new ObjectMapper().readTree(metrics.get(metrics.size() - 1));
+        assertThat(last.at("/model").asText()).isEqualTo("baseline");
+        assertThat(last.at("/epoch").asInt()).isEqualTo(3);
+        assertThat(last.at("/epochs").asInt()).isEqualTo(3);
+        assertThat(last.at("/examples").asLong()).isEqualTo(3000);
+        assertThat(last.at("/test_accuracy").asDouble()).isEqualTo(report.at("/baseline/history/2/test_accuracy").asDouble());
         String html = Files.readString(out.resolve("report/report.html"));
         for (String id : ReportHtml.CHARTS) {
             assertThat(html).contains("<figure id=\"" + id + "\">");
@@ -178,9 +186,24 @@ class DistillPipelineIT {
     @Order(5)
     void aLoadedTeacherSkipsTeacherTraining() throws Exception {
         Path other = dir.resolve("loaded");
-        CliRun r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + other, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false");
+        Path log = Path.of(System.getProperty("distill.log"));
+        long before = Files.readAllLines(log).stream().filter(l -> l.contains("student: epoch 3/3")).count();
+        java.io.PrintStream console = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        CliRun r;
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + other, "-Dkd.teacher.source=load",
+                    "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false", "--quiet");
+        } finally {
+            System.setErr(console);
+        }
         assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).as("--quiet prints no tables").isEmpty();
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).as("--quiet shows no progress")
+                .doesNotContain(" INFO ");
+        assertThat(Files.readAllLines(log).stream().filter(l -> l.contains("student: epoch 3/3")).count())
+                .as("the log file still has the progress").isEqualTo(before + 1);
         assertThat(other.resolve("teacher")).doesNotExist();
         assertThat(other.resolve("baseline")).doesNotExist();
         JsonNode report = new ObjectMapper().readTree(other.resolve("report/report.json").toFile());

@@ -67,6 +67,9 @@ public final class ParameterAveragingTrainer {
     private final String checkpointFile;
     private TrainingHooks hooks;
     private float[] initialParams;
+    private java.util.function.Consumer<EpochStats> onEpoch;
+    /** Seconds between progress lines within an epoch. */
+    static final double PROGRESS_SECONDS = 10;
 
     /**
      * @param name           what is trained, for logs ("teacher", "student", "baseline")
@@ -82,6 +85,12 @@ public final class ParameterAveragingTrainer {
     /** Starts from these parameters instead of a random initialisation (unless resuming from a checkpoint). */
     public ParameterAveragingTrainer withInitialParams(float[] params) {
         this.initialParams = params == null ? null : params.clone();
+        return this;
+    }
+
+    /** Called on the driver after every epoch (after its checkpoint is written), for metrics files. */
+    public ParameterAveragingTrainer onEpoch(java.util.function.Consumer<EpochStats> sink) {
+        this.onEpoch = sink;
         return this;
     }
 
@@ -150,8 +159,10 @@ public final class ParameterAveragingTrainer {
                 name, String.format("%,d", params.length), counts.size(), maxBatches, settings.batchSize(), rounds);
 
         List<EpochStats> history = new ArrayList<>();
+        long lastProgress = System.nanoTime();
         for (int epoch = startEpoch; epoch < settings.epochs(); epoch++) {
             long t0 = System.nanoTime();
+            lastProgress = t0;
             double lossSum = 0;
             long examples = 0;
             for (int round = 0; round < rounds; round++) {
@@ -173,6 +184,15 @@ public final class ParameterAveragingTrainer {
                 iteration += sum.steps();
                 lossSum += sum.lossSum();
                 examples += sum.examples();
+                double elapsed = (System.nanoTime() - t0) / 1e9;
+                if (round + 1 < rounds && (System.nanoTime() - lastProgress) / 1e9 >= PROGRESS_SECONDS) {
+                    lastProgress = System.nanoTime();
+                    double perRound = elapsed / (round + 1);
+                    LOG.info(String.format("%s: epoch %d/%d  round %d/%d  loss %.4f  %.0f examples/s  (about %.0f s"
+                                    + " left in this epoch, %.0f s in all)", name, epoch + 1, settings.epochs(), round + 1,
+                            rounds, lossSum / examples, examples / elapsed, perRound * (rounds - round - 1),
+                            perRound * (rounds - round - 1) + perRound * rounds * (settings.epochs() - epoch - 1)));
+                }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             driver.setParams(Nd4j.createFromArray(params).reshape(1, params.length));
@@ -196,6 +216,9 @@ public final class ParameterAveragingTrainer {
             if (checkpointFile != null) {
                 new Checkpoint(fingerprint, epoch, iteration, params, state, hookState)
                         .write(sc.hadoopConfiguration(), checkpointFile);
+            }
+            if (onEpoch != null) {
+                onEpoch.accept(stats);
             }
         }
         if (startEpoch > 0 && history.isEmpty()) {
