@@ -27,7 +27,7 @@ public final class DistillMain {
             "bench");
 
     static final String USAGE = """
-            usage: distill <command> <job.conf> [-Dkey=value ...] [--quiet]
+            usage: distill <command> <job.conf> [-Dkey=value ...] [--force] [--quiet]
 
             commands:
               train-teacher   train the teacher architecture on hard labels     -> teacher/model.zip
@@ -38,11 +38,12 @@ public final class DistillMain {
                               int8 file for the runtime                         -> export/
               evaluate        accuracy, agreement with the teacher, sizes, and
                               latency of each deployable stage                  -> report/report.json
-              run             all of the above, in order
+              run             all of the above, in order, skipping stages that are up to date
               bench           throughput ratios: labelling via Spark vs raw ND4J, trainer vs plain
                               fit(), 2 workers vs 1; plus the last run's accuracy  -> report/bench.json
 
             -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
+            --force      run: redo every stage, even those whose outputs are up to date
             -q, --quiet  print nothing but warnings and errors (for scripts; the exit code and
                          report/report.json say how it went, report/metrics.jsonl has one line per epoch)
             keys and defaults: the reference.conf of each module (datasets, teacher, student, distill-job)
@@ -61,6 +62,7 @@ public final class DistillMain {
         List<String> positional = new ArrayList<>();
         Map<String, String> overrides = new LinkedHashMap<>();
         boolean quiet = false;
+        boolean force = false;
         for (String a : args) {
             if (a.equals("-h") || a.equals("--help") || a.equals("help")) {
                 out.print(USAGE);
@@ -68,6 +70,10 @@ public final class DistillMain {
             }
             if (a.equals("-q") || a.equals("--quiet")) {
                 quiet = true;
+                continue;
+            }
+            if (a.equals("--force")) {
+                force = true;
                 continue;
             }
             if (a.startsWith("-D") && a.contains("=")) {
@@ -108,7 +114,7 @@ public final class DistillMain {
         try {
             spark = SparkSessions.create(settings);
             JobContext ctx = new JobContext(settings, spark, jobFile);
-            execute(command, ctx, out);
+            execute(command, ctx, out, force);
             return 0;
         } catch (Throwable e) {
             trace.error("distill " + command + " failed", e);
@@ -122,38 +128,29 @@ public final class DistillMain {
         }
     }
 
-    private static void execute(String command, JobContext ctx, PrintStream out) {
+    private static void execute(String command, JobContext ctx, PrintStream out, boolean force) {
         if ("bench".equals(command)) {
             Bench.run(ctx, out);
             return;
         }
-        boolean all = "run".equals(command);
-        if (all || "train-teacher".equals(command)) {
-            if (all && !ctx.settings.teacher().trainedHere()) {
-                LoggerFactory.getLogger("dev.distill.job").info("train-teacher: skipped, the teacher is loaded from {}",
-                        ctx.settings.teacher().model());
-            } else {
-                Stages.trainTeacher(ctx);
+        String[] exported = {null};
+        @SuppressWarnings("unchecked")
+        Map<String, Object>[] report = new Map[1];
+        if ("run".equals(command)) {
+            runStages(ctx, force, exported, report);
+        } else {
+            switch (command) {
+                case "train-teacher" -> Stages.trainTeacher(ctx);
+                case "label" -> Stages.label(ctx);
+                case "train-student" -> Stages.trainStudent(ctx);
+                case "export" -> exported[0] = Export.run(ctx);   // before evaluate, which measures its files
+                case "evaluate" -> report[0] = Evaluate.run(ctx);
+                default -> throw new IllegalArgumentException("unknown command " + command);
             }
         }
-        if (all || "label".equals(command)) {
-            Stages.label(ctx);
-        }
-        if (all || "train-student".equals(command)) {
-            Stages.trainStudent(ctx);
-        }
-        // Export before evaluate: the report measures the exported int8 file beside the networks.
-        String exported = null;
-        if (all || "export".equals(command)) {
-            exported = Export.run(ctx);
-        }
-        Map<String, Object> report = null;
-        if (all || "evaluate".equals(command)) {
-            report = Evaluate.run(ctx);
-        }
-        if (report != null) {
+        if (report[0] != null) {
             out.println();
-            out.print(Evaluate.table(report));
+            out.print(Evaluate.table(report[0]));
         }
         out.println();
         out.println("outputs in " + ctx.workspace.root() + ":");
@@ -163,9 +160,71 @@ public final class DistillMain {
         print(out, ctx, "baseline", ctx.workspace.model("baseline"));
         print(out, ctx, "report", ctx.workspace.path("report", "report.json"));
         print(out, ctx, "", ctx.workspace.path("report", "report.html"));
-        if (exported != null) {
-            print(out, ctx, "export", exported);
+        if (exported[0] != null) {
+            print(out, ctx, "export", exported[0]);
         }
+    }
+
+    /**
+     * {@code run}: every stage in order, each skipped when its outputs are complete and were made from the
+     * same inputs and settings ({@link StageKeys}); {@code force} redoes them all. A stage whose inputs
+     * changed says which, and runs; the stages after it see changed inputs in turn.
+     */
+    private static void runStages(JobContext ctx, boolean force, String[] exported, Map<String, Object>[] report) {
+        Logger log = LoggerFactory.getLogger("dev.distill.job");
+        Workspace w = ctx.workspace;
+        int ran = 0;
+        if (!ctx.settings.teacher().trainedHere()) {
+            log.info("train-teacher: skipped, the teacher is loaded from {}", ctx.settings.teacher().model());
+        } else {
+            ran += stage(log, "train-teacher", "teacher/", StageKeys.teacher(ctx), StageKeys.recorded(ctx,
+                    w.path("teacher", "provenance.json")), w.exists(w.model("teacher")), force, () -> Stages.trainTeacher(ctx));
+        }
+        String teacherModel = Stages.teacherModel(ctx);
+        ran += stage(log, "label", "soft-labels/", StageKeys.label(ctx, w.sha256(teacherModel)),
+                StageKeys.recorded(ctx, w.path("soft-labels", "provenance.json")),
+                w.exists(w.path("soft-labels", "train", "_SUCCESS")) && w.exists(w.path("soft-labels", "test", "_SUCCESS")),
+                force, () -> Stages.label(ctx));
+        String studentRecord = w.path("student", "provenance.json");
+        boolean baselineMade = w.exists(studentRecord)
+                && Boolean.TRUE.equals(Json.read(w.readString(studentRecord)).get("baseline"));
+        ran += stage(log, "train-student", "student/ and baseline/", StageKeys.student(ctx),
+                StageKeys.recorded(ctx, studentRecord),
+                w.exists(w.model("student")) && (!baselineMade || w.exists(w.model("baseline"))), force,
+                () -> Stages.trainStudent(ctx));
+        ran += stage(log, "export", "export/", StageKeys.export(ctx), StageKeys.recorded(ctx, w.path("export", "provenance.json")),
+                w.exists(w.path("export", "student.zip")), force, () -> exported[0] = Export.run(ctx));
+        String reportFile = w.path("report", "report.json");
+        ran += stage(log, "evaluate", "report/", StageKeys.evaluate(ctx, teacherModel), StageKeys.recorded(ctx, reportFile),
+                w.exists(w.path("report", "report.html")), force, () -> report[0] = Evaluate.run(ctx));
+        if (ran == 0) {
+            log.info("run: nothing to do, every stage is up to date with {} (--force redoes them)", ctx.jobFile);
+        }
+        if (report[0] == null && w.exists(reportFile)) {
+            report[0] = Json.read(w.readString(reportFile));
+        }
+        if (exported[0] == null && w.exists(w.path("export", "student.zip"))) {
+            exported[0] = w.path("export", "student.zip");
+        }
+    }
+
+    /** Runs {@code body} unless its outputs are complete and {@code recorded} equals {@code key}; 1 if it ran. */
+    private static int stage(Logger log, String name, String outputs, Map<String, String> key, Map<String, String> recorded,
+                             boolean complete, boolean force, Runnable body) {
+        if (!force && complete && key.equals(recorded)) {
+            log.info("{}: up to date ({} made from the same inputs and settings); skipped, --force redoes it", name, outputs);
+            return 0;
+        }
+        if (force) {
+            log.info("{}: redoing it (--force)", name);
+        } else if (complete && recorded != null) {
+            log.info("{}: {} changed since {} was made; redoing it", name, String.join(", ",
+                    StageKeys.changed(recorded, key)), outputs);
+        } else if (complete) {
+            log.info("{}: {} holds no record of what it was made from; redoing it", name, outputs);
+        }
+        body.run();
+        return 1;
     }
 
     private static void print(PrintStream out, JobContext ctx, String what, String path) {

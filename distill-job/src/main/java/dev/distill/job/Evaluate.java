@@ -43,6 +43,7 @@ final class Evaluate {
         Evaluation teacherEval = ClusterEvaluator.evaluateTeacherLogits(test, numClasses);
         Map<String, Object> teacher = teacherEval.toMap(false);
         String teacherModel = Stages.teacherModel(ctx);
+        report.put(StageKeys.KEY, StageKeys.evaluate(ctx, teacherModel));
         Teacher teacherNet = openTeacher(ctx, teacherModel);
         teacher.put("parameters", teacherNet.parameters());
         teacher.put("model_file", teacherModel);

@@ -43,6 +43,8 @@ final class Export {
         }
         var info = Stages.checkSoftLabels(ctx, "train");
         var testInfo = Stages.checkSoftLabels(ctx, "test");
+        Map<String, String> key = StageKeys.export(ctx);
+        ctx.workspace.delete(ctx.workspace.path("export", "provenance.json"));   // written again when done
         String target = ctx.workspace.path("export", "student.zip");
         ctx.workspace.copy(model, target);
         Map<String, Object> facts = new LinkedHashMap<>();
@@ -62,6 +64,7 @@ final class Export {
             facts.put("normalisation_parameters", Json.read(ctx.workspace.readString(softLabelProvenance)).get("normalisation"));
         }
         facts.put("int8", int8(ctx, model));
+        facts.put(StageKeys.KEY, key);
         Provenance.write(ctx, "export", facts);
         LOG.info("export: wrote {} and {}", target, ctx.workspace.path("export", "provenance.json"));
         return target;

@@ -40,6 +40,8 @@ final class Stages {
             throw new IllegalArgumentException("kd.teacher.source = load: there is no teacher to train; the teacher is "
                     + "read from kd.teacher.model (" + t.model() + ")");
         }
+        Map<String, String> key = StageKeys.teacher(ctx);
+        ctx.workspace.delete(ctx.workspace.path("teacher", "provenance.json"));   // written again when done
         DatasetLoader.Splits data = ctx.data();
         int numClasses = ctx.settings.dataset().numClasses();
         NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, t.architecture().layers());
@@ -48,7 +50,7 @@ final class Stages {
         var result = Training.trainAndSave(ctx, "teacher", spec, new KdLoss(1, 0), t.training(), labelled, data.test(), false,
                 ctx.settings.dataset().toString());
         Provenance.write(ctx, "teacher", Map.of("parameters", result.network().numParams(),
-                "seed", t.training().seed()));
+                "seed", t.training().seed(), StageKeys.KEY, key));
         LOG.info("train-teacher: saved {}", ctx.workspace.model("teacher"));
     }
 
@@ -83,6 +85,7 @@ final class Stages {
         }
         String sha = ctx.workspace.sha256(model);
         int batch = ctx.settings.teacher().labelBatchSize();
+        ctx.workspace.delete(ctx.workspace.path("soft-labels", "provenance.json"));   // written again when done
         Map<String, Object> counts = new LinkedHashMap<>();
         for (String split : new String[] {"train", "test"}) {
             SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
@@ -97,6 +100,7 @@ final class Stages {
             counts.put(split + "_rows_per_second", r.rows() / r.seconds());
         }
         counts.put("teacher_sha256", sha);
+        counts.put(StageKeys.KEY, StageKeys.label(ctx, sha));
         counts.put("normalisation", data.normalisation().toMap());
         Provenance.write(ctx, "soft-labels", counts);
     }
@@ -139,6 +143,8 @@ final class Stages {
 
     /** train-student: the distilled student on soft labels, and its hard-label baseline. */
     static void trainStudent(JobContext ctx) {
+        Map<String, String> key = StageKeys.student(ctx);
+        ctx.workspace.delete(ctx.workspace.path("student", "provenance.json"));   // written again when done
         SoftLabelled soft = softLabelled(ctx, "train");
         SoftLabelStore.Info info = soft.info();
         Dataset<Row> train = soft.rows();
@@ -177,7 +183,8 @@ final class Stages {
         long labelledRows = labelled.count();
         extra.put("labelled_rows", labelledRows);
         extra.put("teacher_sha256", info.metadata().teacherSha256());
-        Provenance.write(ctx, "student", extra);
+        extra.put("baseline", s.baseline() && labelledRows > 0);
+        extra.put(StageKeys.KEY, key);
         if (s.baseline() && labelledRows == 0) {
             // An unlabeled transfer set: the student learned from the teacher alone; there is nothing to
             // train a hard-label baseline on. A baseline from an earlier run would be measured as this one's.
@@ -190,6 +197,8 @@ final class Stages {
             Provenance.write(ctx, "baseline", Map.of("parameters", baseline.network().numParams(),
                     "seed", s.training().seed()));
         }
+        // Written last: a student provenance with its stage key marks the whole stage (baseline included) done.
+        Provenance.write(ctx, "student", extra);
         test.unpersist();
     }
 }

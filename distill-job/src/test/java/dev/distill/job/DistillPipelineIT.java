@@ -355,4 +355,58 @@ class DistillPipelineIT {
         stages.forEach(s -> names.add(s.get("stage").asText()));
         return names;
     }
+    /** Runs the CLI with the console (log4j follows System.err) captured; returns the run and the console. */
+    private static String[] withConsole(String... args) {
+        java.io.PrintStream console = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        CliRun r;
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = CliRun.of(args);
+        } finally {
+            System.setErr(console);
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        return new String[] {r.out(), captured.toString(java.nio.charset.StandardCharsets.UTF_8)};
+    }
+
+    /**
+     * A second `run` does no work and says so; changing only a student setting redoes the student's
+     * stages and nothing before them; --force redoes everything.
+     */
+    @Test
+    @Order(11)
+    void rerunSkipsUpToDateStagesAndRedoesOnlyWhatChanged() throws Exception {
+        Path resume = dir.resolve("resume");
+        String[] common = {"run", job.toString(), "-Dkd.output-dir=" + resume, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false"};
+        withConsole(common);
+        byte[] student = Files.readAllBytes(resume.resolve("student/model.zip"));
+        String report = Files.readString(resume.resolve("report/report.json"));
+
+        String[] again = withConsole(common);
+        for (String stage : new String[] {"label", "train-student", "export", "evaluate"}) {
+            assertThat(again[1]).contains(stage + ": up to date (");
+        }
+        assertThat(again[1]).contains("run: nothing to do, every stage is up to date with " + job
+                + " (--force redoes them)").doesNotContain("student: epoch");
+        assertThat(again[0]).as("the report is still printed").contains("model        test acc", "report       ");
+        assertThat(Files.readAllBytes(resume.resolve("student/model.zip"))).isEqualTo(student);
+        assertThat(Files.readString(resume.resolve("report/report.json"))).isEqualTo(report);
+
+        String[] changed = withConsole(java.util.stream.Stream.concat(Arrays.stream(common),
+                Stream.of("-Dkd.student.training.epochs=2")).toArray(String[]::new));
+        assertThat(changed[1]).contains("label: up to date (",
+                "train-student: kd.student changed since student/ and baseline/ was made; redoing it",
+                "student: epoch 2/2", "export: student model, kd.student changed since export/ was made; redoing it",
+                "evaluate: student model, exported files changed since report/ was made; redoing it");
+        assertThat(new ObjectMapper().readTree(resume.resolve("report/report.json").toFile()).at("/student/history").size())
+                .isEqualTo(2);
+
+        String[] forced = withConsole(java.util.stream.Stream.concat(Arrays.stream(common),
+                Stream.of("-Dkd.student.training.epochs=2", "--force")).toArray(String[]::new));
+        for (String stage : new String[] {"label", "train-student", "export", "evaluate"}) {
+            assertThat(forced[1]).contains(stage + ": redoing it (--force)");
+        }
+    }
 }

@@ -127,7 +127,10 @@ public final class ParameterAveragingTrainer {
         int iteration = 0;
         if (checkpointFile != null) {
             Checkpoint ck = Checkpoint.read(sc.hadoopConfiguration(), checkpointFile);
-            if (ck != null && ck.fingerprint().equals(fingerprint) && ck.params().length == params.length
+            if (ck != null && ck.fingerprint().equals(fingerprint) && ck.epoch() + 1 > settings.epochs()) {
+                LOG.info("{}: ignoring checkpoint {}: it is after epoch {}, beyond the {} epochs asked for", name,
+                        checkpointFile, ck.epoch() + 1, settings.epochs());
+            } else if (ck != null && ck.fingerprint().equals(fingerprint) && ck.params().length == params.length
                     && ck.updaterState().length == state.length && ck.hookState().length == hookState.length) {
                 params = ck.params();
                 state = ck.updaterState();

@@ -123,6 +123,12 @@ class TestParameterAveragingTrainer {
         var fresh = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, null).train(sc, batches, conf, "d", null);
         assertThat(resumed.network().params().toFloatVector())
                 .containsExactly(fresh.network().params().toFloatVector(), within(1e-5f));
+        // Fewer epochs than the checkpoint holds: trained afresh for the epochs asked for.
+        var shorter = new ParameterAveragingTrainer("test", settings(2, 1, 4), 1, ck).train(sc, batches, conf, "d", null);
+        assertThat(shorter.resumedFromEpoch()).isZero();
+        assertThat(shorter.history()).extracting(EpochStats::epoch).containsExactly(1, 2);
+        assertThat(shorter.network().params().toFloatVector())
+                .containsExactly(first.network().params().toFloatVector(), within(1e-5f));
         // Other data: the checkpoint is not used.
         var other = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, ck).train(sc, batches, conf, "other", null);
         assertThat(other.resumedFromEpoch()).isZero();
