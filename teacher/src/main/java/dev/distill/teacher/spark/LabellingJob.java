@@ -49,12 +49,16 @@ public final class LabellingJob {
         String tmp = SoftLabelStore.createTemp(sc.hadoopConfiguration(), target);
         int featureLength = metadata.featureLength();
         long t0 = System.nanoTime();
+        Progress progress = null;
         try {
             // Catalyst's rows: features are copied out of Spark's own buffer, with no boxing per value. A split
             // already in the example schema is read as it is (a projection would copy every row once more).
             Dataset<Row> ordered = java.util.Arrays.equals(rows.schema().fieldNames(), ExampleSchema.SCHEMA.fieldNames())
                     ? rows : rows.select(ExampleSchema.ID, ExampleSchema.FEATURES, ExampleSchema.LABEL);
             JavaRDD<InternalRow> internal = ordered.queryExecution().toRdd().toJavaRDD();
+            org.apache.spark.util.LongAccumulator labelled = sc.sc().longAccumulator("rows labelled");
+            org.apache.spark.util.LongAccumulator partsDone = sc.sc().longAccumulator("parts labelled");
+            progress = new Progress(target, internal.getNumPartitions(), labelled, partsDone);
             List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();
@@ -70,11 +74,14 @@ public final class LabellingJob {
                                 + " (the rest is writing)", partition, n, (System.nanoTime() - start) / 1e9,
                                 labeller.teacherNanos / 1e9, labeller.rowNanos / 1e9));
                     }
+                    labelled.add(n);
+                    partsDone.add(1);
                     return Collections.singletonList(n).iterator();
                 } finally {
                     ExecutorTeachers.giveBack(source, teacherSha256, teacher);
                 }
             }, true).collect();
+            progress.stop();
             long total = counts.stream().mapToLong(Long::longValue).sum();
             double seconds = (System.nanoTime() - t0) / 1e9;
             String manifest = "{\"rows\": " + total + ", \"parts\": " + counts.size() + ", \"metadata\": "
@@ -84,11 +91,45 @@ public final class LabellingJob {
                     total / seconds));
             return new Result(total, seconds);
         } catch (Exception e) {
+            if (progress != null) {
+                progress.stop();
+            }
             // Spark's SparkException is checked, and a failed job can leave tasks of other partitions running
             // for a moment: wait for them, then remove the temporary folder with whatever they wrote.
             awaitIdle(sc);
             SoftLabelStore.abort(sc.hadoopConfiguration(), tmp);
             throw e;
+        }
+    }
+
+    /**
+     * Logs every {@value #PROGRESS_SECONDS} s while a labelling job runs: parts and rows done (counted as
+     * tasks finish), throughput, and the time left at that rate. Silent for jobs shorter than that.
+     */
+    private static final class Progress {
+        static final long PROGRESS_SECONDS = 10;
+        private final java.util.concurrent.ScheduledExecutorService timer;
+        private final long start = System.nanoTime();
+
+        Progress(String target, int parts, org.apache.spark.util.LongAccumulator rows,
+                 org.apache.spark.util.LongAccumulator done) {
+            timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "labelling progress");
+                t.setDaemon(true);
+                return t;
+            });
+            timer.scheduleAtFixedRate(() -> {
+                double seconds = (System.nanoTime() - start) / 1e9;
+                long n = rows.value();
+                long d = done.value();
+                LOG.info(String.format("labelling %s: %d of %d parts, %,d rows, %,.0f rows/s%s", target, d, parts, n,
+                        n / seconds, d == 0 ? "" : String.format(", about %.0f s left",
+                                seconds * (parts - d) / d)));
+            }, PROGRESS_SECONDS, PROGRESS_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        void stop() {
+            timer.shutdownNow();
         }
     }
 
