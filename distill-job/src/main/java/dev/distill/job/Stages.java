@@ -95,7 +95,7 @@ final class Stages {
             ctx.describe("label", "label the " + split + " split with the teacher");
             Dataset<Row> rows = "train".equals(split) ? data.train() : data.test();
             LabellingJob.Result r = LabellingJob.label(rows, source, sha, md, batch,
-                    ctx.settings.teacher().compression(), ctx.workspace.softLabels(split));
+                    ctx.settings.teacher().compression(), ctx.workspace.softLabels(split), rows.count());
             counts.put(split + "_rows", r.rows());
             counts.put(split + "_rows_per_second", r.rows() / r.seconds());
         }

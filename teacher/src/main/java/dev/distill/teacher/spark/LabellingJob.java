@@ -43,6 +43,12 @@ public final class LabellingJob {
 
     public static Result label(Dataset<Row> rows, TeacherSource source, String teacherSha256, SoftLabelMetadata metadata,
                                int batchSize, String compression, String target) {
+        return label(rows, source, teacherSha256, metadata, batchSize, compression, target, 0);
+    }
+
+    /** As above; {@code expectedRows} (0 when unknown) is the total the progress lines count towards. */
+    public static Result label(Dataset<Row> rows, TeacherSource source, String teacherSha256, SoftLabelMetadata metadata,
+                               int batchSize, String compression, String target, long expectedRows) {
         CompressionCodecName codec = CompressionCodecName.fromConf(compression);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
         SerializableConfiguration conf = new SerializableConfiguration(sc.hadoopConfiguration());
@@ -58,7 +64,7 @@ public final class LabellingJob {
             JavaRDD<InternalRow> internal = ordered.queryExecution().toRdd().toJavaRDD();
             org.apache.spark.util.LongAccumulator labelled = sc.sc().longAccumulator("rows labelled");
             org.apache.spark.util.LongAccumulator partsDone = sc.sc().longAccumulator("parts labelled");
-            progress = new Progress(target, internal.getNumPartitions(), labelled, partsDone);
+            progress = new Progress(sc.sc(), target, internal.getNumPartitions(), expectedRows, labelled, partsDone);
             List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();
@@ -66,7 +72,7 @@ public final class LabellingJob {
                 Teacher teacher = ExecutorTeachers.borrow(conf.value(), source, teacherSha256, threads);
                 try {
                     long start = System.nanoTime();
-                    Labeller labeller = new Labeller(it, teacher, batchSize, featureLength);
+                    Labeller labeller = new Labeller(it, teacher, batchSize, featureLength, labelled);
                     long n = SoftLabelStore.writePart(conf.value(), tmp, partition, attempt, metadata, codec,
                             labeller);
                     if (LOG.isDebugEnabled()) {
@@ -74,7 +80,6 @@ public final class LabellingJob {
                                 + " (the rest is writing)", partition, n, (System.nanoTime() - start) / 1e9,
                                 labeller.teacherNanos / 1e9, labeller.rowNanos / 1e9));
                     }
-                    labelled.add(n);
                     partsDone.add(1);
                     return Collections.singletonList(n).iterator();
                 } finally {
@@ -103,16 +108,24 @@ public final class LabellingJob {
     }
 
     /**
-     * Logs every {@value #PROGRESS_SECONDS} s while a labelling job runs: parts and rows done (counted as
-     * tasks finish), throughput, and the time left at that rate. Silent for jobs shorter than that.
+     * Logs every {@value #PROGRESS_SECONDS} s while a labelling job runs: rows labelled (of the total when it
+     * is known), parts done, throughput and the time left at that rate; silent for shorter jobs. Rows of
+     * finished tasks come from the accumulator; those of running tasks from the partial accumulator values
+     * that executors send with their heartbeats ({@code spark.executor.heartbeatInterval}, 10 s by default).
      */
-    private static final class Progress {
+    private static final class Progress extends org.apache.spark.scheduler.SparkListener {
         static final long PROGRESS_SECONDS = 10;
+        private final org.apache.spark.SparkContext sc;
+        private final org.apache.spark.util.LongAccumulator rows;
+        private final java.util.concurrent.ConcurrentHashMap<Long, Long> running = new java.util.concurrent.ConcurrentHashMap<>();
         private final java.util.concurrent.ScheduledExecutorService timer;
         private final long start = System.nanoTime();
 
-        Progress(String target, int parts, org.apache.spark.util.LongAccumulator rows,
-                 org.apache.spark.util.LongAccumulator done) {
+        Progress(org.apache.spark.SparkContext sc, String target, int parts, long expectedRows,
+                 org.apache.spark.util.LongAccumulator rows, org.apache.spark.util.LongAccumulator done) {
+            this.sc = sc;
+            this.rows = rows;
+            sc.addSparkListener(this);
             timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "labelling progress");
                 t.setDaemon(true);
@@ -120,16 +133,36 @@ public final class LabellingJob {
             });
             timer.scheduleAtFixedRate(() -> {
                 double seconds = (System.nanoTime() - start) / 1e9;
-                long n = rows.value();
-                long d = done.value();
-                LOG.info(String.format("labelling %s: %d of %d parts, %,d rows, %,.0f rows/s%s", target, d, parts, n,
-                        n / seconds, d == 0 ? "" : String.format(", about %.0f s left",
-                                seconds * (parts - d) / d)));
+                long n = rows.value() + running.values().stream().mapToLong(Long::longValue).sum();
+                double rate = n / seconds;
+                String of = expectedRows > 0 ? String.format(" of %,d (%.0f%%)", expectedRows, 100.0 * n / expectedRows) : "";
+                String left = expectedRows > 0 && n > 0 ? String.format(", about %.0f s left", (expectedRows - n) / rate)
+                        : done.value() > 0 ? String.format(", about %.0f s left", seconds * (parts - done.value()) / done.value())
+                        : "";
+                LOG.info(String.format("labelling %s: %,d rows%s, %d of %d parts done, %,.0f rows/s%s", target, n, of,
+                        done.value(), parts, rate, left));
             }, PROGRESS_SECONDS, PROGRESS_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void onExecutorMetricsUpdate(org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate update) {
+            for (var task : scala.jdk.javaapi.CollectionConverters.asJava(update.accumUpdates())) {
+                for (var info : scala.jdk.javaapi.CollectionConverters.asJava(task._4())) {
+                    if (info.id() == rows.id() && info.update().isDefined()) {
+                        running.put((Long) task._1(), ((Number) info.update().get()).longValue());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+            running.remove(end.taskInfo().taskId());   // its rows are in the accumulator now
         }
 
         void stop() {
             timer.shutdownNow();
+            sc.removeSparkListener(this);
         }
     }
 
@@ -169,7 +202,12 @@ public final class LabellingJob {
         long teacherNanos;
         long rowNanos;
 
-        Labeller(Iterator<InternalRow> rows, Teacher teacher, int batchSize, int featureLength) {
+        /** Rows labelled, added batch by batch so that heartbeats carry a running task's progress. */
+        private final org.apache.spark.util.LongAccumulator labelled;
+
+        Labeller(Iterator<InternalRow> rows, Teacher teacher, int batchSize, int featureLength,
+                 org.apache.spark.util.LongAccumulator labelled) {
+            this.labelled = labelled;
             this.rows = rows;
             this.teacher = teacher;
             this.batchSize = batchSize;
@@ -221,6 +259,7 @@ public final class LabellingJob {
             rowNanos += t1 - t0;
             float[] logits = teacher.logits(n == batchSize ? x : java.util.Arrays.copyOf(x, n * featureLength), n);
             teacherNanos += System.nanoTime() - t1;
+            labelled.add(n);
             int c = teacher.numClasses();
             for (int r = 0; r < n; r++) {
                 float[] t = new float[c];
