@@ -2,6 +2,7 @@ package dev.distill.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1 built from the Maven jars (DESIGN §9): a master and two
@@ -122,6 +124,15 @@ class StandaloneClusterIT {
 
     /** spark-submit of the job jar with {@code args}; returns its log after checking it exited 0. */
     static String submit(String name, String... args) throws Exception {
+        Process submit = submitAsync(name, args);
+        assertThat(submit.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
+        String log = Files.readString(logs.resolve(name + ".log"));
+        assertThat(submit.exitValue()).as(log).isZero();
+        return log;
+    }
+
+    /** spark-submit of the job jar with {@code args}, running; its console goes to {@code logs/<name>.log}. */
+    static Process submitAsync(String name, String... args) throws Exception {
         Path jobJar;
         try (Stream<Path> s = Files.list(Path.of("target"))) {
             jobJar = s.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst().orElseThrow();
@@ -135,12 +146,66 @@ class StandaloneClusterIT {
                 "--conf", "spark.executor.extraJavaOptions=" + opens,
                 jobJar.toAbsolutePath().toString());
         cmd.addAll(Arrays.asList(args));
-        Process submit = withEnv(new ProcessBuilder(cmd)).redirectErrorStream(true)
+        return withEnv(new ProcessBuilder(cmd)).redirectErrorStream(true)
                 .redirectOutput(logs.resolve(name + ".log").toFile()).start();
-        assertThat(submit.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
-        String log = Files.readString(logs.resolve(name + ".log"));
-        assertThat(submit.exitValue()).as(log).isZero();
-        return log;
+    }
+
+    /** SIGKILLs the executor JVM that worker {@code w} runs for the application; returns its pid. */
+    static long killExecutorOf(int w) {
+        ProcessHandle executor = daemons.get(w).descendants()
+                .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                .findFirst().orElseThrow(() -> new AssertionError("worker " + w + " runs no executor"));
+        executor.destroyForcibly();
+        return executor.pid();
+    }
+
+    /**
+     * An executor JVM is killed while the soft labels are written and another while the student trains:
+     * Spark reruns their tasks, the soft labels hold every input row exactly once, and the student ends
+     * within a point of an undisturbed run of the same job.
+     */
+    @Test
+    void executorsLostDuringLabellingAndTrainingChangeNothing() throws Exception {
+        Path dir = Files.createTempDirectory("distill-cluster-loss");
+        String conf = """
+                include file("%s")
+                kd {
+                  dataset { max-train-rows = 16000, max-test-rows = 1000, partitions = 4 }
+                  teacher { architecture.layers = [ { type = dense, units = 64 } ], training { epochs = 1, workers = 2 } }
+                  soft-labels.batch-size = 1
+                  student { baseline = false, training { epochs = 6, workers = 2 } }
+                }
+                """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath());
+        Path job = Files.writeString(dir.resolve("loss.conf"), conf);
+        Path lost = dir.resolve("lost");
+        Process run = submitAsync("loss", "run", job.toString(), "-Dkd.output-dir=" + lost);
+        Path log = logs.resolve("loss.log");
+        awaitLog("loss", "labelling " + lost.resolve("soft-labels/train") + ": 4 parts", Duration.ofMinutes(5));
+        TimeUnit.MILLISECONDS.sleep(300);
+        assertThat(Files.readString(log)).as("killed while labelling").doesNotContain("labelled 16000 rows");
+        killExecutorOf(1);
+        awaitLog("loss", "student: epoch 2/6", Duration.ofMinutes(5));
+        killExecutorOf(2);
+        assertThat(run.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
+        String text = Files.readString(log);
+        assertThat(run.exitValue()).as(text).isZero();
+        assertThat(text).contains("labelled 16000 rows into " + lost.resolve("soft-labels/train"), "student: epoch 6/6");
+        assertThat(text.split("ERROR TaskSchedulerImpl: Lost executor", -1)).as("two executors lost").hasSize(3);
+
+        SparkSession spark = dev.distill.testing.LocalSpark.start();
+        try {
+            var labels = spark.read().parquet(lost.resolve("soft-labels/train").toString());
+            assertThat(labels.count()).isEqualTo(16000);
+            assertThat(labels.select("id").distinct().count()).isEqualTo(16000);
+        } finally {
+            spark.stop();
+        }
+        Path calm = dir.resolve("calm");
+        submit("calm", "run", job.toString(), "-Dkd.output-dir=" + calm);
+        ObjectMapper json = new ObjectMapper();
+        double lostAccuracy = json.readTree(lost.resolve("report/report.json").toFile()).at("/student/test_accuracy").asDouble();
+        double calmAccuracy = json.readTree(calm.resolve("report/report.json").toFile()).at("/student/test_accuracy").asDouble();
+        assertThat(lostAccuracy).isCloseTo(calmAccuracy, within(0.01));
     }
 
     /**

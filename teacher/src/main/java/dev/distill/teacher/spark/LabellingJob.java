@@ -65,6 +65,8 @@ public final class LabellingJob {
             org.apache.spark.util.LongAccumulator labelled = sc.sc().longAccumulator("rows labelled");
             org.apache.spark.util.LongAccumulator partsDone = sc.sc().longAccumulator("parts labelled");
             progress = new Progress(sc.sc(), target, internal.getNumPartitions(), expectedRows, labelled, partsDone);
+            LOG.info("labelling {}: {} parts{}, teacher {}", target, internal.getNumPartitions(),
+                    expectedRows > 0 ? String.format(", %,d rows", expectedRows) : "", source.model());
             List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();
