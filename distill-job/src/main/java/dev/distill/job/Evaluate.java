@@ -32,9 +32,9 @@ final class Evaluate {
     }
 
     static Map<String, Object> run(JobContext ctx) {
+        ctx.describe("evaluate", "evaluate teacher, student and baseline on the test split");
         int numClasses = ctx.settings.dataset().numClasses();
         Dataset<Row> test = Stages.softLabelled(ctx, "test").rows().cache();
-        ctx.describe("evaluate", "evaluate teacher, student and baseline on the test split");
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("job_file", ctx.jobFile);
         report.put("created_at", Instant.now().toString());

@@ -36,6 +36,7 @@ final class Export {
     }
 
     static String run(JobContext ctx) {
+        ctx.describe("export", "write the deployable student and check it on the test split");
         String model = ctx.workspace.model("student");
         if (!ctx.workspace.exists(model)) {
             throw new IllegalArgumentException("student model not found: " + model

@@ -42,8 +42,11 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         String appName = spark.string("app-name");
         Map<String, String> sparkConf = new LinkedHashMap<>();
         if (spark.has("conf")) {
+            // Entry keys are HOCON paths: "spark.ui.enabled" (quoted, one key) comes back with its quotes, and
+            // spark.ui.enabled (unquoted, nested objects) without; both mean the Spark property spark.ui.enabled.
             spark.config().getConfig("conf").entrySet().forEach(e ->
-                    sparkConf.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+                    sparkConf.put(String.join(".", com.typesafe.config.ConfigUtil.splitPath(e.getKey())),
+                            String.valueOf(e.getValue().unwrapped())));
         }
         DatasetSettings dataset = DatasetSettings.read(kd);
         int[] shape = inputShape(kd, dataset);

@@ -40,6 +40,7 @@ final class Stages {
             throw new IllegalArgumentException("kd.teacher.source = load: there is no teacher to train; the teacher is "
                     + "read from kd.teacher.model (" + t.model() + ")");
         }
+        ctx.describe("train-teacher", "read the data set");
         Map<String, String> key = StageKeys.teacher(ctx);
         ctx.workspace.delete(ctx.workspace.path("teacher", "provenance.json"));   // written again when done
         DatasetLoader.Splits data = ctx.data();
@@ -67,6 +68,7 @@ final class Stages {
 
     /** label: runs the teacher over both splits and writes soft-labels/train and soft-labels/test. */
     static void label(JobContext ctx) {
+        ctx.describe("label", "read the data set");
         String model = teacherModel(ctx);
         DatasetLoader.Splits data = ctx.data();
         int numClasses = ctx.settings.dataset().numClasses();
@@ -92,7 +94,7 @@ final class Stages {
                     new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
                     data.normalisation().describe(), ctx.dataKey(split), Instant.now().toString(),
                     ctx.settings.teacher().topK());
-            ctx.describe("label", "label the " + split + " split with the teacher");
+            ctx.describe("label", "label the " + split + " split with the teacher (" + md.teacherId() + ")");
             Dataset<Row> rows = "train".equals(split) ? data.train() : data.test();
             LabellingJob.Result r = LabellingJob.label(rows, source, sha, md, batch,
                     ctx.settings.teacher().compression(), ctx.workspace.softLabels(split), rows.count());
@@ -143,6 +145,7 @@ final class Stages {
 
     /** train-student: the distilled student on soft labels, and its hard-label baseline. */
     static void trainStudent(JobContext ctx) {
+        ctx.describe("train-student", "read the soft labels and the data set");
         Map<String, String> key = StageKeys.student(ctx);
         ctx.workspace.delete(ctx.workspace.path("student", "provenance.json"));   // written again when done
         SoftLabelled soft = softLabelled(ctx, "train");

@@ -89,7 +89,8 @@ final class Training {
                                                          float[] initialParams) {
         int numClasses = spec.numClasses();
         int workers = ctx.workers(t);
-        ctx.describe(who, "pack " + who + " training data into minibatches");
+        String stage = "teacher".equals(who) ? "train-teacher" : "train-student";
+        ctx.describe(stage, "pack " + who + " training data into minibatches");
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, numClasses, spec.featureLength(), workers,
                 t.batchSize(), t.seed(), withTeacher);
         MultiLayerConfiguration conf = spec.toConfiguration(loss, t, t.seed());
@@ -100,7 +101,7 @@ final class Training {
                 .onEpoch(metrics::add);
         ParameterAveragingTrainer.Result result;
         try {
-            ctx.describe(who, "train " + who + " (" + loss.name() + (qat == null ? "" : ", quantisation-aware") + ")");
+            ctx.describe(stage, "train " + who + " (" + loss.name() + (qat == null ? "" : ", quantisation-aware") + ")");
             // A quantisation-aware network is scored as it will be deployed: fake-quantised.
             result = trainer.train(ctx.sc(), batches, conf, dataKey, (epoch, net) -> ClusterEvaluator.evaluate(test,
                     qat == null ? net : qat.fakeQuantised(net), numClasses).accuracy());

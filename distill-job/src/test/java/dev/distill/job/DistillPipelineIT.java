@@ -409,4 +409,35 @@ class DistillPipelineIT {
             assertThat(forced[1]).contains(stage + ": redoing it (--force)");
         }
     }
+    /** Every Spark job of a run belongs to the job group of its stage, so the Spark UI names the stage. */
+    @Test
+    @Order(12)
+    void everySparkJobIsInItsStagesJobGroup() throws Exception {
+        Path events = Files.createDirectories(dir.resolve("events"));
+        Path conf = Files.writeString(dir.resolve("events.conf"), """
+                include file("%s")
+                kd.spark.conf { "spark.eventLog.enabled" = true, "spark.eventLog.dir" = "%s", "spark.eventLog.compress" = false }
+                """.formatted(job, events.toUri()));
+        CliRun r = CliRun.of("run", conf.toString(), "-Dkd.output-dir=" + dir.resolve("grouped"));
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> groups = new java.util.ArrayList<>();
+        try (Stream<Path> logs = Files.walk(events)) {   // Spark 4 writes rolling logs: a folder of events_* files
+            for (String line : logs.filter(p -> p.getFileName().toString().startsWith("events_")).sorted()
+                    .flatMap(p -> {
+                        try {
+                            return Files.readAllLines(p).stream();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }).toList()) {
+                JsonNode e = new ObjectMapper().readTree(line);
+                if ("SparkListenerJobStart".equals(e.at("/Event").asText())) {
+                    groups.add(e.at("/Properties/spark.jobGroup.id").asText("(none)"));
+                }
+            }
+        }
+        assertThat(groups).isNotEmpty();
+        assertThat(new java.util.LinkedHashSet<>(groups))
+                .containsExactly("train-teacher", "label", "train-student", "export", "evaluate");
+    }
 }
