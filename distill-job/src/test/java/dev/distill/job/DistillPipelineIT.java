@@ -188,20 +188,10 @@ class DistillPipelineIT {
         Path other = dir.resolve("loaded");
         Path log = Path.of(System.getProperty("distill.log"));
         long before = Files.readAllLines(log).stream().filter(l -> l.contains("student: epoch 3/3")).count();
-        java.io.PrintStream console = System.err;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        CliRun r;
-        try {
-            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-            r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + other, "-Dkd.teacher.source=load",
-                    "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false", "--quiet");
-        } finally {
-            System.setErr(console);
-        }
-        assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).as("--quiet prints no tables").isEmpty();
-        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).as("--quiet shows no progress")
-                .doesNotContain(" INFO ");
+        String[] quiet = withConsole("run", job.toString(), "-Dkd.output-dir=" + other, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false", "--quiet");
+        assertThat(quiet[0]).as("--quiet prints no tables").isEmpty();
+        assertThat(quiet[1]).as("--quiet shows no progress").doesNotContain(" INFO ");
         assertThat(Files.readAllLines(log).stream().filter(l -> l.contains("student: epoch 3/3")).count())
                 .as("the log file still has the progress").isEqualTo(before + 1);
         assertThat(other.resolve("teacher")).doesNotExist();
