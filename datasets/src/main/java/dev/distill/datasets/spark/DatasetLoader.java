@@ -95,13 +95,7 @@ public final class DatasetLoader {
                 throw new java.io.UncheckedIOException("cannot read " + source + ": " + e.getMessage(), e);
             }
         }
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(digest);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.distill.datasets.Sha256.of(b.toString());
     }
 
     private static Dataset<Row> readSource(SparkSession spark, DatasetSettings s, String path, String labels,

@@ -10,7 +10,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Training state after a completed epoch: flat parameters, flat updater state, the state of training hooks
@@ -96,16 +95,12 @@ public record Checkpoint(String fingerprint, int epoch, int iteration, float[] p
         return xs;
     }
 
+    /** SHA-256 of the parts, each followed by a zero byte (so "ab","c" and "a","bc" differ). */
     static String fingerprintOf(String... parts) {
-        try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            for (String s : parts) {
-                md.update(s.getBytes(StandardCharsets.UTF_8));
-                md.update((byte) 0);
-            }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        StringBuilder b = new StringBuilder();
+        for (String s : parts) {
+            b.append(s).append('\0');
         }
+        return dev.distill.datasets.Sha256.of(b.toString());
     }
 }
