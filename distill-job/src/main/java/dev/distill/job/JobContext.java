@@ -18,6 +18,8 @@ final class JobContext {
     final String jobFile;
     private DatasetLoader.Splits splits;
 
+    private final java.util.Map<String, String> dataKeys = new java.util.HashMap<>();
+
     JobContext(JobSettings settings, SparkSession spark, String jobFile) {
         this.settings = settings;
         this.spark = spark;
@@ -39,9 +41,13 @@ final class JobContext {
         return splits;
     }
 
-    /** {@link DatasetLoader#dataKey} of a split of this job's data set ({@code "train"} or {@code "test"}). */
+    /**
+     * {@link DatasetLoader#dataKey} of a split of this job's data set ({@code "train"} or {@code "test"}), read
+     * once per run: a run's stages, their keys and the soft-label checks all ask for it, and on a remote file
+     * system each answer lists the sources.
+     */
     String dataKey(String split) {
-        return DatasetLoader.dataKey(spark, settings.dataset(), split);
+        return dataKeys.computeIfAbsent(split, s -> DatasetLoader.dataKey(spark, settings.dataset(), s));
     }
 
     /** A DL4J network from a model zip at {@code path} (any Hadoop file system). */
