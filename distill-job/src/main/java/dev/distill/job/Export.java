@@ -8,6 +8,7 @@ import dev.distill.student.FlatArrays;
 import dev.distill.student.Int8Exporter;
 import dev.distill.student.OnnxExporter;
 import dev.distill.student.quant.Qat;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
@@ -43,7 +44,7 @@ final class Export {
                     + "; run `distill train-student <job.conf>` first");
         }
         var info = Stages.checkSoftLabels(ctx, "train");
-        var testInfo = Stages.checkSoftLabels(ctx, "test");
+        Stages.SoftLabelled test = Stages.softLabelled(ctx, "test");
         Map<String, String> key = StageKeys.export(ctx);
         ctx.workspace.delete(ctx.workspace.path("export", "provenance.json"));   // written again when done
         String target = ctx.workspace.path("export", "student.zip");
@@ -54,7 +55,7 @@ final class Export {
         facts.put("model_file_bytes", ctx.workspace.size(target));
         facts.put("teacher_sha256", info.metadata().teacherSha256());
         facts.put("teacher_id", info.metadata().teacherId());
-        facts.put("soft_label_rows", Map.of("train", info.rows(), "test", testInfo.rows()));
+        facts.put("soft_label_rows", Map.of("train", info.rows(), "test", test.info().rows()));
         facts.put("input_shape", info.metadata().inputShape());
         facts.put("normalisation", info.metadata().normalisation());
         facts.put("seeds", Map.of("student", ctx.settings.student().training().seed(),
@@ -64,7 +65,7 @@ final class Export {
         if (ctx.workspace.exists(softLabelProvenance)) {
             facts.put("normalisation_parameters", Json.read(ctx.workspace.readString(softLabelProvenance)).get("normalisation"));
         }
-        facts.put("int8", int8(ctx, model));
+        facts.put("int8", int8(ctx, model, test.rows()));
         facts.put(StageKeys.KEY, key);
         Provenance.write(ctx, "export", facts);
         LOG.info("export: wrote {} and {}", target, ctx.workspace.path("export", "provenance.json"));
@@ -78,7 +79,7 @@ final class Export {
      * note. Returns what was written and measured; agreement is with the network the file stands for (the
      * fake-quantised student after quantisation-aware training, else the fp32 student).
      */
-    private static Map<String, Object> int8(JobContext ctx, String model) {
+    private static Map<String, Object> int8(JobContext ctx, String model, Dataset<Row> testRows) {
         Map<String, Object> m = new LinkedHashMap<>();
         MultiLayerNetwork loaded = ctx.loadNetwork(model);
         Qat qat = Qat.of(ctx.settings.student().architecture());
@@ -119,7 +120,7 @@ final class Export {
         ctx.workspace.writeAtomically(onnx, out -> out.write(onnxBytes));
         m.put("onnx_file", onnx);
         m.put("onnx_file_bytes", onnxBytes.length);
-        List<Row> test = Stages.softLabelled(ctx, "test").rows().select("features", "label")
+        List<Row> test = testRows.select("features", "label")
                 .limit(StageTable.MAX_ROWS).collectAsList();
         float[][] xs = test.stream().map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
         float[] fp32 = xs.length == 0 ? new float[0] : FlatArrays.of(net.output(Nd4j.create(xs), false));
