@@ -256,12 +256,7 @@ final class ReportHtml {
         }
 
         void draw(StringBuilder b, String xLabel, String yLabel, boolean percent, boolean xTicks) {
-            frame(b, xLabel, yLabel);
-            for (double t : ticks(y0, y1)) {
-                b.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                                + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", left, y(t), left + width, y(t),
-                        left - 6, y(t) + 4, percent ? fmt("%.0f%%", 100 * t) : fmt("%.3g", t)));
-            }
+            frame(b, xLabel, yLabel, percent);
             for (double t : xTicks ? ticks(x0, x1) : List.<Double>of()) {
                 if (t == Math.rint(t)) {
                     b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x(t),
@@ -271,25 +266,26 @@ final class ReportHtml {
         }
 
         void drawLogX(StringBuilder b, String xLabel, String yLabel) {
-            frame(b, xLabel, yLabel);
-            for (double t : ticks(y0, y1)) {
-                b.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                                + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", left, y(t), left + width,
-                        y(t), left - 6, y(t) + 4, 100 * t));
-            }
+            frame(b, xLabel, yLabel, true);
             for (long p = (long) x0; p <= (long) x1; p++) {
                 b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x(p), top + height + 14,
                         bytes(Math.pow(10, p))));
             }
         }
 
-        private void frame(StringBuilder b, String xLabel, String yLabel) {
+        /** The plot's border, axis titles, and the y grid with its tick labels (percent or plain). */
+        private void frame(StringBuilder b, String xLabel, String yLabel, boolean percent) {
             b.append(fmt("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n",
                     left, top, width, height));
             b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", left + width / 2,
                     top + height + 30, esc(xLabel)));
             b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\">%s</text>\n",
                     left - 44, top + height / 2, left - 44, top + height / 2, esc(yLabel)));
+            for (double t : ticks(y0, y1)) {
+                b.append(fmt("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                                + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", left, y(t), left + width, y(t),
+                        left - 6, y(t) + 4, percent ? fmt("%.0f%%", 100 * t) : fmt("%.3g", t)));
+            }
         }
 
         void line(StringBuilder b, List<Map<String, Object>> series, String key, String colour) {
