@@ -53,6 +53,12 @@ class DistillPipelineIT {
                 """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
     }
 
+    /** Arguments of {@code command} on the small job with the first test's trained teacher loaded, into {@code outputDir}. */
+    private static String[] onTrainedTeacher(String command, Path outputDir, String... extra) {
+        return Stream.concat(Stream.of(command, job.toString(), "-Dkd.output-dir=" + outputDir, "-Dkd.teacher.source=load",
+                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip")), Arrays.stream(extra)).toArray(String[]::new);
+    }
+
     private static SparkSession spark() {
         return LocalSpark.start();
     }
@@ -188,8 +194,7 @@ class DistillPipelineIT {
         Path other = dir.resolve("loaded");
         Path log = Path.of(System.getProperty("distill.log"));
         long before = Files.readAllLines(log).stream().filter(l -> l.contains("student: epoch 3/3")).count();
-        String[] quiet = withConsole("run", job.toString(), "-Dkd.output-dir=" + other, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false", "--quiet");
+        String[] quiet = withConsole(onTrainedTeacher("run", other, "-Dkd.student.baseline=false", "--quiet"));
         assertThat(quiet[0]).as("--quiet prints no tables").isEmpty();
         assertThat(quiet[1]).as("--quiet shows no progress").doesNotContain(" INFO ");
         assertThat(Files.readAllLines(log).stream().filter(l -> l.contains("student: epoch 3/3")).count())
@@ -210,9 +215,8 @@ class DistillPipelineIT {
     @Order(6)
     void quantisationAwareStudentExportsFilesThatMatchItsFakeQuantisedForwardPass() throws Exception {
         Path qat = dir.resolve("qat");
-        CliRun r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + qat, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false",
-                "-Dkd.student.quantisation.enabled=true", "-Dkd.student.quantisation.start-step=20");
+        CliRun r = CliRun.of(onTrainedTeacher("run", qat, "-Dkd.student.baseline=false",
+                "-Dkd.student.quantisation.enabled=true", "-Dkd.student.quantisation.start-step=20"));
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(qat.resolve("report/report.json").toFile());
         JsonNode stages = report.at("/stages");
@@ -240,12 +244,11 @@ class DistillPipelineIT {
     @Order(7)
     void lowRankStudentStartsFromTheSvdOfATrainedOneAndIsPruned() throws Exception {
         Path qat = dir.resolve("qat");
-        CliRun r = CliRun.of("train-student", job.toString(), "-Dkd.output-dir=" + qat, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false",
+        CliRun r = CliRun.of(onTrainedTeacher("train-student", qat, "-Dkd.student.baseline=false",
                 "-Dkd.student.architecture.layers=[{type = dense, units = 16, rank = 0.8}]",
                 "-Dkd.student.architecture.init-from=" + out.resolve("student/model.zip"),
                 "-Dkd.student.pruning.enabled=true", "-Dkd.student.pruning.final-sparsity=0.5",
-                "-Dkd.student.pruning.steps=2", "-Dkd.student.pruning.frequency=4");
+                "-Dkd.student.pruning.steps=2", "-Dkd.student.pruning.frequency=4"));
         assertThat(r.code()).as(r.err()).isZero();
         var net = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(qat.resolve("student/model.zip").toFile());
         int rank = (int) net.getLayer(0).getParam("W").size(1);
@@ -264,15 +267,9 @@ class DistillPipelineIT {
     void aStudentTheRuntimeCannotRunIsExportedAsAZipOnly() throws Exception {
         Path qat = dir.resolve("qat");
         assertThat(qat.resolve("export/student.int8")).exists();
-        String[] settings = {"-Dkd.output-dir=" + qat, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false",
-                "-Dkd.student.architecture.layers=[{type = dense, units = 16}, {type = batch-norm}]"};
         for (String command : new String[] {"train-student", "export", "evaluate"}) {
-            String[] args = new String[2 + settings.length];
-            args[0] = command;
-            args[1] = job.toString();
-            System.arraycopy(settings, 0, args, 2, settings.length);
-            CliRun r = CliRun.of(args);
+            CliRun r = CliRun.of(onTrainedTeacher(command, qat, "-Dkd.student.baseline=false",
+                    "-Dkd.student.architecture.layers=[{type = dense, units = 16}, {type = batch-norm}]"));
             assertThat(r.code()).as(command + ": " + r.err()).isZero();
         }
         assertThat(qat.resolve("export/student.int8")).doesNotExist();
@@ -328,8 +325,7 @@ class DistillPipelineIT {
     @Order(10)
     void aTransferSetWithoutLabelsTrainsOnTheSoftTermAlone() throws Exception {
         Path unlabeled = dir.resolve("unlabeled");
-        CliRun r = CliRun.of("run", job.toString(), "-Dkd.output-dir=" + unlabeled, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.dataset.train-labels=\"\"");
+        CliRun r = CliRun.of(onTrainedTeacher("run", unlabeled, "-Dkd.dataset.train-labels=\"\""));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(unlabeled.resolve("baseline/model.zip")).doesNotExist();
         JsonNode provenance = new ObjectMapper().readTree(unlabeled.resolve("student/provenance.json").toFile());
@@ -368,8 +364,7 @@ class DistillPipelineIT {
     @Order(11)
     void rerunSkipsUpToDateStagesAndRedoesOnlyWhatChanged() throws Exception {
         Path resume = dir.resolve("resume");
-        String[] common = {"run", job.toString(), "-Dkd.output-dir=" + resume, "-Dkd.teacher.source=load",
-                "-Dkd.teacher.model=" + out.resolve("teacher/model.zip"), "-Dkd.student.baseline=false"};
+        String[] common = onTrainedTeacher("run", resume, "-Dkd.student.baseline=false");
         withConsole(common);
         byte[] student = Files.readAllBytes(resume.resolve("student/model.zip"));
         String report = Files.readString(resume.resolve("report/report.json"));
