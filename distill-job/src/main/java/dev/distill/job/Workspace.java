@@ -149,7 +149,30 @@ public final class Workspace {
         });
     }
 
+    /** Hashes already computed in this run, by path, length and modification time. */
+    private final java.util.Map<String, String> hashes = new java.util.HashMap<>();
+
+    /**
+     * SHA-256 of a file's bytes, read once per run while the file is unchanged: a run's stage keys, the
+     * labelling metadata and the report all ask for the teacher's, which can be gigabytes.
+     */
     public String sha256(String path) {
+        try {
+            Path p = new Path(path);
+            org.apache.hadoop.fs.FileStatus st = p.getFileSystem(conf).getFileStatus(p);
+            String key = st.getPath() + "\n" + st.getLen() + "\n" + st.getModificationTime();
+            String known = hashes.get(key);
+            if (known == null) {
+                known = readSha256(path);
+                hashes.put(key, known);
+            }
+            return known;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String readSha256(String path) {
         try (InputStream in = open(path)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
