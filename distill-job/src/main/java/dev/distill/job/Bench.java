@@ -267,18 +267,12 @@ final class Bench {
         try {
             List<java.util.concurrent.Future<Long>> done = new ArrayList<>();
             for (int t = 0; t < teachers.size(); t++) {
-                int first = t;
-                done.add(pool.submit(() -> {
-                    long n = 0;
-                    for (int p = 0; p < passes; p++) {
-                        for (int i = first; i < batches.size(); i += teachers.size()) {
-                            int r = batches.get(i).length / f;
-                            teachers.get(first).logits(batches.get(i), r);
-                            n += r;
-                        }
-                    }
-                    return n;
-                }));
+                List<float[]> mine = new ArrayList<>();
+                for (int i = t; i < batches.size(); i += teachers.size()) {
+                    mine.add(batches.get(i));
+                }
+                Teacher teacher = teachers.get(t);
+                done.add(pool.submit(() -> directPasses(teacher, mine, f, passes)));
             }
             long n = 0;
             for (var d : done) {
