@@ -81,28 +81,9 @@ public final class Workspace {
         }
     }
 
-    /** Something that writes a file's content to a stream. */
-    public interface Writer {
-        void write(OutputStream out) throws IOException;
-    }
-
-    /** Writes {@code path} through a temporary file and a rename, so readers never see half a file. */
-    public void writeAtomically(String path, Writer writer) {
-        Path dst = new Path(path);
-        Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".tmp");
-        try {
-            FileSystem fs = dst.getFileSystem(conf);
-            fs.mkdirs(dst.getParent());
-            try (FSDataOutputStream out = fs.create(tmp, true)) {
-                writer.write(out);
-            }
-            fs.delete(dst, false);
-            if (!fs.rename(tmp, dst)) {
-                throw new IOException("rename " + tmp + " -> " + dst + " failed");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
-        }
+    /** Writes {@code path} through a temporary file and one rename, so readers never see half a file. */
+    public void writeAtomically(String path, dev.distill.datasets.AtomicFile.Writer writer) {
+        dev.distill.datasets.AtomicFile.write(conf, path, writer);
     }
 
     public void writeString(String path, String content) {

@@ -58,14 +58,33 @@ class StandaloneClusterIT {
             Files.createSymbolicLink(jars.resolve(target.getFileName()), target);
         }
         masterPort = freePort();
-        daemons.add(daemon("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                "--port", Integer.toString(masterPort), "--webui-port", Integer.toString(freePort())));
-        awaitLog("master", "I have been elected leader", Duration.ofSeconds(60));
+        int masterUi = freePort();
+        Process master = daemon("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                "--port", Integer.toString(masterPort), "--webui-port", Integer.toString(masterUi));
+        daemons.add(master);
         for (int w = 1; w <= 2; w++) {
             daemons.add(daemon("worker" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                     "--cores", "1", "--memory", "2g", "--webui-port", Integer.toString(freePort()),
                     "--work-dir", home.resolve("work" + w).toString(), "spark://127.0.0.1:" + masterPort));
-            awaitLog("worker" + w, "Successfully registered with master", Duration.ofSeconds(60));
+        }
+        // The master's status page says how many workers registered (workers retry until the master is up).
+        awaitState("a master with two workers", master, () -> aliveWorkers(masterUi) == 2);
+    }
+
+    /** Workers registered with the master, from its JSON status page; -1 while it does not answer. */
+    static int aliveWorkers(int masterUi) {
+        try {
+            var c = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:" + masterUi + "/json/").toURL()
+                    .openConnection();
+            c.setConnectTimeout(2000);
+            c.setReadTimeout(2000);
+            try (var in = c.getInputStream()) {
+                return new ObjectMapper().readTree(in).path("aliveworkers").asInt(-1);
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException e) {
+            return -1;
         }
     }
 
@@ -109,17 +128,34 @@ class StandaloneClusterIT {
                 .redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
     }
 
-    static void awaitLog(String name, String text, Duration timeout) throws Exception {
-        Path log = logs.resolve(name + ".log");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains(text)) {
-                return;
-            }
-            // Polling a log file written by another process: no event to wait on.
-            TimeUnit.MILLISECONDS.sleep(200);
+    /** Waits (up to 10 minutes) until {@code state} holds, failing early if {@code process} ends. */
+    static void awaitState(String what, Process process, java.util.concurrent.Callable<Boolean> state) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (!state.call()) {
+            assertThat(process.isAlive()).as("still running while waiting for " + what).isTrue();
+            assertThat(System.nanoTime()).as(what + " within 10 minutes").isLessThan(deadline);
+            // Another process's files: no event to wait on.
+            TimeUnit.MILLISECONDS.sleep(50);
         }
-        throw new AssertionError(name + " did not log '" + text + "' within " + timeout + ":\n" + Files.readString(log));
+    }
+
+    /** True while a labelling task writes a part of {@code split} and the split is not yet committed. */
+    static boolean labellingTaskWriting(Path softLabels, String split) throws IOException {
+        if (!Files.isDirectory(softLabels) || Files.exists(softLabels.resolve(split))) {
+            return false;
+        }
+        try (Stream<Path> dirs = Files.list(softLabels)) {
+            for (Path tmp : dirs.filter(d -> d.getFileName().toString().startsWith("." + split + ".tmp-")).toList()) {
+                try (Stream<Path> parts = Files.list(tmp)) {
+                    if (parts.anyMatch(p -> p.getFileName().toString().startsWith("_attempt-"))) {
+                        return true;
+                    }
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    return false;
+                }
+            }
+        }
+        return false;
     }
 
     /** spark-submit of the job jar with {@code args}; returns its log after checking it exited 0. */
@@ -185,11 +221,20 @@ class StandaloneClusterIT {
         Process run = submitAsync("loss", "run", job.toString(), "-Dkd.output-dir=" + lost, "-Dkd.teacher.source=load",
                 "-Dkd.teacher.model=" + calm.resolve("teacher/model.zip"));
         Path log = logs.resolve("loss.log");
-        awaitLog("loss", "labelling " + lost.resolve("soft-labels/train") + ": 4 parts", Duration.ofMinutes(5));
-        TimeUnit.MILLISECONDS.sleep(300);
-        assertThat(Files.readString(log)).as("killed while labelling").doesNotContain("labelled 16000 rows");
+        // Killed while a labelling task writes its part (its attempt file exists, the split is not committed)
+        // and while the student trains (its checkpoint records epoch 2): states, not log lines.
+        Path softLabels = lost.resolve("soft-labels");
+        awaitState("a task writing the train split's soft labels", run, () -> labellingTaskWriting(softLabels, "train"));
         killExecutorOf(1);
-        awaitLog("loss", "student: epoch 2/6", Duration.ofMinutes(5));
+        String checkpoint = lost.resolve("student/checkpoint.bin").toString();
+        awaitState("the student's checkpoint after epoch 2", run, () -> {
+            try {
+                var ck = dev.distill.student.spark.Checkpoint.read(new org.apache.hadoop.conf.Configuration(), checkpoint);
+                return ck != null && ck.epoch() + 1 >= 2;
+            } catch (java.io.UncheckedIOException e) {
+                return false;   // between the delete and the rename of a replace
+            }
+        });
         killExecutorOf(2);
         assertThat(run.waitFor(15, TimeUnit.MINUTES)).as("spark-submit finished").isTrue();
         String text = Files.readString(log);

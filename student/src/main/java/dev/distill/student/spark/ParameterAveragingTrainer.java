@@ -126,7 +126,7 @@ public final class ParameterAveragingTrainer {
         int startEpoch = 0;
         int iteration = 0;
         if (checkpointFile != null) {
-            Checkpoint ck = Checkpoint.read(sc.hadoopConfiguration(), checkpointFile);
+            Checkpoint ck = Checkpoint.readCurrent(sc.hadoopConfiguration(), checkpointFile, LOG, name);
             if (ck != null && ck.fingerprint().equals(fingerprint) && ck.epoch() + 1 > settings.epochs()) {
                 LOG.info("{}: ignoring checkpoint {}: it is after epoch {}, beyond the {} epochs asked for", name,
                         checkpointFile, ck.epoch() + 1, settings.epochs());
