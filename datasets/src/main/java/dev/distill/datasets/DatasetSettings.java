@@ -57,8 +57,9 @@ public record DatasetSettings(
         String featuresColumn = pq.string("features-column");
         List<String> featureColumns = pq.stringList("feature-columns");
         SettingsReader norm = r.section("normalisation");
-        Normalisation.Method method = Normalisation.Method.valueOf(
-                norm.oneOf("method", "none", "scale", "standardise").toUpperCase(java.util.Locale.ROOT));
+        String chosen = norm.oneOf("method", "auto", "none", "scale", "standardise");
+        Normalisation.Method method = "auto".equals(chosen) ? defaultNormalisation(format)
+                : Normalisation.Method.valueOf(chosen.toUpperCase(java.util.Locale.ROOT));
         double scaleMax = norm.positive("scale-max");
         List<Integer> inputShape = r.intList("input-shape", 1);
         int partitions = r.integer("partitions", 0, 100_000);
@@ -75,12 +76,43 @@ public record DatasetSettings(
             }
         }
         checkLocalPath(r, "test", test, format);
+        checkApplies(r, format, "idx", "train-labels", "test-labels");
+        checkApplies(r, format, "csv", "csv.header", "csv.delimiter");
+        checkApplies(r, format, "parquet", "parquet.features-column", "parquet.feature-columns");
+        if ("idx".equals(format) && r.setByUser("label-column")) {
+            r.problem("label-column", "does not apply to format = idx (its labels come from kd.dataset.train-labels and"
+                    + " test-labels); remove it");
+        }
+        if (r.setByUser("normalisation.scale-max") && method != Normalisation.Method.SCALE) {
+            norm.problem("scale-max", "applies to normalisation.method = scale only (the method here is "
+                    + method.name().toLowerCase(java.util.Locale.ROOT) + "); remove it");
+        }
         if (test.isBlank() && testFraction <= 0 && r.has("test-fraction")) {
             r.problem("test-fraction", "must be > 0 when kd.dataset.test is empty (the test split is held out from train)");
         }
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrain, maxTest, labelColumn, header, delimiter, featuresColumn, featureColumns, method, scaleMax,
                 inputShape, partitions);
+    }
+
+    /**
+     * The normalisation of {@code method = auto}: IDX holds 8-bit pixels, scaled to [0, 1] by 255; CSV and
+     * Parquet hold numbers of any range, standardised per feature with statistics of the training split.
+     */
+    public static Normalisation.Method defaultNormalisation(String format) {
+        return "idx".equals(format) ? Normalisation.Method.SCALE : Normalisation.Method.STANDARDISE;
+    }
+
+    /** Keys of one format set in a job of another are reported: they would be silently ignored. */
+    private static void checkApplies(SettingsReader r, String format, String owner, String... keys) {
+        if (format.equals(owner)) {
+            return;
+        }
+        for (String key : keys) {
+            if (r.setByUser(key)) {
+                r.problem(key, "applies to format = " + owner + " only (this job's format is " + format + "); remove it");
+            }
+        }
     }
 
     /** Local paths (no URI scheme, or file:) are checked now, so a typo fails before Spark starts. */
@@ -103,7 +135,21 @@ public record DatasetSettings(
     /** The local file-system path of {@code path}, or null when it names another file system (hdfs:, s3a:, ...). */
     public static Path localPath(String path) {
         if (path.startsWith("file:")) {
-            return Path.of(java.net.URI.create(path));
+            // Not Path.of(URI): it refuses non-ASCII characters ("Bad escape"), which any file system accepts.
+            try {
+                java.net.URI uri = new java.net.URI(path);
+                if (uri.getPath() != null) {
+                    return Path.of(uri.getPath());   // percent-escapes decoded
+                }
+            } catch (java.net.URISyntaxException e) {
+                // not a valid URI (a space, say): the text after the scheme and authority is the path
+            }
+            String rest = path.substring("file:".length());
+            if (rest.startsWith("//")) {
+                int slash = rest.indexOf('/', 2);
+                rest = slash < 0 ? "/" : rest.substring(slash);
+            }
+            return Path.of(rest);
         }
         if (path.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
             return null;

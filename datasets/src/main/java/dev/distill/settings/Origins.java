@@ -25,6 +25,8 @@ public final class Origins {
         if (description.contains("reference.conf")) {
             return "defaults (reference.conf)";
         }
-        return description;
+        // A file read from a URI (a job file on HDFS or S3) is parsed from text: the description names it.
+        return origin.lineNumber() > 0 && !description.startsWith("command line") ? description + ":"
+                + origin.lineNumber() : description;
     }
 }

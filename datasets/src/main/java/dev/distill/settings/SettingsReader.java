@@ -67,6 +67,15 @@ public final class SettingsReader {
         return config.hasPath(key);
     }
 
+    /** True when {@code key} was set by the job file, the command line or a system property, not by a default. */
+    public boolean setByUser(String key) {
+        if (!config.hasPathOrNull(key)) {
+            return false;
+        }
+        String description = config.getValue(key).origin().description();
+        return !description.contains("reference.conf");
+    }
+
     public List<Problem> problems() {
         return problems;
     }

@@ -105,7 +105,7 @@ public final class UnknownKeys {
     }
 
     /** Levenshtein distance, for "did you mean" suggestions. */
-    static int editDistance(String a, String b) {
+    public static int editDistance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

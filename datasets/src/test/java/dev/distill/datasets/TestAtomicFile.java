@@ -70,6 +70,20 @@ class TestAtomicFile {
         }
     }
 
+    /** Paths with spaces and non-ASCII characters, plain or as file: URIs, escaped or not. */
+    @Test
+    void anyPathTheFileSystemAcceptsWorks() throws Exception {
+        Configuration conf = new Configuration();
+        Path odd = dir.resolve("été 東京 #1").resolve("r.json");
+        AtomicFile.write(conf, odd.toString(), text("a"));
+        AtomicFile.write(conf, "file:" + odd, text("b"));
+        assertThat(Files.readString(odd)).isEqualTo("b");
+        assertThat(DatasetSettings.localPath(odd.toUri().toString())).isEqualTo(odd);
+        assertThat(DatasetSettings.localPath("file://" + odd)).isEqualTo(odd);
+        assertThat(DatasetSettings.localPath("file:" + odd)).isEqualTo(odd);
+        assertThat(DatasetSettings.localPath("hdfs://nn/x")).isNull();
+    }
+
     @Test
     void namesTemporaries() {
         String tmp = AtomicFile.temporaryName("model.zip");

@@ -34,13 +34,13 @@ class TestSettingsReader {
         r.integer("batch", 1, 100);
         r.oneOf("kind", "constant", "step");
         assertThat(r.problems()).extracting(Problem::toString).containsExactly(
-                "job.conf: kd.epochs = 0: must be an integer >= 1",
-                "job.conf: kd.temperature = -1: must be a number > 0",
-                "job.conf: kd.alpha = 1.5: must be a number in [0, 1]",
-                "job.conf: kd.batch = \"many\": must be an integer in [1, 100]",
-                "job.conf: kd.kind = \"cosine\": must be one of constant, step");
+                "job.conf:2: kd.epochs = 0: must be an integer >= 1",
+                "job.conf:3: kd.temperature = -1: must be a number > 0",
+                "job.conf:4: kd.alpha = 1.5: must be a number in [0, 1]",
+                "job.conf:5: kd.batch = \"many\": must be an integer in [1, 100]",
+                "job.conf:6: kd.kind = \"cosine\": must be one of constant, step");
         assertThatThrownBy(r::throwIfAny).isInstanceOf(SettingsException.class)
-                .hasMessageStartingWith("5 configuration problems:\n  job.conf: kd.epochs = 0");
+                .hasMessageStartingWith("5 configuration problems:\n  job.conf:2: kd.epochs = 0");
     }
 
     @Test
@@ -66,7 +66,7 @@ class TestSettingsReader {
         Config user = parse("kd { training { epocs = 3 }, spark { conf { \"spark.ui.enabled\" = false } } }");
         List<Problem> problems = UnknownKeys.find(user, reference, "kd", Set.of("kd.spark.conf"));
         assertThat(problems).extracting(Problem::toString).containsExactly(
-                "job.conf: kd.training.epocs = 3: unknown key; did you mean kd.training.epochs?"
+                "job.conf:1: kd.training.epocs = 3: unknown key; did you mean kd.training.epochs?"
                         + " Valid keys under kd.training: batch-size, epochs");
     }
 

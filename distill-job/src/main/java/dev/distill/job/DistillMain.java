@@ -1,11 +1,13 @@
 package dev.distill.job;
 
+import dev.distill.job.stages.Stage;
+import dev.distill.job.stages.StageRunner;
+import dev.distill.job.stages.Stages;
 import dev.distill.settings.SettingsException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +21,13 @@ import java.util.Map;
 /**
  * {@code distill <command> <job.conf> [-Dkey=value ...]}: the one entry point, for the local launcher
  * ({@code bin/distill}) and for {@code spark-submit --class dev.distill.job.DistillMain <job jar> ...}.
- * Exit codes: 0 success; 2 usage or configuration error (nothing was run); 1 failure at run time. A
- * failure prints its cause in one line; the stack trace goes to the log file named in that line.
+ * Exit codes: 0 success; 2 usage or configuration error (nothing was run or written); 3 the output folder
+ * is in use by another run (nothing was run or written); 1 failure at run time. A failure prints its cause in
+ * one line; the stack trace goes to the log file named in that line.
  */
 public final class DistillMain {
-    static final List<String> COMMANDS = List.of("train-teacher", "label", "train-student", "export", "evaluate", "run",
-            "bench");
+    static final List<String> COMMANDS = java.util.stream.Stream.concat(Stages.names().stream(),
+            java.util.stream.Stream.of("run", "bench")).toList();
 
     static final String USAGE = """
             usage: distill <command> <job.conf> [-Dkey=value ...] [--force] [--quiet]
@@ -97,23 +100,55 @@ public final class DistillMain {
         String jobFile = positional.get(1);
         JobSettings settings;
         try {
-            settings = JobSettings.from(JobConfig.load(new File(jobFile), overrides));
+            settings = JobSettings.from(JobConfig.load(jobFile, overrides));
         } catch (SettingsException e) {
             err.println("distill: configuration error in " + jobFile + ":");
             err.println(e.getMessage().startsWith(e.problems().size() + " configuration problems")
                     ? e.getMessage() : "  " + e.getMessage());
             return 2;
         }
+        OutputLock lock;
+        try {
+            lock = OutputLock.acquire(settings.outputDir(), command + " " + jobFile,
+                    org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(new org.apache.spark.SparkConf()));
+        } catch (OutputLock.BusyException e) {
+            err.println("distill: " + e.getMessage());
+            return 3;
+        } catch (RuntimeException e) {
+            err.println("distill: " + command + " failed: " + Failures.oneLine(e));
+            return 1;
+        }
+        try {
+            return runLocked(command, jobFile, settings, force, quiet, lock, out, err);
+        } finally {
+            lock.close();
+        }
+    }
+
+    /** The command, with the output folder locked: log file, Spark session, clean-up of an earlier run, stages. */
+    private static int runLocked(String command, String jobFile, JobSettings settings, boolean force, boolean quiet,
+                                 OutputLock lock, PrintStream out, PrintStream err) {
         String log = openLog(settings.outputDir());
         consoleThreshold(quiet);
         if (quiet) {
             out = new PrintStream(java.io.OutputStream.nullOutputStream());
         }
         Logger trace = LoggerFactory.getLogger("dev.distill.trace");
+        Logger info = LoggerFactory.getLogger("dev.distill.job");
+        if (lock.takenOver() != null) {
+            info.info("{}: {}", settings.outputDir(), lock.takenOver());
+        }
         SparkSession spark = null;
         try {
             spark = SparkSessions.create(settings);
+            if (!settings.sparkMaster().startsWith("local") || System.getProperty("spark.master") != null) {
+                applyLogConfiguration();   // Spark may have put its own defaults in place while starting
+                consoleThreshold(quiet);
+            }
             JobContext ctx = new JobContext(settings, spark, jobFile);
+            for (String removed : ctx.workspace().removeTemporaries()) {
+                info.info("removed {}, left by an earlier run that did not finish", removed);
+            }
             execute(command, ctx, out, force);
             return 0;
         } catch (Throwable e) {
@@ -130,107 +165,12 @@ public final class DistillMain {
 
     private static void execute(String command, JobContext ctx, PrintStream out, boolean force) {
         if ("bench".equals(command)) {
-            Bench.run(ctx, out);
+            dev.distill.job.bench.Bench.run(ctx, out);
             return;
         }
-        String[] exported = {null};
-        @SuppressWarnings("unchecked")
-        Map<String, Object>[] report = new Map[1];
-        if ("run".equals(command)) {
-            runStages(ctx, force, exported, report);
-        } else {
-            switch (command) {
-                case "train-teacher" -> Stages.trainTeacher(ctx);
-                case "label" -> Stages.label(ctx);
-                case "train-student" -> Stages.trainStudent(ctx);
-                case "export" -> exported[0] = Export.run(ctx);   // before evaluate, which measures its files
-                case "evaluate" -> report[0] = Evaluate.run(ctx);
-                default -> throw new IllegalArgumentException("unknown command " + command);
-            }
-        }
-        if (report[0] != null) {
-            out.println();
-            out.print(Evaluate.table(report[0]));
-        }
-        out.println();
-        out.println("outputs in " + ctx.workspace.root() + ":");
-        print(out, ctx, "teacher", ctx.workspace.model("teacher"));
-        print(out, ctx, "soft labels", ctx.workspace.softLabels("train"));
-        print(out, ctx, "student", ctx.workspace.model("student"));
-        print(out, ctx, "baseline", ctx.workspace.model("baseline"));
-        print(out, ctx, "report", ctx.workspace.path("report", "report.json"));
-        print(out, ctx, "", ctx.workspace.path("report", "report.html"));
-        if (exported[0] != null) {
-            print(out, ctx, "export", exported[0]);
-        }
-    }
-
-    /**
-     * {@code run}: every stage in order, each skipped when its outputs are complete and were made from the
-     * same inputs and settings ({@link StageKeys}); {@code force} redoes them all. A stage whose inputs
-     * changed says which, and runs; the stages after it see changed inputs in turn.
-     */
-    private static void runStages(JobContext ctx, boolean force, String[] exported, Map<String, Object>[] report) {
-        Logger log = LoggerFactory.getLogger("dev.distill.job");
-        Workspace w = ctx.workspace;
-        int ran = 0;
-        if (!ctx.settings.teacher().trainedHere()) {
-            log.info("train-teacher: skipped, the teacher is loaded from {}", ctx.settings.teacher().model());
-        } else {
-            ran += stage(log, "train-teacher", "teacher/", StageKeys.teacher(ctx), StageKeys.recorded(ctx,
-                    w.path("teacher", "provenance.json")), w.exists(w.model("teacher")), force, () -> Stages.trainTeacher(ctx));
-        }
-        String teacherModel = Stages.teacherModel(ctx);
-        ran += stage(log, "label", "soft-labels/", StageKeys.label(ctx, w.sha256(teacherModel)),
-                StageKeys.recorded(ctx, w.path("soft-labels", "provenance.json")),
-                w.exists(w.path("soft-labels", "train", "_SUCCESS")) && w.exists(w.path("soft-labels", "test", "_SUCCESS")),
-                force, () -> Stages.label(ctx));
-        String studentRecord = w.path("student", "provenance.json");
-        boolean baselineMade = w.exists(studentRecord)
-                && Boolean.TRUE.equals(Json.read(w.readString(studentRecord)).get("baseline"));
-        ran += stage(log, "train-student", "student/ and baseline/", StageKeys.student(ctx),
-                StageKeys.recorded(ctx, studentRecord),
-                w.exists(w.model("student")) && (!baselineMade || w.exists(w.model("baseline"))), force,
-                () -> Stages.trainStudent(ctx));
-        ran += stage(log, "export", "export/", StageKeys.export(ctx), StageKeys.recorded(ctx, w.path("export", "provenance.json")),
-                w.exists(w.path("export", "student.zip")), force, () -> exported[0] = Export.run(ctx));
-        String reportFile = w.path("report", "report.json");
-        ran += stage(log, "evaluate", "report/", StageKeys.evaluate(ctx, teacherModel), StageKeys.recorded(ctx, reportFile),
-                w.exists(w.path("report", "report.html")), force, () -> report[0] = Evaluate.run(ctx));
-        if (ran == 0) {
-            log.info("run: nothing to do, every stage is up to date with {} (--force redoes them)", ctx.jobFile);
-        }
-        if (report[0] == null && w.exists(reportFile)) {
-            report[0] = Json.read(w.readString(reportFile));
-        }
-        if (exported[0] == null && w.exists(w.path("export", "student.zip"))) {
-            exported[0] = w.path("export", "student.zip");
-        }
-    }
-
-    /** Runs {@code body} unless its outputs are complete and {@code recorded} equals {@code key}; 1 if it ran. */
-    private static int stage(Logger log, String name, String outputs, Map<String, String> key, Map<String, String> recorded,
-                             boolean complete, boolean force, Runnable body) {
-        if (!force && complete && key.equals(recorded)) {
-            log.info("{}: up to date ({} made from the same inputs and settings); skipped, --force redoes it", name, outputs);
-            return 0;
-        }
-        if (force) {
-            log.info("{}: redoing it (--force)", name);
-        } else if (complete && recorded != null) {
-            log.info("{}: {} changed since {} was made; redoing it", name, String.join(", ",
-                    StageKeys.changed(recorded, key)), outputs);
-        } else if (complete) {
-            log.info("{}: {} holds no record of what it was made from; redoing it", name, outputs);
-        }
-        body.run();
-        return 1;
-    }
-
-    private static void print(PrintStream out, JobContext ctx, String what, String path) {
-        if (ctx.workspace.exists(path)) {
-            out.printf("  %-12s %s%n", what, path);
-        }
+        boolean all = "run".equals(command);
+        List<Stage> stages = all ? Stages.ALL : List.of(Stages.named(command));
+        new StageRunner(ctx, all, force).run(stages, out);
     }
 
     /**
@@ -268,13 +208,27 @@ public final class DistillMain {
             file = dir.resolve("distill-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                     + ".log").toString();
             System.setProperty("distill.log", file);
-            try {
-                ((org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false))
-                        .reconfigure();
-            } catch (RuntimeException | LinkageError ignored) {
-                // another logging backend: it keeps its own configuration
-            }
+            applyLogConfiguration();
         }
         return file;
+    }
+
+    /**
+     * Applies the job jar's log4j2.properties by its URL. Under spark-submit, Spark configures logging before
+     * the job jar is on the class path, and again (its own defaults) when the Spark context starts; so this is
+     * called when the log file is chosen and once more after the session is created.
+     */
+    private static void applyLogConfiguration() {
+        try {
+            var ctx = (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+            java.net.URL config = DistillMain.class.getResource("/log4j2.properties");
+            if (config != null) {
+                ctx.setConfigLocation(config.toURI());
+            } else {
+                ctx.reconfigure();
+            }
+        } catch (RuntimeException | LinkageError | java.net.URISyntaxException ignored) {
+            // another logging backend: it keeps its own configuration
+        }
     }
 }

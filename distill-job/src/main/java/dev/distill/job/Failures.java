@@ -1,12 +1,16 @@
 package dev.distill.job;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Turns a failure, often wrapped several times by Spark, into the one line a user needs: the message of
- * the innermost exception that has one, or, when an executor's exception arrived only as text inside a
- * {@code SparkException}, the message extracted from that text.
+ * Turns a failure, often wrapped several times by Spark, into the one line a user needs. Starting from the
+ * innermost message, an outer exception's message replaces it when it contains it and adds to it (most often
+ * the file it was reading: "cannot read x.csv.gz: Unexpected end of input stream" rather than the bare cause);
+ * Spark's own wrappers, which repeat the whole stack trace, are passed over. An executor's exception that
+ * arrived only as text inside a {@code SparkException} is read out of that text the same way.
  */
 final class Failures {
     private static final Pattern REMOTE = Pattern.compile(
@@ -16,30 +20,59 @@ final class Failures {
     }
 
     static String oneLine(Throwable e) {
-        Throwable best = e;
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && !t.getMessage().isBlank()) {
-                best = t;
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable t = e; t != null && !chain.contains(t); t = t.getCause()) {
+            chain.add(t);
+        }
+        String best = null;
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            Throwable t = chain.get(i);
+            String msg = firstLine(t.getMessage());
+            if (msg == null) {
+                continue;
             }
-            if (t.getCause() == t) {
-                break;
+            if (isWrapper(t)) {
+                if (best == null) {
+                    best = fromText(t.getMessage());
+                }
+                continue;
+            }
+            if (best == null || msg.contains(best)) {
+                best = msg;
             }
         }
-        String msg = best.getMessage();
+        return best != null ? best : chain.get(chain.size() - 1).getClass().getSimpleName();
+    }
+
+    /** Spark's wrappers and the JDK's, whose messages repeat a stack trace or just name their cause. */
+    private static boolean isWrapper(Throwable t) {
+        String name = t.getClass().getName();
+        return name.startsWith("org.apache.spark.") || t instanceof java.util.concurrent.ExecutionException
+                || t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.lang.reflect.InvocationTargetException;
+    }
+
+    /** The exception reported inside a wrapper's text, outer messages winning when they contain inner ones. */
+    private static String fromText(String text) {
+        Matcher m = REMOTE.matcher(text);
+        List<String> found = new ArrayList<>();
+        while (m.find()) {
+            found.add(m.group(1).trim());
+        }
+        String best = null;
+        for (int i = found.size() - 1; i >= 0; i--) {
+            if (best == null || found.get(i).contains(best)) {
+                best = found.get(i);
+            }
+        }
+        return best != null ? best : firstLine(text);
+    }
+
+    private static String firstLine(String msg) {
         if (msg == null || msg.isBlank()) {
-            return best.getClass().getSimpleName();
-        }
-        if (best.getClass().getName().startsWith("org.apache.spark")) {
-            Matcher m = REMOTE.matcher(msg);
-            String last = null;
-            while (m.find()) {
-                last = m.group(1);
-            }
-            if (last != null) {
-                return last.trim();
-            }
+            return null;
         }
         int nl = msg.indexOf('\n');
-        return nl < 0 ? msg : msg.substring(0, nl);
+        return (nl < 0 ? msg : msg.substring(0, nl)).strip();
     }
 }

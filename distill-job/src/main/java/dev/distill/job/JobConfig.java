@@ -18,7 +18,8 @@ import java.util.Set;
 /**
  * Loads a job's configuration with the precedence of DESIGN §8: {@code -Dkey=value} (on the command line or
  * as JVM system properties) over the job file over every module's {@code reference.conf}. Keys under
- * {@code kd} that no module reads are reported, with file and line, as errors.
+ * {@code kd} that no module reads are reported, with file and line, as errors. The job file is found the ways
+ * Spark users pass files ({@link JobFile}).
  */
 public final class JobConfig {
     /** Paths whose contents are passed through unchecked. */
@@ -27,29 +28,47 @@ public final class JobConfig {
     private JobConfig() {
     }
 
-    /** The merged configuration and the unknown keys found in it (reported with all other problems). */
-    public record Loaded(Config config, List<Problem> unknownKeys) {
+    /** The merged configuration, the unknown keys found in it (reported with all other problems), the file. */
+    public record Loaded(Config config, List<Problem> unknownKeys, JobFile jobFile) {
+        public Loaded(Config config, List<Problem> unknownKeys) {
+            this(config, unknownKeys, null);
+        }
     }
 
     public static Loaded load(File jobFile, Map<String, String> overrides) {
-        if (!jobFile.isFile()) {
-            throw new SettingsException(new Problem("job file", "", jobFile.getPath(),
-                    "no such file; pass a HOCON job file such as conf/fashion-mnist.conf"));
+        return load(jobFile.getPath(), overrides);
+    }
+
+    /** Loads the job file named {@code jobFile} (see {@link JobFile#locate}) with {@code overrides} on top. */
+    public static Loaded load(String jobFile, Map<String, String> overrides) {
+        List<Problem> problems = new ArrayList<>();
+        for (String key : overrides.keySet()) {
+            if (!key.equals("kd") && !key.startsWith("kd.")) {
+                problems.add(new Problem("-D" + key, "command line", null, "not a job setting: job settings start with"
+                        + " kd. (Spark settings go in kd.spark.conf, or to spark-submit as --conf key=value)"));
+            }
         }
+        JobFile located = JobFile.locate(jobFile);
         Config file;
         try {
-            file = ConfigFactory.parseFile(jobFile, ConfigParseOptions.defaults().setAllowMissing(false));
+            file = located.parse();
         } catch (ConfigException e) {
-            throw new SettingsException(new Problem("job file", "", jobFile.getPath(), "cannot parse: " + e.getMessage()));
+            throw new SettingsException(new Problem("job file", "", located.name(), "cannot parse: " + e.getMessage()));
         }
         Config cli = ConfigFactory.empty();
         for (Map.Entry<String, String> e : overrides.entrySet()) {
-            cli = parseOverride(e.getKey(), e.getValue()).withFallback(cli);
+            if (e.getKey().equals("kd") || e.getKey().startsWith("kd.")) {
+                try {
+                    cli = parseOverride(e.getKey(), e.getValue()).withFallback(cli);
+                } catch (ConfigException ex) {
+                    problems.add(new Problem(e.getKey(), "command line -D" + e.getKey(), e.getValue(),
+                            "cannot parse: " + ex.getMessage()));
+                }
+            }
         }
         Config sys = ConfigFactory.systemProperties();
         sys = sys.hasPath("kd") ? sys.withOnlyPath("kd") : ConfigFactory.empty();
         Config reference = ConfigFactory.defaultReference();
-        List<Problem> problems = new ArrayList<>();
         problems.addAll(UnknownKeys.find(file, reference, "kd", OPEN_PATHS));
         problems.addAll(UnknownKeys.find(cli, reference, "kd", OPEN_PATHS));
         problems.addAll(UnknownKeys.find(sys, reference, "kd", OPEN_PATHS));
@@ -57,23 +76,29 @@ public final class JobConfig {
         try {
             merged = cli.withFallback(sys).withFallback(file).withFallback(reference).resolve();
         } catch (ConfigException e) {
-            problems.add(new Problem("job file", "", jobFile.getPath(), "cannot resolve: " + e.getMessage()));
+            problems.add(new Problem("job file", "", located.name(), "cannot resolve: " + e.getMessage()));
             throw new SettingsException(problems);
         }
-        return new Loaded(merged, List.copyOf(problems));
+        return new Loaded(merged, List.copyOf(problems), located);
     }
 
-    /** Parses {@code key=value} as HOCON so numbers stay numbers; falls back to a plain string. */
+    /**
+     * {@code -Dkey=value}: the value is taken literally, as the string it is (Typesafe Config reads "3" as a
+     * number and "true" as a boolean where one is expected), so {@code #}, {@code //}, {@code :} and spaces
+     * are part of it, as a shell user means. Only a number, {@code true} or {@code false}, a whole list
+     * {@code [...]}, a whole object {@code {...}} or a quoted string {@code "..."} (so {@code ""} is the empty
+     * string) is parsed as HOCON.
+     */
     static Config parseOverride(String key, String value) {
         String origin = "command line -D" + key;
-        try {
-            Config c = ConfigFactory.parseString(key + " = " + value,
-                    ConfigParseOptions.defaults().setOriginDescription(origin));
-            if (c.hasPath(key)) {
-                return c;
-            }
-        } catch (ConfigException ignored) {
-            // not HOCON: take it as a string
+        String v = value.strip();
+        boolean structured = (v.startsWith("[") && v.endsWith("]")) || (v.startsWith("{") && v.endsWith("}"))
+                || (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\""))
+                || v.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?|true|false");
+        if (structured) {
+            Config c = ConfigFactory.parseString("value = " + v, ConfigParseOptions.defaults().setOriginDescription(origin));
+            return ConfigFactory.empty(origin).withValue(key, c.getValue("value").withOrigin(
+                    ConfigFactory.empty(origin).origin()));
         }
         return ConfigFactory.empty(origin).withValue(key, ConfigValueFactory.fromAnyRef(value, origin));
     }

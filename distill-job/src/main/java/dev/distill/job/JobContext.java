@@ -1,42 +1,66 @@
 package dev.distill.job;
 
 import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.teacher.Dl4jTeacher;
+import dev.distill.teacher.TeacherSettings;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 
-/** What every stage of one job run shares: settings, the Spark session, the output folder, the loaded data. */
-final class JobContext {
-    final JobSettings settings;
-    final SparkSession spark;
-    final Workspace workspace;
-    final String jobFile;
+/**
+ * What every stage of one run shares: the settings, the Spark session, the output folder, the job file, and
+ * what is read once per run (the data set's splits and their data keys).
+ */
+public final class JobContext {
+    private final JobSettings settings;
+    private final SparkSession spark;
+    private final Workspace workspace;
+    private final String jobFile;
     private DatasetLoader.Splits splits;
+    private final Map<String, String> dataKeys = new HashMap<>();
 
-    private final java.util.Map<String, String> dataKeys = new java.util.HashMap<>();
-
-    JobContext(JobSettings settings, SparkSession spark, String jobFile) {
+    public JobContext(JobSettings settings, SparkSession spark, String jobFile) {
         this.settings = settings;
         this.spark = spark;
         this.jobFile = jobFile;
         this.workspace = new Workspace(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
     }
 
-    JavaSparkContext sc() {
+    public JobSettings settings() {
+        return settings;
+    }
+
+    public SparkSession spark() {
+        return spark;
+    }
+
+    public Workspace workspace() {
+        return workspace;
+    }
+
+    /** The job file as given on the command line. */
+    public String jobFile() {
+        return jobFile;
+    }
+
+    public JavaSparkContext sc() {
         return JavaSparkContext.fromSparkContext(spark.sparkContext());
     }
 
-    /** The data set's splits, loaded once per run. */
-    DatasetLoader.Splits data() {
+    /** The data set's splits, loaded (and cached by Spark) once per run. */
+    public DatasetLoader.Splits data() {
         if (splits == null) {
-            splits = DatasetLoader.load(spark, settings.dataset());
-            splits = new DatasetLoader.Splits(splits.train().cache(), splits.test().cache(), splits.featureLength(),
-                    splits.inputShape(), splits.normalisation());
+            DatasetLoader.Splits s = DatasetLoader.load(spark, settings.dataset());
+            splits = new DatasetLoader.Splits(s.train().cache(), s.test().cache(), s.featureLength(), s.inputShape(),
+                    s.normalisation());
         }
         return splits;
     }
@@ -46,29 +70,42 @@ final class JobContext {
      * once per run: a run's stages, their keys and the soft-label checks all ask for it, and on a remote file
      * system each answer lists the sources.
      */
-    String dataKey(String split) {
+    public String dataKey(String split) {
         return dataKeys.computeIfAbsent(split, s -> DatasetLoader.dataKey(spark, settings.dataset(), s));
     }
 
     /** A DL4J network from a model zip at {@code path} (any Hadoop file system). */
-    org.deeplearning4j.nn.multilayer.MultiLayerNetwork loadNetwork(String path) {
+    public MultiLayerNetwork loadNetwork(String path) {
         try (InputStream in = workspace.open(path)) {
-            return dev.distill.teacher.Dl4jTeacher.load(in, path);
+            return Dl4jTeacher.load(in, path);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 
-    void describe(String stage, String what) {
+    /** The teacher's model file: trained here ({@code teacher/model.zip}), or {@code kd.teacher.model}. */
+    public String teacherModel() {
+        TeacherSettings t = settings.teacher();
+        String path = t.trainedHere() ? workspace.model("teacher") : t.model();
+        if (!workspace.exists(path)) {
+            throw new IllegalArgumentException("teacher model not found: " + path
+                    + (t.trainedHere() ? "; run `distill train-teacher <job.conf>` first" : "; check kd.teacher.model"));
+        }
+        return path;
+    }
+
+    /** Names the Spark jobs that follow in the UI and event log: their stage (job group) and what they do. */
+    public void describe(String stage, String what) {
         spark.sparkContext().setJobGroup(stage, what, false);
     }
 
-    int workers(dev.distill.student.TrainingSettings t) {
+    /** Workers of a training: as set, or the cluster's default parallelism. */
+    public int workers(dev.distill.student.TrainingSettings t) {
         return t.workersOr(spark.sparkContext().defaultParallelism());
     }
 
     /** Versions of everything that can change the numbers, for provenance. */
-    static Map<String, Object> versions() {
+    public static Map<String, Object> versions() {
         Map<String, Object> v = new LinkedHashMap<>();
         Properties p = new Properties();
         try (InputStream in = JobContext.class.getResourceAsStream("versions.properties")) {

@@ -53,6 +53,11 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         TeacherSettings teacher = TeacherSettings.read(kd, shape, dataset.numClasses());
         StudentSettings student = StudentSettings.read(kd, shape, dataset.numClasses());
         checkOutputDir(kd, outputDir);
+        checkMaster(spark, master);
+        String effectiveMaster = System.getProperty("spark.master", master);
+        if (!effectiveMaster.startsWith("local")) {
+            checkSharedPaths(kd, effectiveMaster, outputDir, dataset, teacher, student);
+        }
         if (!teacher.trainedHere() && "onnx".equals(teacher.format())) {
             checkOnnxTeacher(kd, teacher, shape, dataset.numClasses());
         } else if (!teacher.trainedHere()) {
@@ -70,27 +75,80 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         return new JobSettings(config, outputDir, master, appName, Map.copyOf(sparkConf), dataset, shape, teacher, student);
     }
 
-    /** The input shape known before reading the data: set explicitly, or from a local IDX header; else [0]. */
+    /**
+     * The input shape known before reading the data: from a local source (an IDX header, a CSV's first line, a
+     * Parquet schema), checked against {@code input-shape} when that is set too; [0] when the source is remote.
+     */
     private static int[] inputShape(SettingsReader kd, DatasetSettings d) {
-        if (!d.inputShape().isEmpty()) {
-            return d.inputShape().stream().mapToInt(Integer::intValue).toArray();
-        }
-        if ("idx".equals(d.format()) && !d.train().isBlank()) {
-            Path local = DatasetSettings.localPath(d.train());
-            if (local != null && Files.isRegularFile(local)) {
-                try (InputStream raw = Files.newInputStream(local);
-                     DataInputStream in = new DataInputStream(IdxFile.maybeGunzip(raw))) {
-                    int[] dims = IdxFile.readHeader(in, d.train()).dims();
-                    return dims.length == 3 ? new int[] {1, dims[1], dims[2]}
-                            : java.util.Arrays.copyOfRange(dims, 1, dims.length);
-                } catch (IOException e) {
-                    kd.problem("dataset.train", e.getMessage());
-                }
+        int[] given = d.inputShape().stream().mapToInt(Integer::intValue).toArray();
+        int[] local = localShape(kd, d);
+        int features = local == null ? 0 : java.util.Arrays.stream(local).reduce(1, (a, b) -> a * b);
+        if (given.length > 0) {
+            int product = java.util.Arrays.stream(given).reduce(1, (a, b) -> a * b);
+            if (features > 0 && product != features) {
+                kd.section("dataset").problem("input-shape", "holds " + product + " values but each row of "
+                        + d.train() + " has " + features + " features; the product of the shape must be the feature"
+                        + " count (e.g. [" + features + "]" + (features == 784 ? " or [1, 28, 28]" : "") + ")");
             }
+            return given;
         }
-        return new int[] {0};
+        return features > 0 ? local : new int[] {0};
     }
 
+    /**
+     * The shape of a row of a local training source: [1, rows, cols] for IDX images, [features] for a table;
+     * null when the source is remote, missing or unreadable (then reported as a problem).
+     */
+    private static int[] localShape(SettingsReader kd, DatasetSettings d) {
+        if (d.train().isBlank()) {
+            return null;
+        }
+        Path local;
+        try {
+            local = DatasetSettings.localPath(d.train());
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (local == null || !Files.exists(local)) {
+            return null;   // remote, or missing (reported by the dataset settings)
+        }
+        SettingsReader ds = kd.section("dataset");
+        try {
+            switch (d.format()) {
+                case "idx" -> {
+                    if (!Files.isRegularFile(local)) {
+                        return null;
+                    }
+                    try (InputStream raw = Files.newInputStream(local);
+                         DataInputStream in = new DataInputStream(IdxFile.maybeGunzip(raw))) {
+                        int[] dims = IdxFile.readHeader(in, d.train()).dims();
+                        return dims.length == 3 ? new int[] {1, dims[1], dims[2]}
+                                : java.util.Arrays.copyOfRange(dims, 1, dims.length);
+                    }
+                }
+                case "csv" -> {
+                    return new int[] {dev.distill.datasets.spark.CsvSource.inspect(
+                            new org.apache.hadoop.conf.Configuration(), d.train(), d).features()};
+                }
+                case "parquet" -> {
+                    return new int[] {dev.distill.datasets.spark.TableSource.parquetFeatures(
+                            new org.apache.hadoop.conf.Configuration(), d.train(), d)};
+                }
+                default -> {
+                    return null;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            ds.problem(message.contains("(kd.dataset.label-column)") ? "label-column" : "train", message);
+            return null;
+        }
+    }
+
+    /**
+     * The output folder must be writable; it is not created here (a configuration error creates nothing): an
+     * existing folder must be a writable folder, else its nearest existing parent must be.
+     */
     private static void checkOutputDir(SettingsReader kd, String dir) {
         if (dir.isBlank()) {
             if (kd.has("output-dir")) {
@@ -98,18 +156,68 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
             }
             return;
         }
-        Path local = DatasetSettings.localPath(dir);
+        Path local;
+        try {
+            local = DatasetSettings.localPath(dir);
+        } catch (RuntimeException e) {
+            kd.problem("output-dir", "not a valid path (" + e.getMessage() + ")");
+            return;
+        }
         if (local == null) {
             return;
         }
-        try {
-            Files.createDirectories(local);
-            Path probe = Files.createTempFile(local, ".write-check", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | RuntimeException e) {
-            kd.problem("output-dir", "cannot write to this folder (" + e.getClass().getSimpleName() + ": "
-                    + e.getMessage() + "); choose a writable folder");
+        Path p = local.toAbsolutePath();
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+            kd.problem("output-dir", "is a file, not a folder; choose a folder for the job's outputs");
+            return;
         }
+        Path existing = p;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isDirectory(existing)) {
+            kd.problem("output-dir", "cannot be created: " + existing + " is not a folder; choose a writable folder");
+        } else if (!Files.isWritable(existing)) {
+            kd.problem("output-dir", "cannot write to " + existing + " (permission denied); choose a writable folder");
+        }
+    }
+
+    /** Masters Spark 4 accepts: local, local[N], local[*], local[N,F], local-cluster[..], spark://, yarn, k8s://. */
+    private static final java.util.regex.Pattern MASTER = java.util.regex.Pattern.compile(
+            "local|local\\[(\\*|[1-9]\\d*)(,[1-9]\\d*)?]|local-cluster\\[\\d+, *\\d+, *\\d+]"
+                    + "|spark://[^\\s/,:]+(:\\d+)?(,[^\\s/,:]+(:\\d+)?)*|yarn|k8s://\\S+");
+
+    private static void checkMaster(SettingsReader spark, String master) {
+        if (spark.has("master") && !MASTER.matcher(master).matches()) {
+            spark.problem("master", "not a Spark master: use local[*] (every core of this machine), local[N],"
+                    + " spark://host:7077, yarn or k8s://https://host:port");
+        }
+    }
+
+    /**
+     * On a cluster every path is read where the work runs: a relative path would be resolved in each
+     * executor's own work folder (and, in cluster deploy mode, the driver's), so it names nothing useful.
+     */
+    private static void checkSharedPaths(SettingsReader kd, String master, String outputDir, DatasetSettings d,
+                                         TeacherSettings t, StudentSettings s) {
+        Map<String, String> paths = new LinkedHashMap<>();
+        paths.put("output-dir", outputDir);
+        paths.put("dataset.train", d.train());
+        paths.put("dataset.train-labels", d.trainLabels());
+        paths.put("dataset.test", d.test());
+        paths.put("dataset.test-labels", d.testLabels());
+        if (!t.trainedHere()) {
+            paths.put("teacher.model", t.model());
+        }
+        paths.put("student.architecture.init-from", s.initFrom());
+        paths.forEach((key, path) -> {
+            if (path != null && !path.isBlank() && !path.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")
+                    && !Path.of(path).isAbsolute()) {
+                kd.problem(key, "a relative path on a cluster (master " + master + ") would be read in each"
+                        + " executor's own work folder; give an absolute path on a file system every node shares,"
+                        + " or a URI such as hdfs:///data/" + Path.of(path).getFileName());
+            }
+        });
     }
 
     /** Checks a local teacher zip's declared input and output sizes against the data before any Spark job. */

@@ -1,36 +1,50 @@
 package dev.distill.job;
 
+import dev.distill.job.stages.StageKey;
+
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code <stage>/provenance.json} beside every artifact: the job file, the fully resolved configuration,
- * the data paths, versions of everything that can change the numbers, the time, and stage facts (row
- * counts, teacher hash, seeds, parameter counts).
+ * {@code <folder>/provenance.json} beside every artifact: the stage, the time, the job file, the data
+ * paths, the stage's own facts (row counts, hashes, seeds, parameter counts), the key its outputs were
+ * made from, versions of everything that can change the numbers, the Spark master and the fully resolved
+ * configuration.
  */
-final class Provenance {
+public final class Provenance {
+    /** The record's file name in each stage's folder. */
+    public static final String FILE = "provenance.json";
+
     private Provenance() {
     }
 
-    static Map<String, Object> of(JobContext ctx, String stage, Map<String, Object> facts) {
+    /** The record of {@code stage}: common fields around {@code facts} (a record or a map) and {@code key}. */
+    public static Map<String, Object> of(JobContext ctx, String stage, Object facts, StageKey key) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("stage", stage);
         p.put("created_at", Instant.now().toString());
-        p.put("job_file", ctx.jobFile);
+        p.put("job_file", ctx.jobFile());
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("format", ctx.settings.dataset().format());
-        data.put("train", ctx.settings.dataset().train());
-        data.put("test", ctx.settings.dataset().test());
+        data.put("format", ctx.settings().dataset().format());
+        data.put("train", ctx.settings().dataset().train());
+        data.put("test", ctx.settings().dataset().test());
         p.put("data", data);
-        p.putAll(facts);
+        if (facts != null) {
+            p.putAll(Json.fields(facts));
+        }
+        if (key != null) {
+            p.put(StageKey.FIELD, key.parts());
+        }
         p.put("versions", JobContext.versions());
-        p.put("spark_master", ctx.spark.sparkContext().master());
-        p.put("config", Json.read(ctx.settings.resolvedJson()));
+        p.put("spark_master", ctx.spark().sparkContext().master());
+        p.put("config", Json.read(ctx.settings().resolvedJson()));
         return p;
     }
 
-    static void write(JobContext ctx, String stage, Map<String, Object> facts) {
-        ctx.workspace.writeString(ctx.workspace.path(stage, "provenance.json"), Json.write(of(ctx, stage, facts)));
+    /** Writes {@code <folder>/provenance.json} atomically. */
+    public static void write(JobContext ctx, String folder, Object facts, StageKey key) {
+        Workspace w = ctx.workspace();
+        w.writeString(w.path(folder, FILE), Json.write(of(ctx, folder, facts, key)));
     }
 }

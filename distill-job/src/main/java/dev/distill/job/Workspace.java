@@ -2,7 +2,6 @@ package dev.distill.job;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -92,6 +91,96 @@ public final class Workspace {
 
     public String readString(String path) {
         return new String(readBytes(path), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A new, empty hidden folder beside {@code <root>/<folder>} for a stage to fill before it
+     * {@link #publish publishes} it as that folder.
+     */
+    public String createStaging(String folder) {
+        String staging = path(dev.distill.datasets.AtomicFile.temporaryName(folder));
+        try {
+            Path p = new Path(staging);
+            if (!p.getFileSystem(conf).mkdirs(p)) {
+                throw new IOException("mkdirs returned false");
+            }
+            return staging;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + staging + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Replaces the folder {@code target} with {@code staging} (from {@link #createStaging}): the old folder is
+     * renamed aside, the new one renamed into place, then the old one removed. Readers see the old folder or
+     * the new one, never a mix; a process killed between the two renames leaves the old folder aside under a
+     * temporary name, which {@link #removeTemporaries} clears.
+     */
+    public void publish(String staging, String target) {
+        try {
+            Path dst = new Path(target);
+            FileSystem fs = dst.getFileSystem(conf);
+            Path old = null;
+            if (fs.exists(dst)) {
+                old = new Path(dst.getParent(), dev.distill.datasets.AtomicFile.temporaryName(dst.getName() + ".old"));
+                if (!fs.rename(dst, old)) {
+                    throw new IOException("rename " + dst + " -> " + old + " failed");
+                }
+            }
+            if (!fs.rename(new Path(staging), dst)) {
+                throw new IOException("rename " + staging + " -> " + dst + " failed");
+            }
+            if (old != null) {
+                fs.delete(old, true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot publish " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes {@code path} and everything under it, if it exists. */
+    public void deleteRecursively(String path) {
+        try {
+            Path p = new Path(path);
+            p.getFileSystem(conf).delete(p, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes the temporary files and folders that writers killed or failed in an earlier run left in the
+     * output folder and its sub-folders (hidden names with {@value dev.distill.datasets.AtomicFile#TEMP_MARK},
+     * see {@link dev.distill.datasets.AtomicFile#isTemporary}); returns their paths. Call it only while
+     * holding the output folder's lock, so that no other run is writing them.
+     */
+    public java.util.List<String> removeTemporaries() {
+        java.util.List<String> removed = new java.util.ArrayList<>();
+        try {
+            Path top = new Path(root);
+            FileSystem fs = top.getFileSystem(conf);
+            if (!fs.exists(top)) {
+                return removed;
+            }
+            java.util.List<Path> dirs = new java.util.ArrayList<>(java.util.List.of(top));
+            for (org.apache.hadoop.fs.FileStatus s : fs.listStatus(top)) {
+                if (s.isDirectory() && !dev.distill.datasets.AtomicFile.isTemporary(s.getPath().getName())) {
+                    dirs.add(s.getPath());
+                }
+            }
+            for (Path dir : dirs) {
+                for (org.apache.hadoop.fs.FileStatus s : fs.listStatus(dir)) {
+                    String name = s.getPath().getName();
+                    if (dev.distill.datasets.AtomicFile.isTemporary(name)) {
+                        fs.delete(s.getPath(), true);
+                        removed.add(s.getPath().toString());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean up temporary files in " + root + ": " + e.getMessage(), e);
+        }
+        return removed;
     }
 
     /** Deletes {@code path} if it exists. */

@@ -81,7 +81,7 @@ class DistillPipelineIT {
         assertThat(last.at("/examples").asLong()).isEqualTo(3000);
         assertThat(last.at("/test_accuracy").asDouble()).isEqualTo(report.at("/baseline/history/2/test_accuracy").asDouble());
         String html = Files.readString(out.resolve("report/report.html"));
-        for (String id : ReportHtml.CHARTS) {
+        for (String id : dev.distill.job.report.ReportHtml.CHARTS) {
             assertThat(html).contains("<figure id=\"" + id + "\">");
         }
         assertThat(html).contains(String.format(java.util.Locale.ROOT, "<td>teacher</td><td>%.2f%%</td>", 100 * report.at("/teacher/test_accuracy").asDouble()));
@@ -151,7 +151,8 @@ class DistillPipelineIT {
         }
         spark.stop();
         try (Stream<Path> s = Files.list(out)) {
-            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("."))).isEmpty();
+            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")))
+                    .as("no temporary files; the (released) lock stays").containsExactly(".lock");
         }
     }
 
@@ -160,10 +161,10 @@ class DistillPipelineIT {
     void featureLengthOrDataMismatchFailsBeforeTraining() throws Exception {
         byte[] model = Files.readAllBytes(out.resolve("student/model.zip"));
         CliRun r = CliRun.of("train-student", job.toString(), "-Dkd.dataset.input-shape=[100]");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).startsWith("distill: train-student failed: soft labels in " + out.resolve("soft-labels/train")
-                + " have 784 features per row (input shape [1, 28, 28]) but the student's input takes 100 ([100])\n"
-                + "distill: details in ");
+        assertThat(r.code()).as("an input shape that does not fit the data is a configuration error").isEqualTo(2);
+        assertThat(r.err()).contains("command line -Dkd.dataset.input-shape: kd.dataset.input-shape = [100]: holds 100"
+                + " values but each row of /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz has 784 features;"
+                + " the product of the shape must be the feature count (e.g. [784] or [1, 28, 28])\n");
         assertThat(Files.readAllBytes(out.resolve("student/model.zip"))).isEqualTo(model);
         CliRun other = CliRun.of("train-student", job.toString(), "-Dkd.dataset.max-train-rows=2999");
         assertThat(other.code()).isEqualTo(1);
@@ -255,7 +256,7 @@ class DistillPipelineIT {
         assertThat(rank).isBetween(1, 15);
         assertThat(net.numParams()).isEqualTo(784L * rank + rank * 16L + 16 + 16 * 10 + 10);
         var sparsity = dev.distill.student.compress.Pruning.sparsityByLayer(net);
-        assertThat(sparsity).allSatisfy(m -> assertThat(((Number) m.get("sparsity")).doubleValue()).isGreaterThanOrEqualTo(0.49));
+        assertThat(sparsity).allSatisfy(m -> assertThat(m.sparsity()).isGreaterThanOrEqualTo(0.49));
         JsonNode history = new ObjectMapper().readTree(qat.resolve("student/history.json").toFile());
         // Started from a trained network, the first epoch is already far above chance.
         assertThat(history.at("/epochs/0/test_accuracy").asDouble()).isGreaterThan(0.6);
@@ -290,7 +291,7 @@ class DistillPipelineIT {
     @Order(9)
     void anOnnxTeacherFromPyTorchLabelsWithPyTorchsLogits() throws Exception {
         Path model = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
-        Path onnx = dir.resolve("onnx");
+        Path onnx = dir.resolve("onnx été 東京 #1");   // any name the file system accepts, taken literally
         String[] common = {"-Dkd.output-dir=" + onnx, "-Dkd.teacher.source=load", "-Dkd.teacher.model=" + model,
                 "-Dkd.student.baseline=false"};
         CliRun missing = CliRun.of("label", job.toString(), common[0], common[1], common[2]);
@@ -424,5 +425,91 @@ class DistillPipelineIT {
         assertThat(groups).isNotEmpty();
         assertThat(new java.util.LinkedHashSet<>(groups))
                 .containsExactly("train-teacher", "label", "train-student", "export", "evaluate");
+    }
+
+    /**
+     * A failed export (the student's model zip damaged) leaves the previous export whole, provenance
+     * included, and names the file; a failed run leaves no temporary files behind for long: the next run
+     * removes them and says so.
+     */
+    @Test
+    @Order(13)
+    void aFailedExportLeavesThePreviousOneWhole() throws Exception {
+        Path resume = dir.resolve("resume");
+        Path export = resume.resolve("export");
+        java.util.Map<String, byte[]> before = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.list(export)) {
+            for (Path f : files.toList()) {
+                before.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        assertThat(before).containsKeys("provenance.json", "student.zip", "student.int8", "student.onnx");
+        Path model = resume.resolve("student/model.zip");
+        byte[] good = Files.readAllBytes(model);
+        Files.write(model, Arrays.copyOf(good, good.length / 2));
+        CliRun r = CliRun.of(onTrainedTeacher("export", resume, "-Dkd.student.baseline=false"));
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("distill: export failed: ").contains(model.toString());
+        assertThat(r.err().lines().count()).isEqualTo(2);
+        java.util.Map<String, byte[]> after = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.list(export)) {
+            for (Path f : files.toList()) {
+                after.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        assertThat(after.keySet()).isEqualTo(before.keySet());
+        for (String name : before.keySet()) {
+            assertThat(after.get(name)).as(name).isEqualTo(before.get(name));
+        }
+        try (Stream<Path> files = Files.list(resume)) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.contains(".tmp-"))).isEmpty();
+        }
+        Files.write(model, good);
+        // A temporary folder left by a killed labelling run is removed by the next run, which says so.
+        Path left = Files.createDirectories(resume.resolve("soft-labels").resolve(".train.tmp-dead0001"));
+        Files.writeString(left.resolve("_attempt-7-part-00000.parquet"), "half");
+        String[] console = withConsole(onTrainedTeacher("run", resume, "-Dkd.student.baseline=false"));
+        assertThat(left).doesNotExist();
+        assertThat(console[1]).contains("removed file:" + left + ", left by an earlier run that did not finish");
+    }
+
+    /**
+     * A bad cell found inside an executor task: the run stops with one line naming the file, line and column;
+     * the console shows no stack trace (Spark puts the task's trace inside its message), the log file has it.
+     */
+    @Test
+    @Order(14)
+    void aBadCellInATaskIsOneLineOnTheConsole() throws Exception {
+        StringBuilder csv = new StringBuilder("f1,f2,label\n");
+        for (int i = 0; i < 200; i++) {
+            csv.append(i % 7).append(',').append(i == 120 ? "NaN" : Integer.toString(i % 5)).append(',').append(i % 2)
+                    .append('\n');
+        }
+        Path data = Files.writeString(dir.resolve("cells.csv"), csv.toString());
+        Path conf = Files.writeString(dir.resolve("cells.conf"), """
+                kd {
+                  output-dir = "%s"
+                  spark { master = "local[2]", conf { "spark.ui.enabled" = false } }
+                  dataset { format = csv, train = "%s", test = "%s", num-classes = 2, partitions = 2 }
+                  teacher { architecture.layers = [ { type = dense, units = 4 } ], training.epochs = 1 }
+                  student { architecture.layers = [ { type = dense, units = 2 } ], training.epochs = 1 }
+                }
+                """.formatted(dir.resolve("cells-out"), data, data));
+        java.io.PrintStream console = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        CliRun r;
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = CliRun.of("run", conf.toString());
+        } finally {
+            System.setErr(console);
+        }
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("distill: run failed: " + data + ":122: column 2 'f2': \"NaN\" is not finite;"
+                + " features must be finite numbers\ndistill: details in ");
+        String shown = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(shown).as("the console").doesNotContain("\tat ", "Caused by");
+        String log = Files.readString(Path.of(System.getProperty("distill.log")));
+        assertThat(log).contains("distill run failed", "\tat ");
     }
 }

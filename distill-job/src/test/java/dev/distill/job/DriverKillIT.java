@@ -94,6 +94,14 @@ class DriverKillIT {
             // Watching another process's file: no event to wait on.
             TimeUnit.MILLISECONDS.sleep(100);
         }
+        // A second run into the same folder while the first holds it is refused, naming the first.
+        Path secondLog = dir.resolve("second.log");
+        Process second = start(job, killed, secondLog);
+        assertThat(second.waitFor(5, TimeUnit.MINUTES)).as("the refused run ends").isTrue();
+        assertThat(second.exitValue()).as(Files.readString(secondLog)).isEqualTo(3);
+        assertThat(Files.readString(secondLog)).contains("distill: " + killed + " is in use by another distill run (pid "
+                + first.pid() + " on ", ", `run " + job + "`, since ", "); wait for it to finish, or choose another"
+                + " kd.output-dir\n");
         first.destroyForcibly();
         assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(killed.resolve("student/checkpoint.bin")).exists();
@@ -101,6 +109,8 @@ class DriverKillIT {
 
         Path againLog = dir.resolve("again.log");
         String again = finish(start(job, killed, againLog), againLog);
+        assertThat(again).as("the killed run's lock is taken over").contains(killed + ": took over the lock of pid "
+                + first.pid() + " on ");
         Matcher resumed = Pattern.compile("student: resuming from checkpoint \\S+ after epoch (\\d+)").matcher(again);
         assertThat(resumed.find()).as(again).isTrue();
         int after = Integer.parseInt(resumed.group(1));

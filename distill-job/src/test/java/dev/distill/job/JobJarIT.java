@@ -22,7 +22,7 @@ class JobJarIT {
         try (JarFile j = new JarFile(jar.toFile())) {
             List<String> names = Collections.list(j.entries()).stream().map(e -> e.getName()).toList();
             assertThat(j.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("dev.distill.job.DistillMain");
-            assertThat(names).contains("dev/distill/job/DistillMain.class", "dev/distill/student/KdLoss.class",
+            assertThat(names).contains("dev/distill/job/DistillMain.class", "dev/distill/student/loss/HintonLoss.class",
                     "org/deeplearning4j/nn/multilayer/MultiLayerNetwork.class", "reference.conf");
             assertThat(names).noneMatch(n -> n.startsWith("org/apache/spark/") && n.endsWith(".class"));
             List<String> natives = names.stream()

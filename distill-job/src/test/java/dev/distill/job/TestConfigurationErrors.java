@@ -34,7 +34,7 @@ class TestConfigurationErrors {
         System.arraycopy(extra, 0, args, 2, extra.length);
         CliRun r = CliRun.of(args);
         assertThat(r.code()).as(r.err()).isEqualTo(2);
-        assertThat(out.resolve("student")).doesNotExist();
+        assertThat(out).as("a configuration error creates nothing").doesNotExist();
         return r;
     }
 
@@ -131,8 +131,35 @@ class TestConfigurationErrors {
         Path job = Files.writeString(dir.resolve("job.conf"), "kd.output-dir = \"" + file.resolve("out") + "\"\n");
         CliRun r = CliRun.of("run", job.toString());
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).contains(job + ":1: kd.output-dir = \"" + file.resolve("out") + "\": cannot write to this"
-                + " folder (FileSystemException: " + file.resolve("out") + ": Not a directory); choose a writable folder\n");
+        assertThat(r.err()).contains(job + ":1: kd.output-dir = \"" + file.resolve("out") + "\": cannot be created: "
+                + file + " is not a folder; choose a writable folder\n");
+        assertThat(Files.readString(file)).isEqualTo("x");
+        Path job2 = Files.writeString(dir.resolve("job2.conf"), "kd.output-dir = \"" + file + "\"\n");
+        CliRun r2 = CliRun.of("run", job2.toString());
+        assertThat(r2.code()).isEqualTo(2);
+        assertThat(r2.err()).contains(job2 + ":1: kd.output-dir = \"" + file + "\": is a file, not a folder; choose a"
+                + " folder for the job's outputs\n");
+    }
+
+    @Test
+    void aMalformedMasterAndKeysOutsideKd() throws Exception {
+        CliRun r = run("  spark.master = \"local[two]\"", "-Dspark.executor.memory=4g");
+        assertThat(r.err()).contains(dir.resolve("job.conf") + ":3: kd.spark.master = \"local[two]\": not a Spark"
+                + " master: use local[*] (every core of this machine), local[N], spark://host:7077, yarn or"
+                + " k8s://https://host:port\n", "command line: -Dspark.executor.memory: not a job setting: job settings"
+                + " start with kd. (Spark settings go in kd.spark.conf, or to spark-submit as --conf key=value)\n");
+    }
+
+    /** On a cluster a relative path would be read in each executor's work folder: a configuration error. */
+    @Test
+    void relativePathsOnAClusterMaster() throws Exception {
+        Files.writeString(dir.resolve("job.conf"), "kd { output-dir = \"rel/out\", spark.master = \"spark://h:7077\" }\n");
+        CliRun r = CliRun.of("run", dir.resolve("job.conf").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains(dir.resolve("job.conf") + ":1: kd.output-dir = \"rel/out\": a relative path on a"
+                + " cluster (master spark://h:7077) would be read in each executor's own work folder; give an absolute"
+                + " path on a file system every node shares, or a URI such as hdfs:///data/out\n");
+        assertThat(Path.of("rel")).doesNotExist();
     }
 
     @Test
@@ -146,8 +173,14 @@ class TestConfigurationErrors {
         CliRun missing = CliRun.of("run", dir.resolve("nope.conf").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).isEqualTo("distill: configuration error in " + dir.resolve("nope.conf") + ":\n"
-                + "  job file = " + dir.resolve("nope.conf") + ": no such file; pass a HOCON job file such as"
-                + " conf/fashion-mnist.conf\n");
+                + "  job file = " + dir.resolve("nope.conf") + ": no such file (looked in "
+                + Path.of("").toAbsolutePath() + "); pass a HOCON job file such as conf/fashion-mnist.conf: a local"
+                + " path, a file shipped with spark-submit --files (by its file name), or a Hadoop URI such as"
+                + " hdfs:///jobs/my.conf\n");
+        CliRun folder = CliRun.of("run", dir.toString());
+        assertThat(folder.code()).isEqualTo(2);
+        assertThat(folder.err()).isEqualTo("distill: configuration error in " + dir + ":\n  job file = " + dir
+                + ": is a folder; pass a HOCON job file such as conf/fashion-mnist.conf\n");
         CliRun help = CliRun.of("--help");
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("train-teacher", "label", "train-student", "evaluate", "export", "run");

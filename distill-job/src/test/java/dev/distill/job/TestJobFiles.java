@@ -24,8 +24,8 @@ class TestJobFiles {
         // Examples that load the teacher an earlier example trained get a stand-in of the same shape.
         Path teacher = Files.createTempDirectory("conf-check").resolve("teacher.zip");
         org.deeplearning4j.util.ModelSerializer.writeModel(new dev.distill.student.NetworkSpec(new int[] {1, 28, 28}, 10,
-                List.of(new dev.distill.student.LayerSpec("dense", 8, "relu", 0, 0, 0, 1, "same", "max")))
-                .newNetwork(new dev.distill.student.KdLoss(1, 0), new dev.distill.student.TrainingSettings(1, 8, 1, 1, "adam",
+                List.of(dev.distill.student.LayerSpec.dense(8)))
+                .newNetwork(dev.distill.student.loss.DistillationLosses.hardLabels(), new dev.distill.student.TrainingSettings(1, 8, 1, 1, "adam",
                         0.01, 0.9, "constant", 0.5, 1, 0, 3), 1), teacher.toFile(), false);
         for (Path f : files) {
             Map<String, String> overrides = new java.util.HashMap<>(Map.of("kd.output-dir",
@@ -44,7 +44,7 @@ class TestJobFiles {
     void fashionMnistExampleMeetsTheSizeBudgets() throws Exception {
         JobSettings s = JobSettings.from(JobConfig.load(new File("../conf/fashion-mnist.conf"),
                 Map.of("kd.output-dir", Files.createTempDirectory("conf-check").toString())));
-        long teacher = s.teacher().architecture().newNetwork(new dev.distill.student.KdLoss(1, 0),
+        long teacher = s.teacher().architecture().newNetwork(dev.distill.student.loss.DistillationLosses.hardLabels(),
                 s.teacher().training(), 1).numParams();
         long student = s.student().architecture().newNetwork(s.student().loss(), s.student().training(), 1).numParams();
         assertThat(teacher).isGreaterThanOrEqualTo(1_000_000);

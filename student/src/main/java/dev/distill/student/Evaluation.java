@@ -75,7 +75,7 @@ public final class Evaluation implements Serializable {
         for (int i = 0; i < x.length; i++) {
             d[i] = x[i];
         }
-        return KdLoss.logSumExp(d);
+        return dev.distill.student.loss.DistillationLoss.logSumExp(d);
     }
 
     public long rows() {

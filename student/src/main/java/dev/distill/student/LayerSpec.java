@@ -16,22 +16,61 @@ import java.util.TreeSet;
 public record LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel,
                         int stride, String padding, String poolKind, Boolean quantise, double rank, Boolean prune) {
 
-    /** A layer that follows {@code kd.student.quantisation.enabled} ({@code quantise} unset). */
-    public LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel, int stride,
-                     String padding, String poolKind) {
-        this(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, null);
+    /** A dense layer of {@code units} ReLU units; the {@code with...} methods change one setting. */
+    public static LayerSpec dense(int units) {
+        return new LayerSpec("dense", units, "relu", 0, 0, 0, 1, "same", "max", null, 0, null);
     }
 
-    /** A full-rank layer that follows the student's pruning setting. */
-    public LayerSpec(String type, int units, String activation, double dropout, int filters, int kernel, int stride,
-                     String padding, String poolKind, Boolean quantise) {
-        this(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, 0, null);
+    /** A convolution of {@code filters} {@code kernel}×{@code kernel} filters, stride 1, "same" padding, ReLU. */
+    public static LayerSpec conv(int filters, int kernel) {
+        return new LayerSpec("conv", 0, "relu", 0, filters, kernel, 1, "same", "max", null, 0, null);
+    }
+
+    /** Pooling of {@code kind} ({@code max} or {@code avg}) over {@code kernel}×{@code kernel}, stride {@code kernel}. */
+    public static LayerSpec pool(String kind, int kernel) {
+        return new LayerSpec("pool", 0, "identity", 0, 0, kernel, kernel, "same", kind, null, 0, null);
+    }
+
+    public static LayerSpec batchNorm() {
+        return new LayerSpec("batch-norm", 0, "identity", 0, 0, 0, 1, "same", "max", null, 0, null);
+    }
+
+    /** A dropout layer dropping each input with probability {@code rate}. */
+    public static LayerSpec dropout(double rate) {
+        return new LayerSpec("dropout", 0, "identity", rate, 0, 0, 1, "same", "max", null, 0, null);
+    }
+
+    public LayerSpec withActivation(String a) {
+        return new LayerSpec(type, units, a, dropout, filters, kernel, stride, padding, poolKind, quantise, rank, prune);
+    }
+
+    /** Drop probability of this layer's outputs. */
+    public LayerSpec withDropout(double p) {
+        return new LayerSpec(type, units, activation, p, filters, kernel, stride, padding, poolKind, quantise, rank, prune);
+    }
+
+    public LayerSpec withStride(int s) {
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, s, padding, poolKind, quantise, rank, prune);
+    }
+
+    /** {@code same} or {@code valid}. */
+    public LayerSpec withPadding(String p) {
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, p, poolKind, quantise, rank, prune);
+    }
+
+    /** Whether quantisation-aware training quantises this layer; null follows the student's setting. */
+    public LayerSpec withQuantise(Boolean q) {
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, q, rank, prune);
     }
 
     /** This layer factorised to {@code rank} (a number of components, or a retained-energy fraction below 1). */
-    public LayerSpec withRank(double rank) {
-        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, rank,
-                prune);
+    public LayerSpec withRank(double r) {
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, r, prune);
+    }
+
+    /** Whether pruning prunes this layer; null follows the student's setting. */
+    public LayerSpec withPrune(Boolean p) {
+        return new LayerSpec(type, units, activation, dropout, filters, kernel, stride, padding, poolKind, quantise, rank, p);
     }
 
     /** True when this dense layer is factorised as U·V. */

@@ -1,5 +1,7 @@
 package dev.distill.student;
 
+import dev.distill.student.loss.DistillationLoss;
+
 import com.typesafe.config.Config;
 import dev.distill.settings.SettingsReader;
 import dev.distill.student.quant.QuantisationSettings;
@@ -25,7 +27,7 @@ import java.util.List;
 
 /**
  * An architecture from a job file: the hidden layers in order, then an output layer of {@code numClasses}
- * units with the identity activation (its outputs are logits) trained with {@link KdLoss}. The output layer
+ * units with the identity activation (its outputs are logits) trained with a {@link DistillationLoss}. The output layer
  * may be written explicitly as {@code { type = output }}; if omitted it is appended.
  */
 public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers, QuantisationSettings quantisation) {
@@ -126,7 +128,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
     }
 
     /** The DL4J configuration of this architecture with the given loss, updater and seed. */
-    public MultiLayerConfiguration toConfiguration(KdLoss loss, TrainingSettings training, long seed) {
+    public MultiLayerConfiguration toConfiguration(DistillationLoss loss, TrainingSettings training, long seed) {
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(training.updater())
@@ -192,7 +194,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
     }
 
     /** A freshly initialised network. */
-    public MultiLayerNetwork newNetwork(KdLoss loss, TrainingSettings training, long seed) {
+    public MultiLayerNetwork newNetwork(DistillationLoss loss, TrainingSettings training, long seed) {
         MultiLayerNetwork net = new MultiLayerNetwork(toConfiguration(loss, training, seed));
         net.init();
         return net;

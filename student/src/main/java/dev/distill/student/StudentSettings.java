@@ -2,18 +2,20 @@ package dev.distill.student;
 
 import dev.distill.settings.SettingsReader;
 import dev.distill.student.compress.PruningSettings;
+import dev.distill.student.loss.DistillationLoss;
+import dev.distill.student.loss.DistillationLosses;
 import dev.distill.student.quant.QuantisationSettings;
 
 import java.util.List;
 
 /**
- * Settings of {@code kd.student}: the architecture, how it is trained, the distillation loss (temperature T
- * and weight α of the soft term) and whether the same student is also trained on hard labels alone as the
+ * Settings of {@code kd.student}: the architecture, how it is trained, the distillation loss (picked by
+ * {@code kd.student.distillation.loss}, with its own settings) and whether the same student is also trained on hard labels alone as the
  * baseline every report shows beside the distilled one; compression: quantisation-aware training (in the
  * architecture), low-rank layers initialised from {@code initFrom} (a trained model zip, or empty), and
  * gradual pruning.
  */
-public record StudentSettings(NetworkSpec architecture, TrainingSettings training, double temperature, double alpha,
+public record StudentSettings(NetworkSpec architecture, TrainingSettings training, DistillationLoss loss,
                               boolean baseline, String initFrom, PruningSettings pruning) {
 
     public static StudentSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
@@ -39,9 +41,7 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
             }
         }
         TrainingSettings training = TrainingSettings.read(s.section("training"));
-        SettingsReader d = s.section("distillation");
-        double temperature = d.positive("temperature");
-        double alpha = d.fraction("alpha");
+        DistillationLoss loss = DistillationLosses.read(s.section("distillation"));
         boolean baseline = s.bool("baseline");
         String initFrom = a.has("init-from") ? a.string("init-from").trim() : "";
         if (initFrom.isEmpty() && arch.ranksUnresolved()) {
@@ -55,10 +55,6 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
             }
         }
         PruningSettings pruning = PruningSettings.read(s);
-        return new StudentSettings(arch, training, temperature, alpha, baseline, initFrom, pruning);
-    }
-
-    public KdLoss loss() {
-        return new KdLoss(temperature, alpha);
+        return new StudentSettings(arch, training, loss, baseline, initFrom, pruning);
     }
 }

@@ -1,5 +1,6 @@
 package dev.distill.student;
 
+import dev.distill.student.loss.HintonLoss;
 import com.typesafe.config.ConfigFactory;
 import dev.distill.settings.Problem;
 import dev.distill.settings.SettingsReader;
@@ -19,7 +20,7 @@ class TestNetworkSpec {
         SettingsReader r = section("[ { type = dense, units = 32 } ]");
         NetworkSpec spec = NetworkSpec.read(r, new int[] {1, 28, 28}, 10);
         assertThat(r.problems()).isEmpty();
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         assertThat(net.numParams()).isEqualTo(784 * 32 + 32 + 32 * 10 + 10);
     }
 
@@ -29,7 +30,7 @@ class TestNetworkSpec {
                 + " { type = batch-norm }, { type = dropout, rate = 0.25 }, { type = dense, units = 8 }, { type = output, units = 10 } ]");
         NetworkSpec spec = NetworkSpec.read(r, new int[] {1, 28, 28}, 10);
         assertThat(r.problems()).isEmpty();
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         // conv 4*(1*3*3)+4 = 40; batch-norm 4 channels * 4 = 16; dense 14*14*4*8+8 = 6280; output 8*10+10 = 90
         assertThat(net.numParams()).isEqualTo(40 + 16 + 6280 + 90);
         assertThat(net.output(org.nd4j.linalg.factory.Nd4j.rand(2, 784)).shape()).containsExactly(2, 10);
@@ -60,7 +61,7 @@ class TestNetworkSpec {
     @Test
     void dropoutActsOnALayersOutputs() {
         SettingsReader r = section("[ { type = dense, units = 8, dropout = 0.25 }, { type = dense, units = 4 } ]");
-        var conf = NetworkSpec.read(r, new int[] {6}, 3).toConfiguration(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+        var conf = NetworkSpec.read(r, new int[] {6}, 3).toConfiguration(new HintonLoss(1, 0), Fixtures.training(), 1);
         // DL4J applies a layer's dropOut to its input and takes the retain probability.
         assertThat(conf.getConf(0).getLayer().getIDropout()).isNull();
         assertThat(((org.deeplearning4j.nn.conf.dropout.Dropout) conf.getConf(1).getLayer().getIDropout()).getP())

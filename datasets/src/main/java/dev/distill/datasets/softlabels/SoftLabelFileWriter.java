@@ -122,7 +122,8 @@ final class SoftLabelFileWriter implements Closeable {
     static OutputFile outputFile(Configuration conf, Path path) throws IOException {
         FileSystem fs = path.getFileSystem(conf);
         if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
-            return new LocalOutputFile(java.nio.file.Paths.get(fs.makeQualified(path).toUri()));
+            // Not Paths.get(URI), which refuses non-ASCII characters in a path ("Bad escape").
+            return new LocalOutputFile(java.nio.file.Path.of(fs.makeQualified(path).toUri().getPath()));
         }
         return HadoopOutputFile.fromPath(path, conf);
     }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -93,8 +94,12 @@ public final class SoftLabelStore {
         return n;
     }
 
-    /** Marks {@code tmpDir} complete and moves it to {@code target}, replacing any previous folder there. */
-    public static void commit(Configuration conf, String tmpDir, String target, String manifestJson) {
+    /**
+     * Marks {@code tmpDir} complete and moves it to {@code target}, replacing any previous folder there. The
+     * marker ({@value #SUCCESS}) is the manifest: every part's file name and row count (read from the parts'
+     * footers), the total, and {@code metadataJson} (a JSON object); {@link #inspect} checks a folder against it.
+     */
+    public static void commit(Configuration conf, String tmpDir, String target, String metadataJson) {
         Path tmp = new Path(tmpDir);
         Path dst = new Path(target);
         try {
@@ -104,12 +109,23 @@ public final class SoftLabelStore {
                     fs.delete(s.getPath(), false);
                 }
             }
+            FileStatus[] parts = fs.listStatus(tmp, p -> isPart(p.getName()));
+            Arrays.sort(parts);
+            StringBuilder list = new StringBuilder();
+            long total = 0;
+            for (FileStatus part : parts) {
+                long rows = rowCount(conf, part.getPath());
+                total += rows;
+                list.append(list.length() == 0 ? "" : ", ").append('"').append(part.getPath().getName()).append("\": ")
+                        .append(rows);
+            }
+            String manifest = "{\"rows\": " + total + ", \"parts\": {" + list + "}, \"metadata\": " + metadataJson + "}\n";
             try (FSDataOutputStream out = fs.create(new Path(tmp, SUCCESS), true)) {
-                out.write(manifestJson.getBytes(StandardCharsets.UTF_8));
+                out.write(manifest.getBytes(StandardCharsets.UTF_8));
             }
             Path old = null;
             if (fs.exists(dst)) {
-                old = new Path(dst.getParent(), "." + dst.getName() + ".old-" + UUID.randomUUID());
+                old = new Path(dst.getParent(), dev.distill.datasets.AtomicFile.temporaryName(dst.getName() + ".old"));
                 if (!fs.rename(dst, old)) {
                     throw new IOException("cannot move the previous " + dst + " aside");
                 }
@@ -122,6 +138,20 @@ public final class SoftLabelStore {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot commit soft labels to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isPart(String name) {
+        return name.endsWith(".parquet") && !name.startsWith("_") && !name.startsWith(".");
+    }
+
+    private static long rowCount(Configuration conf, Path part) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(part, conf))) {
+            long rows = 0;
+            for (BlockMetaData b : reader.getFooter().getBlocks()) {
+                rows += b.getRowCount();
+            }
+            return rows;
         }
     }
 
@@ -151,11 +181,12 @@ public final class SoftLabelStore {
                 throw new IllegalArgumentException("soft labels in " + dir + " are incomplete (no " + SUCCESS
                         + " marker); rerun `distill label <job.conf>`");
             }
-            FileStatus[] parts = fs.listStatus(root, p -> p.getName().endsWith(".parquet") && !p.getName().startsWith("_"));
+            FileStatus[] parts = fs.listStatus(root, p -> isPart(p.getName()));
             Arrays.sort(parts);
             if (parts.length == 0) {
                 throw new IllegalArgumentException("soft labels in " + dir + " hold no part-*.parquet files");
             }
+            Map<String, Long> manifest = manifestParts(fs, new Path(root, SUCCESS), dir);
             SoftLabelMetadata first = null;
             long rows = 0;
             List<String> files = new ArrayList<>();
@@ -175,14 +206,60 @@ public final class SoftLabelStore {
                     throw new IllegalArgumentException("soft-label files in " + dir + " disagree: " + name
                             + " has " + md + " but the first part has " + first);
                 }
+                long partRows = 0;
                 for (BlockMetaData b : footer.getBlocks()) {
-                    rows += b.getRowCount();
+                    partRows += b.getRowCount();
+                }
+                rows += partRows;
+                String partName = part.getPath().getName();
+                if (manifest != null && !manifest.containsKey(partName)) {
+                    throw new IllegalArgumentException("soft labels in " + dir + " hold " + partName + ", which "
+                            + SUCCESS + " does not list (a copied or stray file?); remove it, or rerun `distill label"
+                            + " <job.conf> --force`");
+                }
+                if (manifest != null && manifest.get(partName) != partRows) {
+                    throw new IllegalArgumentException("soft-label file " + name + " holds " + partRows + " rows but "
+                            + SUCCESS + " records " + manifest.get(partName) + "; rerun `distill label <job.conf> --force`");
                 }
                 files.add(name);
+            }
+            if (manifest != null && manifest.size() != parts.length) {
+                List<String> missing = new ArrayList<>(manifest.keySet());
+                for (FileStatus part : parts) {
+                    missing.remove(part.getPath().getName());
+                }
+                throw new IllegalArgumentException("soft labels in " + dir + " are missing " + String.join(", ", missing)
+                        + " (listed in " + SUCCESS + "); rerun `distill label <job.conf> --force`");
             }
             return new Info(first, rows, files);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read soft labels in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The parts and row counts the marker lists, or null for a marker without them (written by hand, or
+     * before markers held a manifest).
+     */
+    private static Map<String, Long> manifestParts(FileSystem fs, Path marker, String dir) throws IOException {
+        String text;
+        try (var in = fs.open(marker)) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        if (text.isBlank() || text.strip().equals("{}")) {
+            return null;
+        }
+        try {
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).get("parts");
+            if (node == null || !node.isObject()) {
+                return null;
+            }
+            Map<String, Long> out = new java.util.LinkedHashMap<>();
+            node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asLong()));
+            return out;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("soft labels in " + dir + ": " + SUCCESS + " is damaged (not JSON: "
+                    + e.getMessage().lines().findFirst().orElse("") + "); rerun `distill label <job.conf> --force`");
         }
     }
 

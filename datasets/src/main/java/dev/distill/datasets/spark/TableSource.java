@@ -1,6 +1,5 @@
 package dev.distill.datasets.spark;
 
-import dev.distill.datasets.Rows;
 import dev.distill.datasets.DatasetSettings;
 import dev.distill.datasets.ExampleSchema;
 import org.apache.spark.api.java.JavaRDD;
@@ -8,6 +7,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
@@ -27,24 +27,81 @@ public final class TableSource {
     private TableSource() {
     }
 
+    /** A CSV source: see {@link CsvSource}. */
     public static Dataset<Row> readCsv(SparkSession spark, String path, DatasetSettings s) {
-        Dataset<Row> raw = spark.read()
-                .option("header", s.csvHeader())
-                .option("sep", s.csvDelimiter())
-                .option("inferSchema", true)
-                .option("mode", "FAILFAST")
-                .csv(path);
-        String label = s.labelColumn();
-        if (!s.csvHeader() && label.matches("\\d+")) {
-            label = "_c" + label;
-        }
-        return toExamples(raw, path, label, "", List.of(), s.numClasses());
+        return CsvSource.read(spark, path, s);
     }
 
     public static Dataset<Row> readParquet(SparkSession spark, String path, DatasetSettings s) {
         Dataset<Row> raw = spark.read().parquet(path);
         return toExamples(raw, path, s.labelColumn(), s.featuresColumn(), s.featureColumns(), s.numClasses());
     }
+
+    /**
+     * The number of features per row of a Parquet source, read on the driver from the first file's schema
+     * (and, for an array column, its first row) before any Spark job; checks that the label and feature
+     * columns exist. Throws {@link IllegalArgumentException} naming the file and column.
+     */
+    public static int parquetFeatures(org.apache.hadoop.conf.Configuration conf, String path, DatasetSettings s) {
+        String file = CsvSource.files(conf, path).get(0);
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file);
+        org.apache.parquet.schema.MessageType schema;
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(p, conf))) {
+            schema = reader.getFooter().getFileMetaData().getSchema();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + " is not a readable Parquet file (" + e.getMessage() + ")");
+        }
+        List<String> names = new ArrayList<>();
+        schema.getFields().forEach(f -> names.add(f.getName()));
+        String label = s.labelColumn().strip();
+        if (!label.isEmpty() && !names.contains(label)) {
+            throw new IllegalArgumentException(missingColumn(file, label, names, "kd.dataset.label-column")
+                    + "; set label-column = \"\" for unlabeled data");
+        }
+        String array = s.featuresColumn().strip();
+        if (!array.isEmpty() && names.contains(array)) {
+            try (var reader = org.apache.parquet.hadoop.ParquetReader.builder(
+                    new org.apache.parquet.hadoop.example.GroupReadSupport(), p).withConf(conf).build()) {
+                org.apache.parquet.example.data.Group g = reader.read();
+                if (g == null || g.getFieldRepetitionCount(array) == 0) {
+                    return 0;
+                }
+                if (schema.getType(array).isPrimitive()) {
+                    return g.getFieldRepetitionCount(array);
+                }
+                org.apache.parquet.example.data.Group list = g.getGroup(array, 0);
+                return list.getType().getFieldCount() == 0 ? 0 : list.getFieldRepetitionCount(0);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(file + " is not a readable Parquet file (" + e.getMessage() + ")");
+            }
+        }
+        if (!s.featureColumns().isEmpty()) {
+            for (String c : s.featureColumns()) {
+                if (!names.contains(c)) {
+                    throw new IllegalArgumentException(missingColumn(file, c, names, "kd.dataset.parquet.feature-columns"));
+                }
+            }
+            return s.featureColumns().size();
+        }
+        int n = 0;
+        for (var f : schema.getFields()) {
+            if (f.isPrimitive() && !f.getName().equals(label) && !f.getName().equals(ExampleSchema.ID)
+                    && f.asPrimitiveType().getPrimitiveTypeName() != org.apache.parquet.schema.PrimitiveType
+                    .PrimitiveTypeName.BINARY && f.asPrimitiveType().getPrimitiveTypeName() != org.apache.parquet
+                    .schema.PrimitiveType.PrimitiveTypeName.BOOLEAN) {
+                n++;
+            }
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException(file + ": no numeric feature columns (and no array column '" + array
+                    + "', kd.dataset.parquet.features-column); the data has columns " + CsvSource.abbreviate(names));
+        }
+        return n;
+    }
+
+    /** The column holding each row's file while a table is converted (for messages). */
+    private static final String FILE = "_distill_file";
 
     /** Maps a raw table to the example schema, checking the columns exist and have usable types. */
     static Dataset<Row> toExamples(Dataset<Row> raw, String path, String labelColumn, String featuresColumn,
@@ -55,8 +112,8 @@ public final class TableSource {
         if (!labelColumn.isBlank()) {
             labelIndex = names.indexOf(labelColumn);
             if (labelIndex < 0) {
-                throw new IllegalArgumentException(path + ": no label column '" + labelColumn
-                        + "' (kd.dataset.label-column); columns are " + names + "; set label-column = \"\" for unlabeled data");
+                throw new IllegalArgumentException(missingColumn(path, labelColumn, names, "kd.dataset.label-column")
+                        + "; set label-column = \"\" for unlabeled data");
             }
             if (!(schema.fields()[labelIndex].dataType() instanceof NumericType)) {
                 throw new IllegalArgumentException(path + ": label column '" + labelColumn + "' has type "
@@ -81,8 +138,8 @@ public final class TableSource {
                 for (String c : wanted) {
                     int i = names.indexOf(c);
                     if (i < 0) {
-                        throw new IllegalArgumentException(path + ": no feature column '" + c
-                                + "' (kd.dataset.parquet.feature-columns); columns are " + names);
+                        throw new IllegalArgumentException(missingColumn(path, c, names,
+                                "kd.dataset.parquet.feature-columns"));
                     }
                     cols.add(i);
                 }
@@ -100,28 +157,33 @@ public final class TableSource {
             columns = cols.stream().mapToInt(Integer::intValue).toArray();
         }
         final int li = labelIndex;
-        JavaRDD<Row> rows = raw.javaRDD().zipWithIndex().map(t -> {
+        final int fileIndex = names.size();
+        final String[] columnNames = schema.fieldNames();
+        JavaRDD<Row> rows = raw.withColumn(FILE, functions.input_file_name()).javaRDD().zipWithIndex().map(t -> {
             Row r = t._1();
             long id = t._2();
             float[] f;
             if (columns == null) {
-                f = Rows.floats(r.getList(arrayIndex));
+                if (r.isNullAt(arrayIndex)) {
+                    throw new IllegalArgumentException(r.getString(fileIndex) + ": row " + id + " has no value in column '"
+                            + columnNames[arrayIndex] + "'; every row needs its features");
+                }
+                List<?> xs = r.getList(arrayIndex);
+                f = new float[xs.size()];
+                for (int j = 0; j < f.length; j++) {
+                    f[j] = finite(xs.get(j), r.getString(fileIndex), id, columnNames[arrayIndex] + "[" + j + "]");
+                }
             } else {
                 f = new float[columns.length];
                 for (int j = 0; j < columns.length; j++) {
-                    Object v = r.get(columns[j]);
-                    if (v == null) {
-                        throw new IllegalArgumentException(path + ": row " + id + " has an empty value in column '"
-                                + r.schema().fields()[columns[j]].name() + "'");
-                    }
-                    f[j] = ((Number) v).floatValue();
+                    f[j] = finite(r.get(columns[j]), r.getString(fileIndex), id, columnNames[columns[j]]);
                 }
             }
             Integer label = null;
             if (li >= 0 && !r.isNullAt(li)) {
                 double v = ((Number) r.get(li)).doubleValue();
                 if (v != Math.rint(v) || v < 0 || v >= numClasses) {
-                    throw new IllegalArgumentException(path + ": row " + id + " has label " + v + " in column '"
+                    throw new IllegalArgumentException(r.getString(fileIndex) + ": row " + id + " has label " + v + " in column '"
                             + labelColumn + "'; labels must be integers in [0, " + numClasses + ") (kd.dataset.num-classes)");
                 }
                 label = (int) v;
@@ -129,5 +191,40 @@ public final class TableSource {
             return RowFactory.create(id, f, label);
         });
         return raw.sparkSession().createDataFrame(rows, ExampleSchema.SCHEMA);
+    }
+
+    /**
+     * "{@code path}: no column 'x' (key); did you mean 'y'? the header names N columns: a, b, ..., z": the
+     * nearest name by edit distance when one is close, and a few of the names rather than all of them.
+     */
+    public static String missingColumn(String path, String name, List<String> columns, String key) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String c : columns) {
+            int d = dev.distill.settings.UnknownKeys.editDistance(name.toLowerCase(java.util.Locale.ROOT),
+                    c.toLowerCase(java.util.Locale.ROOT));
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = c;
+            }
+        }
+        String hint = best != null && bestDistance <= Math.max(2, name.length() / 3) ? "did you mean '" + best + "'? "
+                : "";
+        return path + ": no column '" + name + "' (" + key + "); " + hint + "the data has "
+                + CsvSource.columns(columns.size()) + ": " + CsvSource.abbreviate(columns);
+    }
+
+    /** A feature value, which must be present and finite; else an error naming the file, row and column. */
+    private static float finite(Object v, String file, long id, String column) {
+        if (v == null) {
+            throw new IllegalArgumentException(file + ": row " + id + " has an empty value in column '" + column
+                    + "'; features must be finite numbers");
+        }
+        float f = ((Number) v).floatValue();
+        if (!Float.isFinite(f)) {
+            throw new IllegalArgumentException(file + ": row " + id + " has " + v + " in column '" + column
+                    + "'; features must be finite numbers");
+        }
+        return f;
     }
 }

@@ -63,6 +63,30 @@ class TestSoftLabelStore {
         }
     }
 
+    /** The marker lists every part and its rows: a deleted, copied or replaced part is named. */
+    @Test
+    void checksThePartsAgainstTheManifest() throws IOException {
+        String target = writeComplete();
+        assertThat(Files.readString(Path.of(target, SoftLabelStore.SUCCESS))).isEqualTo("{\"rows\": 3, \"parts\":"
+                + " {\"part-00000.parquet\": 2, \"part-00001.parquet\": 1}, \"metadata\": {}}\n");
+        Path part1 = Path.of(target, "part-00001.parquet");
+        Path copy = Path.of(target, "part-00001-copy.parquet");
+        Files.copy(part1, copy);
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, target)).hasMessage("soft labels in " + target
+                + " hold part-00001-copy.parquet, which _SUCCESS does not list (a copied or stray file?); remove it,"
+                + " or rerun `distill label <job.conf> --force`");
+        Files.delete(copy);
+        byte[] one = Files.readAllBytes(part1);
+        Files.delete(part1);
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, target)).hasMessage("soft labels in " + target
+                + " are missing part-00001.parquet (listed in _SUCCESS); rerun `distill label <job.conf> --force`");
+        Files.copy(Path.of(target, "part-00000.parquet"), part1);   // a part of another size in its place
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, target)).hasMessage("soft-label file file:" + part1
+                + " holds 2 rows but _SUCCESS records 1; rerun `distill label <job.conf> --force`");
+        Files.write(part1, one);
+        assertThat(SoftLabelStore.inspect(conf, target).rows()).isEqualTo(3);
+    }
+
     @Test
     void refusesAnIncompleteFolder() throws IOException {
         String target = writeComplete();

@@ -131,9 +131,162 @@ class TestDatasetLoader {
         Path bad = Files.writeString(dir.resolve("bad.csv"), "x,label\n1,0\n2,7\n");
         DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + bad + "\", test = \"" + bad
                 + "\", num-classes = 3, normalisation.method = none }");
-        assertThatThrownBy(() -> DatasetLoader.load(spark, s).train().collectAsList())
-                .rootCause().hasMessage(bad + ": row 1 has label 7.0 in column 'label'; labels must be integers in [0, 3)"
-                        + " (kd.dataset.num-classes)");
+        assertThat(failure(() -> DatasetLoader.load(spark, s).train().collectAsList())).isEqualTo(bad + ":3: column 2"
+                + " 'label' (the label): \"7\" is not a class index; labels must be whole numbers in [0, 3)"
+                + " (kd.dataset.num-classes), or empty for a row without a label");
+    }
+
+    /** The message of our own exception in a failure's causes (Spark wraps a task's exception). */
+    private static String failure(Runnable r) {
+        try {
+            r.run();
+        } catch (Exception e) {   // Spark's SparkException is checked, and thrown undeclared
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IllegalArgumentException && t.getMessage() != null && t.getMessage().startsWith("/")) {
+                    return t.getMessage();
+                }
+                // A task's exception reaches the driver as text inside Spark's.
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("IllegalArgumentException: (/[^\\n]+)")
+                        .matcher(String.valueOf(t.getMessage()));
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            throw new AssertionError("no message naming a file in " + e, e);
+        }
+        throw new AssertionError("no failure");
+    }
+
+    private String csvFailure(String name, String content, String extra) throws Exception {
+        Path f = Files.writeString(dir.resolve(name), content);
+        DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f
+                + "\", num-classes = 3" + extra + " }");
+        return failure(() -> DatasetLoader.load(spark, s).train().collectAsList());
+    }
+
+    /** Every bad value in a CSV stops the job naming the file, line and column, and what is valid. */
+    @Test
+    void badCsvValuesNameFileLineAndColumn() throws Exception {
+        String nan = csvFailure("nan.csv", "x1,x2,label\n1,2,0\n3,NaN,1\n", "");
+        assertThat(nan).isEqualTo(dir.resolve("nan.csv") + ":3: column 2 'x2': \"NaN\" is not finite; features must be"
+                + " finite numbers");
+        assertThat(csvFailure("inf.csv", "x1,x2,label\n1,-Infinity,0\n", "")).isEqualTo(dir.resolve("inf.csv")
+                + ":2: column 2 'x2': \"-Infinity\" is not finite; features must be finite numbers");
+        assertThat(csvFailure("text.csv", "x1,x2,label\n1,2,0\n3,4,1\n5,abc,2\n", "")).isEqualTo(dir.resolve("text.csv")
+                + ":4: column 2 'x2': \"abc\" is not a number; features must be finite numbers in plain decimal notation"
+                + " (e.g. 0.25, -3, 1e-4)");
+        assertThat(csvFailure("ragged.csv", "x1,x2,label\n1,2,0\n3,1\n", "")).isEqualTo(dir.resolve("ragged.csv")
+                + ":3: 2 fields, but the header names 3 (kd.dataset.csv.delimiter = \",\")");
+        assertThat(csvFailure("extra.csv", "x1,x2,label\n1,2,0,9\n", "")).isEqualTo(dir.resolve("extra.csv")
+                + ":2: 4 fields, but the header names 3 (kd.dataset.csv.delimiter = \",\")");
+        assertThat(csvFailure("empty.csv", "x1,x2,label\n1,,0\n", "")).isEqualTo(dir.resolve("empty.csv")
+                + ":2: column 2 'x2': empty; features must be finite numbers");
+        assertThat(csvFailure("headeronly.csv", "x1,x2,label\n", "")).isEqualTo(dir.resolve("headeronly.csv")
+                + ": no data rows (only the header) in [" + dir.resolve("headeronly.csv") + "]");
+        assertThat(csvFailure("quote.csv", "x1,x2,label\n1,\"2,0\n", "")).isEqualTo(dir.resolve("quote.csv")
+                + ":2: a quoted field is not closed before the end of the line (fields spanning lines are not supported)");
+    }
+
+    /** A truncated .csv.gz names the file and how far it could be read. */
+    @Test
+    void aTruncatedGzipNamesTheFile() throws Exception {
+        StringBuilder b = new StringBuilder("x1,x2,label\n");
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < 20_000; i++) {
+            b.append(r.nextFloat()).append(',').append(r.nextFloat()).append(',').append(i % 3).append('\n');
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (var gz = new java.util.zip.GZIPOutputStream(bytes)) {
+            gz.write(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path f = dir.resolve("cut.csv.gz");
+        Files.write(f, java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));
+        DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f
+                + "\", num-classes = 3 }");
+        assertThat(failure(() -> DatasetLoader.load(spark, s).train().collectAsList()))
+                .matches(java.util.regex.Pattern.quote(f.toString()) + ": cannot read past line \\d+ \\(.+\\); is the"
+                        + " file truncated or damaged\\?");
+    }
+
+    /** A folder is read file by file in name order; a file that is not like the first (a README) is named. */
+    @Test
+    void aFolderOfFilesHasStableIdsAndNamesAStrayFile() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("parts"));
+        Files.writeString(folder.resolve("b.csv"), "x,label\n3,1\n4,0\n");
+        Files.writeString(folder.resolve("a.csv"), "x,label\n1,0\n2,1\n");
+        Files.writeString(folder.resolve("_SUCCESS"), "");
+        Files.writeString(folder.resolve(".a.csv.crc"), "junk");
+        DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + folder + "\", test = \"" + folder
+                + "\", num-classes = 2, normalisation.method = none }");
+        List<Row> rows = DatasetLoader.load(spark, s).train().orderBy("id").collectAsList();
+        assertThat(rows).extracting(r -> features(r)[0]).containsExactly(1f, 2f, 3f, 4f);
+        assertThat(rows).extracting(r -> r.getLong(0)).containsExactly(0L, 1L, 2L, 3L);
+        Files.writeString(folder.resolve("notes.txt"), "# The data\nTwo files of x and label.\n");
+        assertThat(failure(() -> DatasetLoader.load(spark, s).train().collectAsList())).isEqualTo(folder.resolve("notes.txt")
+                + ":1: the header names 1 column (# The data) but " + folder.resolve("a.csv") + " names 2 (x, label);"
+                + " every file of a CSV source needs the same header");
+        Files.move(folder.resolve("notes.txt"), folder.resolve("README.md"));   // sorts first: its "header" is read
+        assertThat(failure(() -> DatasetLoader.load(spark, s).train().collectAsList())).isEqualTo(folder.resolve("README.md")
+                + ": no column 'label' (kd.dataset.label-column); the data has 1 column: # The data; set label-column ="
+                + " \"\" for unlabeled data");
+    }
+
+    /** A large file split across tasks: the line of a bad value in a later split is still exact. */
+    @Test
+    void lineNumbersAreExactInSplitsThatStartInsideAFile() throws Exception {
+        StringBuilder b = new StringBuilder("x,label\n");
+        for (int i = 0; i < 5000; i++) {
+            b.append(i == 4321 ? "oops" : Integer.toString(i)).append(',').append(i % 2).append('\n');
+        }
+        Path f = Files.writeString(dir.resolve("big.csv"), b.toString());
+        String before = spark.sparkContext().hadoopConfiguration().get("mapreduce.input.fileinputformat.split.maxsize");
+        spark.sparkContext().hadoopConfiguration().set("mapreduce.input.fileinputformat.split.maxsize", "4096");
+        try {
+            DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f
+                    + "\", num-classes = 2 }");
+            assertThat(failure(() -> DatasetLoader.load(spark, s).train().collectAsList())).isEqualTo(f + ":4323:"
+                    + " column 1 'x': \"oops\" is not a number; features must be finite numbers in plain decimal notation"
+                    + " (e.g. 0.25, -3, 1e-4)");
+        } finally {
+            if (before == null) {
+                spark.sparkContext().hadoopConfiguration().unset("mapreduce.input.fileinputformat.split.maxsize");
+            } else {
+                spark.sparkContext().hadoopConfiguration().set("mapreduce.input.fileinputformat.split.maxsize", before);
+            }
+        }
+    }
+
+    /** A wrong label column is named with the nearest column, not all 785 of them. */
+    @Test
+    void aMissingLabelColumnSuggestsTheNearest() throws Exception {
+        StringBuilder header = new StringBuilder();
+        for (int i = 1; i <= 784; i++) {
+            header.append("pixel").append(i).append(',');
+        }
+        Path f = Files.writeString(dir.resolve("wide.csv"), header + "label\n");
+        DatasetSettings s = settings("kd.dataset { format = csv, label-column = lable, train = \"" + f + "\", test = \""
+                + f + "\" }");
+        assertThatThrownBy(() -> CsvSource.inspect(new org.apache.hadoop.conf.Configuration(), f.toString(), s))
+                .hasMessage(f + ": no column 'lable' (kd.dataset.label-column); did you mean 'label'? the data has 785"
+                        + " columns: pixel1, pixel2, pixel3, pixel4, pixel5, ..., pixel784, label; set label-column = \"\""
+                        + " for unlabeled data");
+    }
+
+    /** Keys of another format are reported rather than ignored; auto normalisation fits the format. */
+    @Test
+    void keysOfAnotherFormatAreReportedAndNormalisationFitsTheFormat() throws Exception {
+        Path f = Files.writeString(dir.resolve("k.csv"), "x,label\n1,0\n");
+        assertThatThrownBy(() -> settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f
+                + "\", train-labels = \"/x\", parquet.feature-columns = [a], normalisation.scale-max = 10 }"))
+                .hasMessageContaining("kd.dataset.train-labels = \"/x\": applies to format = idx only (this job's format"
+                        + " is csv); remove it")
+                .hasMessageContaining("kd.dataset.parquet.feature-columns = [\"a\"]: applies to format = parquet only"
+                        + " (this job's format is csv); remove it")
+                .hasMessageContaining("kd.dataset.normalisation.scale-max = 10: applies to normalisation.method = scale"
+                        + " only (the method here is standardise); remove it");
+        assertThat(settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f + "\" }").normalisation())
+                .isEqualTo(dev.distill.datasets.Normalisation.Method.STANDARDISE);
+        assertThat(settings("kd.dataset { }").normalisation()).isEqualTo(dev.distill.datasets.Normalisation.Method.SCALE);
     }
 
     @Test

@@ -2,16 +2,14 @@ package dev.distill.student.compress;
 
 import dev.distill.student.FlatArrays;
 import dev.distill.student.NetworkSpec;
-import dev.distill.student.spark.TrainingHooks;
+import dev.distill.student.TrainingHooks;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Gradual magnitude pruning inside the distributed trainer. At the start of every round each worker raises
@@ -114,8 +112,8 @@ public final class Pruning implements TrainingHooks {
     }
 
     /** Per weight layer of {@code net}: its weights, how many are zero, and the share. */
-    public static List<Map<String, Object>> sparsityByLayer(MultiLayerNetwork net) {
-        List<Map<String, Object>> out = new ArrayList<>();
+    public static List<LayerSparsity> sparsityByLayer(MultiLayerNetwork net) {
+        List<LayerSparsity> out = new ArrayList<>();
         for (int l = 0; l < net.getnLayers(); l++) {
             if (!net.getLayer(l).paramTable().containsKey(DefaultParamInitializer.WEIGHT_KEY)) {
                 continue;
@@ -125,14 +123,13 @@ public final class Pruning implements TrainingHooks {
             for (float v : w) {
                 zeros += v == 0f ? 1 : 0;
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("layer", l);
-            m.put("type", net.getLayer(l).getClass().getSimpleName());
-            m.put("weights", w.length);
-            m.put("zeros", zeros);
-            m.put("sparsity", w.length == 0 ? 0.0 : (double) zeros / w.length);
-            out.add(m);
+            out.add(new LayerSparsity(l, net.getLayer(l).getClass().getSimpleName(), w.length, zeros,
+                    w.length == 0 ? 0.0 : (double) zeros / w.length));
         }
         return out;
+    }
+
+    /** Zero weights of one weight layer: its index, DL4J type, weight count, zeros and their share. */
+    public record LayerSparsity(int layer, String type, long weights, long zeros, double sparsity) {
     }
 }

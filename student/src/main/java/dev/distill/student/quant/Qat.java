@@ -2,7 +2,7 @@ package dev.distill.student.quant;
 
 import dev.distill.student.FlatArrays;
 import dev.distill.student.NetworkSpec;
-import dev.distill.student.spark.TrainingHooks;
+import dev.distill.student.TrainingHooks;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;

@@ -1,7 +1,7 @@
 package dev.distill.student.spark;
 
 import dev.distill.datasets.Rows;
-import dev.distill.student.KdLoss;
+import dev.distill.student.loss.PackedTargets;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -16,8 +16,11 @@ import java.util.Random;
 
 /**
  * Turns rows ({@code id, features, label} and optionally {@code teacher_logits}) into {@code workers}
- * partitions of equal size (±1 row), shuffled with a seed, packed into {@link PackedBatch}es once and cached
- * as plain Java arrays. Without teacher logits the labels carry only the hard label (α must then be 0).
+ * partitions of nearly equal size (each example goes to the worker a seeded hash of its id names), sorted by
+ * id and shuffled with a seed, packed into {@link PackedBatch}es once and cached as plain Java arrays. The
+ * batches depend only on the rows, the seed and the worker count: not on how the rows were partitioned or in
+ * which order shuffle blocks arrived, so two identical runs (or a run that lost an executor) train the same
+ * model. Without teacher logits the labels carry only the hard label (α must then be 0).
  */
 public final class BatchPacker {
     private BatchPacker() {
@@ -33,14 +36,20 @@ public final class BatchPacker {
             throw new IllegalArgumentException("training rows need columns features" + (withTeacher ? ", teacher_logits" : "")
                     + "; found " + java.util.Arrays.toString(names));
         }
-        int width = KdLoss.labelWidth(numClasses);
+        int width = PackedTargets.width(numClasses);
+        int ii = java.util.Arrays.asList(names).indexOf("id");
+        if (ii < 0) {
+            throw new IllegalArgumentException("training rows need an id column; found " + java.util.Arrays.toString(names));
+        }
         JavaRDD<PackedBatch> batches = rows.javaRDD()
-                .zipWithIndex()
-                .mapToPair(t -> new Tuple2<>((int) (t._2() % workers), t._1()))
+                .mapToPair(r -> new Tuple2<>(worker(r.getLong(ii), seed, workers), r))
                 .partitionBy(new HashPartitioner(workers))
                 .mapPartitionsWithIndex((partition, it) -> {
                     List<Row> all = new ArrayList<>();
                     it.forEachRemaining(t -> all.add(t._2()));
+                    // Rows arrive in the order their shuffle blocks do, which differs from run to run and when a
+                    // lost task is recomputed: sort by id, then shuffle with the seed.
+                    all.sort(java.util.Comparator.comparingLong(r -> r.getLong(ii)));
                     Collections.shuffle(all, new Random(seed * 1_000_003L + partition));
                     List<PackedBatch> out = new ArrayList<>();
                     for (int start = 0; start < all.size(); start += batchSize) {
@@ -65,12 +74,26 @@ public final class BatchPacker {
                                 throw new IllegalArgumentException("row " + row.getLong(0) + " has " + t.length
                                         + " teacher logits; the student has " + numClasses + " classes");
                             }
-                            KdLoss.packLabels(t, label, numClasses, y, r * width);
+                            PackedTargets.pack(t, label, numClasses, y, r * width);
                         }
                         out.add(new PackedBatch(n, x, y));
                     }
                     return out.iterator();
                 }, true);
         return batches.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /**
+     * The worker an example goes to: a seeded hash of its id, so the assignment depends on nothing but the id,
+     * the seed and the worker count (not on row order or partitioning), and workers get nearly equal shares.
+     */
+    static int worker(long id, long seed, int workers) {
+        long h = id * 0x9E3779B97F4A7C15L + seed;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return (int) Math.floorMod(h, (long) workers);
     }
 }

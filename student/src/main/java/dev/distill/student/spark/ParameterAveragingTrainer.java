@@ -1,7 +1,9 @@
 package dev.distill.student.spark;
 
 import dev.distill.student.FlatArrays;
+import dev.distill.student.TrainingHooks;
 import dev.distill.student.TrainingSettings;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -13,6 +15,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -27,8 +30,8 @@ import java.util.Random;
  *
  * <p>Each round broadcasts the flat parameters and updater state; every worker partition loads them into
  * its pooled network, fits {@code averaging-frequency} minibatches, and returns parameters and updater
- * state weighted by the examples it saw; a tree reduce sums them and the driver divides by the example
- * count. A failed task is recomputed by Spark from the same broadcast, so a retried round contributes once.
+ * state weighted by the examples it saw; they are added in partition order ({@link #sumInPartitionOrder}, so
+ * the result does not depend on which task finished first) and the driver divides by the example count. A failed task is recomputed by Spark from the same broadcast, so a retried round contributes once.
  * After every epoch the state is checkpointed atomically; a rerun with the same settings resumes from it.
  */
 public final class ParameterAveragingTrainer {
@@ -176,9 +179,8 @@ public final class ParameterAveragingTrainer {
                 final int ep = epoch;
                 final int rd = round;
                 final int it0 = iteration;
-                RoundSum sum = batches.mapPartitionsWithIndex((p, it) ->
-                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState, h, hs), true)
-                        .treeReduce(RoundSum::add, 2);
+                RoundSum sum = sumInPartitionOrder(batches.mapPartitionsWithIndex((p, it) ->
+                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState, h, hs), true));
                 bParams.unpersist(false);
                 bState.unpersist(false);
                 params = scale(sum.params(), 1.0f / sum.examples());
@@ -232,6 +234,57 @@ public final class ParameterAveragingTrainer {
             }
         }
         return new Result(driver, history, startEpoch);
+    }
+
+    /** Partitions whose sums the driver collects and adds itself; above this, groups are summed on executors. */
+    static final int DIRECT_SUM_PARTITIONS = 8;
+
+    /**
+     * The sum of every partition's {@link RoundSum}, added in partition order. Floating-point addition is
+     * not associative, and Spark's tree reduce adds partial sums in the order their tasks finish, so two
+     * identical runs (or a run in which a lost task was recomputed) would average to slightly different
+     * parameters. Up to {@value #DIRECT_SUM_PARTITIONS} partitions the driver adds them in order; beyond,
+     * groups of about sqrt(n) consecutive partitions are added in order on the executors first, so the
+     * driver receives about sqrt(n) sums, as with a tree reduce of depth 2.
+     */
+    static RoundSum sumInPartitionOrder(JavaRDD<RoundSum> sums) {
+        int n = sums.getNumPartitions();
+        JavaPairRDD<Integer, RoundSum> indexed = sums.mapPartitionsWithIndex((p, it) -> {
+            List<Tuple2<Integer, RoundSum>> out = new ArrayList<>();
+            it.forEachRemaining(r -> out.add(new Tuple2<>(p, r)));
+            return out.iterator();
+        }, true).mapToPair(t -> t);
+        List<Tuple2<Integer, RoundSum>> parts;
+        if (n <= DIRECT_SUM_PARTITIONS) {
+            parts = new ArrayList<>(indexed.collect());
+        } else {
+            int group = (int) Math.ceil(Math.sqrt(n));
+            parts = new ArrayList<>(indexed.mapToPair(t -> new Tuple2<>(t._1() / group, t))
+                    .groupByKey((n + group - 1) / group)
+                    .mapValues(ParameterAveragingTrainer::addInOrder)
+                    .mapToPair(t -> new Tuple2<>(t._1(), t._2()))
+                    .collect());
+        }
+        parts.sort(java.util.Comparator.comparing(Tuple2::_1));
+        RoundSum total = null;
+        for (Tuple2<Integer, RoundSum> t : parts) {
+            total = total == null ? t._2() : total.add(t._2());
+        }
+        if (total == null) {
+            throw new IllegalStateException("no partition returned a round sum");
+        }
+        return total;
+    }
+
+    private static RoundSum addInOrder(Iterable<Tuple2<Integer, RoundSum>> members) {
+        List<Tuple2<Integer, RoundSum>> sorted = new ArrayList<>();
+        members.forEach(sorted::add);
+        sorted.sort(java.util.Comparator.comparing(Tuple2::_1));
+        RoundSum total = null;
+        for (Tuple2<Integer, RoundSum> t : sorted) {
+            total = total == null ? t._2() : total.add(t._2());
+        }
+        return total;
     }
 
     private static Iterator<RoundSum> runRound(String json, Iterator<PackedBatch> it, int partition, int epoch, int round,

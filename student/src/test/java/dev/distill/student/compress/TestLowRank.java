@@ -1,7 +1,7 @@
 package dev.distill.student.compress;
 
 import dev.distill.student.FlatArrays;
-import dev.distill.student.KdLoss;
+import dev.distill.student.loss.HintonLoss;
 import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
@@ -20,12 +20,12 @@ class TestLowRank {
 
     static NetworkSpec spec(double rank) {
         return new NetworkSpec(new int[] {8}, 3, List.of(
-                new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max", null, rank, null)));
+                LayerSpec.dense(16).withRank(rank)));
     }
 
     @Test
     void aFactorisedLayerIsTwoLayersWithRTimesInPlusOutWeights() {
-        MultiLayerNetwork net = spec(4).newNetwork(new KdLoss(1, 0), T, 1);
+        MultiLayerNetwork net = spec(4).newNetwork(new HintonLoss(1, 0), T, 1);
         assertThat(net.getnLayers()).isEqualTo(3);
         assertThat(net.numParams()).isEqualTo(8 * 4 + 4 * 16 + 16 + 16 * 3 + 3);
         assertThat(spec(4).dl4jIndices(0)).containsExactly(0, 1);
@@ -35,8 +35,8 @@ class TestLowRank {
     /** At rank min(in, out) the SVD factors reproduce the trained layer, so the network computes the same. */
     @Test
     void fullRankSvdInitialisationReproducesTheTrainedNetwork() {
-        MultiLayerNetwork source = spec(0).newNetwork(new KdLoss(1, 0), T, 9);
-        MultiLayerNetwork net = spec(8).newNetwork(new KdLoss(1, 0), T, 1);
+        MultiLayerNetwork source = spec(0).newNetwork(new HintonLoss(1, 0), T, 9);
+        MultiLayerNetwork net = spec(8).newNetwork(new HintonLoss(1, 0), T, 1);
         List<String> done = LowRank.initialise(net, spec(8), source, "source.zip");
         assertThat(done).containsExactly("layer 0: rank 8 of [8, 16] from the SVD of source.zip (100.0% of the energy)",
                 "layer 1: weights of source.zip");
@@ -54,18 +54,18 @@ class TestLowRank {
 
     @Test
     void anEnergyFractionBecomesTheRankThatKeepsIt() {
-        MultiLayerNetwork source = spec(0).newNetwork(new KdLoss(1, 0), T, 9);
+        MultiLayerNetwork source = spec(0).newNetwork(new HintonLoss(1, 0), T, 9);
         NetworkSpec resolved = LowRank.resolve(spec(0.999999), source, "source.zip");
         assertThat(resolved.layers().get(0).rank()).isEqualTo(8);
         NetworkSpec half = LowRank.resolve(spec(0.5), source, "source.zip");
         assertThat(half.layers().get(0).rank()).isBetween(1.0, 7.0);
         assertThat(half.ranksUnresolved()).isFalse();
         MultiLayerNetwork other = new NetworkSpec(new int[] {8}, 3, List.of(
-                new LayerSpec("dense", 5, "relu", 0, 0, 0, 1, "same", "max"))).newNetwork(new KdLoss(1, 0), T, 1);
+                LayerSpec.dense(5))).newNetwork(new HintonLoss(1, 0), T, 1);
         assertThatThrownBy(() -> LowRank.resolve(spec(0.5), other, "other.zip"))
                 .hasMessage("other.zip has no dense layer of 16 units in position 1 to take the SVD of for"
                         + " kd.student.architecture.layers[0]");
-        assertThatThrownBy(() -> spec(0.5).toConfiguration(new KdLoss(1, 0), T, 1))
+        assertThatThrownBy(() -> spec(0.5).toConfiguration(new HintonLoss(1, 0), T, 1))
                 .hasMessage("layer rank 0.5 is a retained-energy fraction that must be resolved from a trained layer first");
     }
 }

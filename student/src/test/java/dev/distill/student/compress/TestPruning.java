@@ -1,7 +1,8 @@
 package dev.distill.student.compress;
 
+import dev.distill.student.loss.PackedTargets;
 import dev.distill.student.FlatArrays;
-import dev.distill.student.KdLoss;
+import dev.distill.student.loss.HintonLoss;
 import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
@@ -47,11 +48,11 @@ class TestPruning {
     @Test
     void prunedWeightsStayZeroThroughUpdatesAndOptedOutLayersAreUntouched() {
         NetworkSpec spec = new NetworkSpec(new int[] {6}, 3, List.of(
-                new LayerSpec("dense", 10, "relu", 0, 0, 0, 1, "same", "max", null, 0, null),
-                new LayerSpec("dense", 8, "relu", 0, 0, 0, 1, "same", "max", null, 0, false)));
+                LayerSpec.dense(10),
+                LayerSpec.dense(8).withPrune(false)));
         Pruning pruning = Pruning.of(spec, new PruningSettings(true, 0.5, 0.5, 0, 1, 1));
         TrainingSettings t = new TrainingSettings(1, 8, 1, 1, "adam", 0.05, 0.9, "constant", 0.5, 1, 0, 3);
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), t, 1);
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), t, 1);
         java.util.Random r = new java.util.Random(2);
         float[] x = new float[16 * 6];
         float[] y = new float[16 * 7];
@@ -59,7 +60,7 @@ class TestPruning {
             x[i] = (float) r.nextGaussian();
         }
         for (int i = 0; i < 16; i++) {
-            KdLoss.packLabels(null, i % 3, 3, y, i * 7);
+            PackedTargets.pack(null, i % 3, 3, y, i * 7);
         }
         DataSet ds = new DataSet(Nd4j.create(x, new long[] {16, 6}, 'c'), Nd4j.create(y, new long[] {16, 7}, 'c'));
         float[] optedOut = FlatArrays.of(net.getLayer(1).getParam(DefaultParamInitializer.WEIGHT_KEY));
@@ -71,9 +72,9 @@ class TestPruning {
         }
         var sparsity = Pruning.sparsityByLayer(net);
         assertThat(sparsity).hasSize(3);
-        assertThat(sparsity.get(0).get("zeros")).isEqualTo(30L);            // floor(0.5 · 60)
-        assertThat(sparsity.get(1).get("zeros")).isEqualTo(0L);
-        assertThat(sparsity.get(2).get("zeros")).isEqualTo(12L);            // floor(0.5 · 24)
+        assertThat(sparsity.get(0).zeros()).isEqualTo(30L);            // floor(0.5 · 60)
+        assertThat(sparsity.get(1).zeros()).isEqualTo(0L);
+        assertThat(sparsity.get(2).zeros()).isEqualTo(12L);            // floor(0.5 · 24)
         assertThat(FlatArrays.of(net.getLayer(1).getParam(DefaultParamInitializer.WEIGHT_KEY))).isNotEqualTo(optedOut);
     }
 }

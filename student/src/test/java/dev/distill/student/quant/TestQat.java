@@ -1,7 +1,8 @@
 package dev.distill.student.quant;
 
+import dev.distill.student.loss.PackedTargets;
 import dev.distill.student.FlatArrays;
-import dev.distill.student.KdLoss;
+import dev.distill.student.loss.HintonLoss;
 import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
@@ -21,7 +22,7 @@ import static org.assertj.core.api.Assertions.within;
 class TestQat {
     static NetworkSpec spec(int bits, int start, Boolean firstLayer) {
         return new NetworkSpec(new int[] {4}, 3, List.of(
-                new LayerSpec("dense", 6, "relu", 0, 0, 0, 1, "same", "max", firstLayer)))
+                LayerSpec.dense(6).withQuantise(firstLayer)))
                 .withQuantisation(new QuantisationSettings(true, bits, start, 0.9));
     }
 
@@ -37,14 +38,14 @@ class TestQat {
             x[i] = (float) r.nextGaussian();
         }
         for (int i = 0; i < 8; i++) {
-            KdLoss.packLabels(null, i % 3, 3, y, i * 7);
+            PackedTargets.pack(null, i % 3, 3, y, i * 7);
         }
         return new DataSet(Nd4j.create(x, new long[] {8, 4}, 'c'), Nd4j.create(y, new long[] {8, 7}, 'c'));
     }
 
     @Test
     void networkStartsWithAnInputQuantiserAndQuantisesHiddenOutputs() {
-        MultiLayerNetwork net = spec(8, 0, null).newNetwork(new KdLoss(1, 0), sgd(), 1);
+        MultiLayerNetwork net = spec(8, 0, null).newNetwork(new HintonLoss(1, 0), sgd(), 1);
         assertThat(net.getnLayers()).isEqualTo(3);
         assertThat(Qat.quantisers(net)).hasSize(2);
         assertThat(Qat.quantisers(net).get(1).isRelu()).isTrue();
@@ -60,7 +61,7 @@ class TestQat {
     void aStepAppliesTheGradientAtTheQuantisedWeightsToTheFloatWeights() {
         NetworkSpec spec = spec(4, 0, null);
         Qat qat = Qat.of(spec);
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), sgd(), 1);
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), sgd(), 1);
         DataSet ds = batch();
         net.fit(ds); // sets the ranges (the first batch) so that the reference below sees the same quantisers
         float[] w = FlatArrays.of(net.getLayer(1).getParam(DefaultParamInitializer.WEIGHT_KEY));
@@ -100,7 +101,7 @@ class TestQat {
     void nothingIsQuantisedBeforeTheStartStepAndOptedOutLayersKeepFloatWeights() {
         NetworkSpec spec = spec(8, 5, false);
         Qat qat = Qat.of(spec);
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), sgd(), 1);
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), sgd(), 1);
         float[] before = FlatArrays.of(net.params());
         qat.beforeStep(net, 4);
         assertThat(FlatArrays.of(net.params())).containsExactly(before);
@@ -109,16 +110,16 @@ class TestQat {
         assertThat(Qat.quantisers(net)).allMatch(QuantisedActivation::isActive);
         assertThat(FlatArrays.of(net.getLayer(1).getParam(DefaultParamInitializer.WEIGHT_KEY)))
                 .as("opted-out hidden layer").containsExactly(FlatArrays.of(
-                        spec.newNetwork(new KdLoss(1, 0), sgd(), 1).getLayer(1).getParam(DefaultParamInitializer.WEIGHT_KEY)));
+                        spec.newNetwork(new HintonLoss(1, 0), sgd(), 1).getLayer(1).getParam(DefaultParamInitializer.WEIGHT_KEY)));
         assertThat(FlatArrays.of(net.getLayer(2).getParam(DefaultParamInitializer.WEIGHT_KEY)))
                 .as("output layer").isNotEqualTo(FlatArrays.of(
-                        spec.newNetwork(new KdLoss(1, 0), sgd(), 1).getLayer(2).getParam(DefaultParamInitializer.WEIGHT_KEY)));
+                        spec.newNetwork(new HintonLoss(1, 0), sgd(), 1).getLayer(2).getParam(DefaultParamInitializer.WEIGHT_KEY)));
     }
 
     @Test
     void stateCountsOnlyQuantisersThatSawData() {
         Qat qat = Qat.of(spec(8, 0, null));
-        MultiLayerNetwork net = spec(8, 0, null).newNetwork(new KdLoss(1, 0), sgd(), 1);
+        MultiLayerNetwork net = spec(8, 0, null).newNetwork(new HintonLoss(1, 0), sgd(), 1);
         assertThat(qat.state(net)).containsExactly(0, 0, 0, 0, 0, 0);
         // two workers' sums weighted by examples: one saw [−1, 3] (10 rows), one saw nothing (10 rows)
         qat.setState(net, new float[] {-1 * 10 / 20f, 3 * 10 / 20f, 10 / 20f, 0, 0, 0});

@@ -1,8 +1,11 @@
 package dev.distill.student.spark;
 
+import dev.distill.student.Evaluation;
+import dev.distill.student.TrainingHooks;
+import dev.distill.student.export.Int8Exporter;
 import dev.distill.datasets.ExampleSchema;
 import dev.distill.student.FlatArrays;
-import dev.distill.student.KdLoss;
+import dev.distill.student.loss.HintonLoss;
 import dev.distill.student.LayerSpec;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
@@ -60,7 +63,7 @@ class TestParameterAveragingTrainer {
     }
 
     static NetworkSpec spec() {
-        return new NetworkSpec(new int[] {8}, 3, List.of(new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max")));
+        return new NetworkSpec(new int[] {8}, 3, List.of(LayerSpec.dense(16)));
     }
 
     static TrainingSettings settings(int epochs, int workers, int freq) {
@@ -70,7 +73,7 @@ class TestParameterAveragingTrainer {
     @Test
     void oneWorkerReproducesPlainDl4jFitExactly() {
         TrainingSettings t = settings(2, 1, 3);
-        MultiLayerConfiguration conf = spec().toConfiguration(new KdLoss(1, 0), t, 5);
+        MultiLayerConfiguration conf = spec().toConfiguration(new HintonLoss(1, 0), t, 5);
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 1, 32, 5, false);
         var result = new ParameterAveragingTrainer("test", t, 1, null).train(sc, batches, conf, "d", null);
 
@@ -95,10 +98,93 @@ class TestParameterAveragingTrainer {
         batches.unpersist();
     }
 
+    /**
+     * The batches depend on the rows, the seed and the worker count only: the same rows arriving in another
+     * order and partitioning (as after a shuffle, or when a lost task is recomputed) give identical batches,
+     * and the two workers get nearly equal shares.
+     */
+    @Test
+    void packingDoesNotDependOnRowOrderOrPartitioning() {
+        List<Row> reversed = new ArrayList<>(train.collectAsList());
+        java.util.Collections.reverse(reversed);
+        Dataset<Row> shuffled = spark.createDataFrame(reversed, ExampleSchema.SCHEMA).repartition(7);
+        List<List<float[]>> runs = new ArrayList<>();
+        for (Dataset<Row> rows : List.of(train, shuffled)) {
+            JavaRDD<PackedBatch> batches = BatchPacker.pack(rows, 3, 8, 2, 32, 5, false);
+            List<float[]> flat = new ArrayList<>();
+            for (PackedBatch b : batches.collect()) {
+                flat.add(b.features());
+                flat.add(b.labels());
+            }
+            runs.add(flat);
+            int[] perWorker = batches.mapPartitions(it -> {
+                int n = 0;
+                while (it.hasNext()) {
+                    n += it.next().rows();
+                }
+                return java.util.List.of(n).iterator();
+            }).collect().stream().mapToInt(Integer::intValue).toArray();
+            assertThat(perWorker[0] + perWorker[1]).isEqualTo(512);
+            assertThat(Math.abs(perWorker[0] - perWorker[1])).as("rows per worker %s", java.util.Arrays.toString(perWorker))
+                    .isLessThan(64);
+            batches.unpersist();
+        }
+        assertThat(runs.get(1)).hasSameSizeAs(runs.get(0));
+        for (int i = 0; i < runs.get(0).size(); i++) {
+            assertThat(runs.get(1).get(i)).as("array %d", i).containsExactly(runs.get(0).get(i));
+        }
+    }
+
+    /**
+     * Round sums are added in partition order, whichever task finishes first: the result is bit for bit the
+     * in-order sum, for a few partitions (added on the driver) and for many (in order within groups of
+     * consecutive partitions on the executors, then the groups in order).
+     */
+    @Test
+    void roundSumsAreAddedInPartitionOrder() {
+        for (int n : new int[] {3, 8, 13}) {
+            java.util.Random r = new java.util.Random(n);
+            List<ParameterAveragingTrainer.RoundSum> parts = new ArrayList<>();
+            for (int p = 0; p < n; p++) {
+                float[] x = new float[5];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(8) - 4));
+                }
+                parts.add(new ParameterAveragingTrainer.RoundSum(x, x.clone(), new float[0], p + 1, p, 1));
+            }
+            // In order; beyond DIRECT_SUM_PARTITIONS in order within groups of ceil(sqrt(n)), then the groups in order.
+            int group = n <= ParameterAveragingTrainer.DIRECT_SUM_PARTITIONS ? n : (int) Math.ceil(Math.sqrt(n));
+            float[] expected = null;
+            for (int g = 0; g < n; g += group) {
+                float[] partial = parts.get(g).params().clone();
+                for (int p = g + 1; p < Math.min(n, g + group); p++) {
+                    for (int i = 0; i < 5; i++) {
+                        partial[i] += parts.get(p).params()[i];
+                    }
+                }
+                if (expected == null) {
+                    expected = partial;
+                } else {
+                    for (int i = 0; i < 5; i++) {
+                        expected[i] += partial[i];
+                    }
+                }
+            }
+            List<ParameterAveragingTrainer.RoundSum> copies = new ArrayList<>();
+            for (var part : parts) {
+                copies.add(new ParameterAveragingTrainer.RoundSum(part.params().clone(), part.state().clone(),
+                        new float[0], part.examples(), part.lossSum(), part.steps()));
+            }
+            var sum = ParameterAveragingTrainer.sumInPartitionOrder(sc.parallelize(copies, n));
+            assertThat(sum.params()).as("%d partitions", n).containsExactly(expected);
+            assertThat(sum.examples()).isEqualTo((long) n * (n + 1) / 2);
+        }
+    }
+
     @Test
     void twoWorkersLearnAndReportPerEpochAccuracy() {
         TrainingSettings t = settings(4, 2, 2);
-        MultiLayerConfiguration conf = spec().toConfiguration(new KdLoss(1, 0), t, 5);
+        MultiLayerConfiguration conf = spec().toConfiguration(new HintonLoss(1, 0), t, 5);
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
         assertThat(batches.getNumPartitions()).isEqualTo(2);
         assertThat(batches.map(PackedBatch::rows).collect().stream().mapToInt(Integer::intValue).sum()).isEqualTo(512);
@@ -114,7 +200,7 @@ class TestParameterAveragingTrainer {
     void resumesFromTheLastCheckpointAndMatchesAnUninterruptedRun() {
         String ck = dir.resolve("checkpoint.bin").toString();
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 1, 32, 5, false);
-        MultiLayerConfiguration conf = spec().toConfiguration(new KdLoss(1, 0), settings(3, 1, 4), 5);
+        MultiLayerConfiguration conf = spec().toConfiguration(new HintonLoss(1, 0), settings(3, 1, 4), 5);
         var first = new ParameterAveragingTrainer("test", settings(2, 1, 4), 1, ck).train(sc, batches, conf, "d", null);
         assertThat(first.resumedFromEpoch()).isZero();
         var resumed = new ParameterAveragingTrainer("test", settings(3, 1, 4), 1, ck).train(sc, batches, conf, "d", null);
@@ -138,9 +224,9 @@ class TestParameterAveragingTrainer {
     @Test
     void theSameSeedGivesTheSameModelEvenWithDropoutAndTwoWorkers() {
         NetworkSpec dropout = new NetworkSpec(new int[] {8}, 3,
-                List.of(new LayerSpec("dense", 16, "relu", 0.3, 0, 0, 1, "same", "max")));
+                List.of(LayerSpec.dense(16).withDropout(0.3)));
         TrainingSettings t = settings(2, 2, 3);
-        MultiLayerConfiguration conf = dropout.toConfiguration(new KdLoss(1, 0), t, 5);
+        MultiLayerConfiguration conf = dropout.toConfiguration(new HintonLoss(1, 0), t, 5);
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
         float[] first = FlatArrays.of(new ParameterAveragingTrainer("a", t, 2, null)
                 .train(sc, batches, conf, "d", null).network().params());
@@ -159,7 +245,7 @@ class TestParameterAveragingTrainer {
     void quantisationAwareTrainingAveragesRangesAndExportsWhatItTrained() {
         NetworkSpec qspec = spec().withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 10, 0.9));
         TrainingSettings t = settings(4, 2, 2);
-        MultiLayerConfiguration conf = qspec.toConfiguration(new KdLoss(1, 0), t, 5);
+        MultiLayerConfiguration conf = qspec.toConfiguration(new HintonLoss(1, 0), t, 5);
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
         dev.distill.student.quant.Qat qat = dev.distill.student.quant.Qat.of(qspec);
         String ck = dir.resolve("qat.bin").toString();
@@ -193,19 +279,19 @@ class TestParameterAveragingTrainer {
     @Test
     void lowRankPruningAndQuantisationTrainTogether() {
         NetworkSpec spec = new NetworkSpec(new int[] {8}, 3, List.of(
-                new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max", null, 6, null)))
+                LayerSpec.dense(16).withRank(6)))
                 .withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 24, 0.9));
         var prune = new dev.distill.student.compress.PruningSettings(true, 0, 0.5, 0, 2, 4);
         TrainingSettings t = settings(4, 2, 2);
-        MultiLayerConfiguration conf = spec.toConfiguration(new KdLoss(1, 0), t, 5);
+        MultiLayerConfiguration conf = spec.toConfiguration(new HintonLoss(1, 0), t, 5);
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 2, 32, 5, false);
         var qat = dev.distill.student.quant.Qat.of(spec);
         var hooks = TrainingHooks.compose(dev.distill.student.compress.Pruning.of(spec, prune), qat);
         MultiLayerNetwork net = new ParameterAveragingTrainer("all", t, 2, null).withHooks(hooks)
                 .train(sc, batches, conf, "d", null).network();
         var sparsity = dev.distill.student.compress.Pruning.sparsityByLayer(net);
-        assertThat(sparsity).extracting(m -> m.get("weights")).containsExactly(48, 96, 48);
-        assertThat(sparsity).extracting(m -> m.get("zeros")).containsExactly(24L, 48L, 24L);
+        assertThat(sparsity).extracting(m -> m.weights()).containsExactly(48L, 96L, 48L);
+        assertThat(sparsity).extracting(m -> m.zeros()).containsExactly(24L, 48L, 24L);
         MultiLayerNetwork fake = qat.fakeQuantised(net);
         Synthetic.Blobs b = Synthetic.blobs(256, 8, 3, 0.8, 11);
         int[] agreeCorrect = int8VersusFakeQuantised(net, fake, b.x(), b.y());
@@ -217,24 +303,24 @@ class TestParameterAveragingTrainer {
     /** A convolutional student trained quantisation-aware on two workers exports an int8 file that matches it. */
     @Test
     void convolutionalStudentsTrainQuantisationAwareAndExport() {
-        var data = dev.distill.student.TestInt8Exporter.ConvData.of(512, 3);
+        var data = dev.distill.student.Fixtures.ConvData.of(512, 3);
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < data.y().length; i++) {
             rows.add(RowFactory.create((long) i, data.x()[i], data.y()[i]));
         }
         Dataset<Row> images = spark.createDataFrame(rows, ExampleSchema.SCHEMA);
         NetworkSpec spec = new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
-                new LayerSpec("conv", 0, "relu", 0, 4, 3, 1, "same", "max"),
-                new LayerSpec("pool", 0, "identity", 0, 0, 2, 2, "same", "max")))
+                LayerSpec.conv(4, 3),
+                LayerSpec.pool("max", 2)))
                 .withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 8, 0.9));
         TrainingSettings t = settings(6, 2, 2);
-        MultiLayerConfiguration conf = spec.toConfiguration(new KdLoss(1, 0), t, 5);
+        MultiLayerConfiguration conf = spec.toConfiguration(new HintonLoss(1, 0), t, 5);
         JavaRDD<PackedBatch> batches = BatchPacker.pack(images, 3, 36, 2, 32, 5, false);
         var qat = dev.distill.student.quant.Qat.of(spec);
         MultiLayerNetwork net = new ParameterAveragingTrainer("conv", t, 2, null).withHooks(qat)
                 .train(sc, batches, conf, "d", null).network();
         MultiLayerNetwork fake = qat.fakeQuantised(net);
-        var test = dev.distill.student.TestInt8Exporter.ConvData.of(256, 9);
+        var test = dev.distill.student.Fixtures.ConvData.of(256, 9);
         int[] agreeCorrect = int8VersusFakeQuantised(net, fake, test.x(), test.y());
         assertThat(agreeCorrect[0]).as("int8 vs fake-quantised, of 256").isGreaterThanOrEqualTo(254);
         assertThat(agreeCorrect[1]).as("int8 accuracy, of 256").isGreaterThan(230);
@@ -246,7 +332,7 @@ class TestParameterAveragingTrainer {
      * predictions match the fake-quantised network {@code fake}, and how many match the labels {@code y}.
      */
     static int[] int8VersusFakeQuantised(MultiLayerNetwork net, MultiLayerNetwork fake, float[][] x, int[] y) {
-        dev.distill.runtime.Int8Model int8 = dev.distill.student.Int8Exporter.exportQuantised(net, 8);
+        dev.distill.runtime.Int8Model int8 = dev.distill.student.export.Int8Exporter.exportQuantised(net, 8);
         float[] out = FlatArrays.of(fake.output(Nd4j.create(x)));
         int[] agreeCorrect = new int[2];
         for (int r = 0; r < x.length; r++) {

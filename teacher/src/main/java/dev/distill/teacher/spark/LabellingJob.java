@@ -55,7 +55,7 @@ public final class LabellingJob {
         String tmp = SoftLabelStore.createTemp(sc.hadoopConfiguration(), target);
         int featureLength = metadata.featureLength();
         long t0 = System.nanoTime();
-        Progress progress = null;
+        LabellingProgress progress = null;
         try {
             // Catalyst's rows: features are copied out of Spark's own buffer, with no boxing per value. A split
             // already in the example schema is read as it is (a projection would copy every row once more).
@@ -64,7 +64,7 @@ public final class LabellingJob {
             JavaRDD<InternalRow> internal = ordered.queryExecution().toRdd().toJavaRDD();
             org.apache.spark.util.LongAccumulator labelled = sc.sc().longAccumulator("rows labelled");
             org.apache.spark.util.LongAccumulator partsDone = sc.sc().longAccumulator("parts labelled");
-            progress = new Progress(sc.sc(), target, internal.getNumPartitions(), expectedRows, labelled, partsDone);
+            progress = new LabellingProgress(sc.sc(), target, internal.getNumPartitions(), expectedRows, labelled, partsDone);
             LOG.info("labelling {}: {} parts{}, teacher {}", target, internal.getNumPartitions(),
                     expectedRows > 0 ? String.format(", %,d rows", expectedRows) : "", source.model());
             List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
@@ -91,9 +91,7 @@ public final class LabellingJob {
             progress.stop();
             long total = counts.stream().mapToLong(Long::longValue).sum();
             double seconds = (System.nanoTime() - t0) / 1e9;
-            String manifest = "{\"rows\": " + total + ", \"parts\": " + counts.size() + ", \"metadata\": "
-                    + toJson(metadata) + "}\n";
-            SoftLabelStore.commit(sc.hadoopConfiguration(), tmp, target, manifest);
+            SoftLabelStore.commit(sc.hadoopConfiguration(), tmp, target, toJson(metadata));
             LOG.info(String.format("labelled %d rows into %s in %.1f s (%.0f rows/s)", total, target, seconds,
                     total / seconds));
             return new Result(total, seconds);
@@ -106,65 +104,6 @@ public final class LabellingJob {
             awaitIdle(sc);
             SoftLabelStore.abort(sc.hadoopConfiguration(), tmp);
             throw e;
-        }
-    }
-
-    /**
-     * Logs every {@value #PROGRESS_SECONDS} s while a labelling job runs: rows labelled (of the total when it
-     * is known), parts done, throughput and the time left at that rate; silent for shorter jobs. Rows of
-     * finished tasks come from the accumulator; those of running tasks from the partial accumulator values
-     * that executors send with their heartbeats ({@code spark.executor.heartbeatInterval}, 10 s by default).
-     */
-    private static final class Progress extends org.apache.spark.scheduler.SparkListener {
-        static final long PROGRESS_SECONDS = 10;
-        private final org.apache.spark.SparkContext sc;
-        private final org.apache.spark.util.LongAccumulator rows;
-        private final java.util.concurrent.ConcurrentHashMap<Long, Long> running = new java.util.concurrent.ConcurrentHashMap<>();
-        private final java.util.concurrent.ScheduledExecutorService timer;
-        private final long start = System.nanoTime();
-
-        Progress(org.apache.spark.SparkContext sc, String target, int parts, long expectedRows,
-                 org.apache.spark.util.LongAccumulator rows, org.apache.spark.util.LongAccumulator done) {
-            this.sc = sc;
-            this.rows = rows;
-            sc.addSparkListener(this);
-            timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "labelling progress");
-                t.setDaemon(true);
-                return t;
-            });
-            timer.scheduleAtFixedRate(() -> {
-                double seconds = (System.nanoTime() - start) / 1e9;
-                long n = rows.value() + running.values().stream().mapToLong(Long::longValue).sum();
-                double rate = n / seconds;
-                String of = expectedRows > 0 ? String.format(" of %,d (%.0f%%)", expectedRows, 100.0 * n / expectedRows) : "";
-                String left = expectedRows > 0 && n > 0 ? String.format(", about %.0f s left", (expectedRows - n) / rate)
-                        : done.value() > 0 ? String.format(", about %.0f s left", seconds * (parts - done.value()) / done.value())
-                        : "";
-                LOG.info(String.format("labelling %s: %,d rows%s, %d of %d parts done, %,.0f rows/s%s", target, n, of,
-                        done.value(), parts, rate, left));
-            }, PROGRESS_SECONDS, PROGRESS_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void onExecutorMetricsUpdate(org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate update) {
-            for (var task : scala.jdk.javaapi.CollectionConverters.asJava(update.accumUpdates())) {
-                for (var info : scala.jdk.javaapi.CollectionConverters.asJava(task._4())) {
-                    if (info.id() == rows.id() && info.update().isDefined()) {
-                        running.put((Long) task._1(), ((Number) info.update().get()).longValue());
-                    }
-                }
-            }
-        }
-
-        @Override
-        public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
-            running.remove(end.taskInfo().taskId());   // its rows are in the accumulator now
-        }
-
-        void stop() {
-            timer.shutdownNow();
-            sc.removeSparkListener(this);
         }
     }
 

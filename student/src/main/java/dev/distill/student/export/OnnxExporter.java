@@ -1,4 +1,4 @@
-package dev.distill.student;
+package dev.distill.student.export;
 
 import dev.distill.runtime.ConvLayer;
 import dev.distill.runtime.DenseLayer;

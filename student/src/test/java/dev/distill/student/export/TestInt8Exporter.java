@@ -1,5 +1,12 @@
-package dev.distill.student;
+package dev.distill.student.export;
 
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.Evaluation;
+import dev.distill.student.FlatArrays;
+import dev.distill.student.Fixtures;
+import dev.distill.student.loss.PackedTargets;
+import dev.distill.student.loss.HintonLoss;
 import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
 import dev.distill.testing.Synthetic;
@@ -27,7 +34,7 @@ public class TestInt8Exporter {
     @Test
     void quantisesWeightsScalesAndBiasesAsDerivedByHand() {
         MultiLayerNetwork net = new NetworkSpec(new int[] {2}, 2, List.of())
-                .newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+                .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         net.getLayer(0).setParam(DefaultParamInitializer.WEIGHT_KEY,
                 Nd4j.createFromArray(new float[][] {{0.5f, -0.1f}, {-0.25f, 0.2f}}));
         net.getLayer(0).setParam(DefaultParamInitializer.BIAS_KEY, Nd4j.createFromArray(new float[][] {{0.3f, -0.05f}}));
@@ -46,9 +53,9 @@ public class TestInt8Exporter {
         Synthetic.Blobs train = Synthetic.blobs(600, 8, 3, 0.7, 21);
         Synthetic.Blobs test = Synthetic.blobs(400, 8, 3, 0.7, 21);
         NetworkSpec spec = new NetworkSpec(new int[] {8}, 3,
-                List.of(new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max")));
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
-        DataSet ds = hardLabels(train.x(), train.y(), 3);
+                List.of(LayerSpec.dense(16)));
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
+        DataSet ds = Fixtures.hardLabels(train.x(), train.y(), 3);
         for (int epoch = 0; epoch < 60; epoch++) {
             net.fit(ds);
         }
@@ -68,16 +75,15 @@ public class TestInt8Exporter {
     @Test
     void refusesLayersTheRuntimeCannotRun() {
         MultiLayerNetwork bn = new NetworkSpec(new int[] {4}, 2,
-                List.of(new LayerSpec("dense", 3, "relu", 0, 0, 0, 1, "same", "max"), new LayerSpec("batch-norm", 0,
-                        "identity", 0, 0, 0, 1, "same", "max")))
-                .newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+                List.of(LayerSpec.dense(3), LayerSpec.batchNorm()))
+                .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         assertThatThrownBy(() -> Int8Exporter.export(bn, Int8Exporter.calibrate(bn, new float[][] {{0, 1, 2, 3}})))
                 .hasMessage("layer 1 is a BatchNormalization; the int8 runtime supports dense, convolution and max-pooling"
                         + " layers");
         MultiLayerNetwork avg = new NetworkSpec(new int[] {1, 4, 4}, 2, List.of(
-                new LayerSpec("conv", 0, "relu", 0, 2, 3, 1, "same", "max"),
-                new LayerSpec("pool", 0, "identity", 0, 0, 2, 2, "same", "avg")))
-                .newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+                LayerSpec.conv(2, 3),
+                LayerSpec.pool("avg", 2)))
+                .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         assertThatThrownBy(() -> Int8Exporter.export(avg, Int8Exporter.calibrate(avg, new float[][] {new float[16]})))
                 .hasMessage("layer 1 is AVG pooling; the int8 runtime supports max pooling over a feature map");
     }
@@ -89,13 +95,13 @@ public class TestInt8Exporter {
      */
     @Test
     void convolutionalStudentsExportAndAgreeWithTheFloatNetwork() {
-        ConvData train = ConvData.of(600, 3);
-        ConvData test = ConvData.of(300, 4);
+        Fixtures.ConvData train = Fixtures.ConvData.of(600, 3);
+        Fixtures.ConvData test = Fixtures.ConvData.of(300, 4);
         NetworkSpec spec = new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
-                new LayerSpec("conv", 0, "relu", 0, 4, 3, 1, "same", "max"),
-                new LayerSpec("pool", 0, "identity", 0, 0, 2, 2, "same", "max"),
-                new LayerSpec("conv", 0, "relu", 0, 6, 2, 1, "valid", "max")));
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+                LayerSpec.conv(4, 3),
+                LayerSpec.pool("max", 2),
+                LayerSpec.conv(6, 2).withPadding("valid")));
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         for (int epoch = 0; epoch < 40; epoch++) {
             net.fit(train.dataSet());
         }
@@ -113,41 +119,5 @@ public class TestInt8Exporter {
         }
         assertThat(agree).as("int8 vs fp32 agreement of 300").isGreaterThanOrEqualTo(294);
         assertThat(correct).as("int8 accuracy of 300").isGreaterThan(270);
-    }
-
-    /** Rows {@code x} with hard labels {@code y} of {@code classes} classes, packed for {@link KdLoss}. */
-    static DataSet hardLabels(float[][] x, int[] y, int classes) {
-        int width = 2 * classes + 1;
-        float[] labels = new float[x.length * width];
-        for (int i = 0; i < x.length; i++) {
-            KdLoss.packLabels(null, y[i], classes, labels, i * width);
-        }
-        return new DataSet(Nd4j.create(x), Nd4j.create(labels, new long[] {x.length, width}, 'c'));
-    }
-
-    /** A small image problem for convolutional tests. */
-    public record ConvData(float[][] x, int[] y) {
-        public static ConvData of(int n, long seed) {
-            java.util.Random r = new java.util.Random(seed);
-            float[][] x = new float[n][36];
-            int[] y = new int[n];
-            int[][] corners = {{0, 0}, {2, 2}, {4, 4}};
-            for (int i = 0; i < n; i++) {
-                y[i] = r.nextInt(3);
-                for (int k = 0; k < 36; k++) {
-                    x[i][k] = (float) Math.max(0, r.nextGaussian() * 0.2);
-                }
-                for (int dy = 0; dy < 2; dy++) {
-                    for (int dx = 0; dx < 2; dx++) {
-                        x[i][(corners[y[i]][0] + dy) * 6 + corners[y[i]][1] + dx] += 1f;
-                    }
-                }
-            }
-            return new ConvData(x, y);
-        }
-
-        DataSet dataSet() {
-            return hardLabels(x, y, 3);
-        }
     }
 }

@@ -1,20 +1,20 @@
-package dev.distill.job;
+package dev.distill.job.report;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * {@code report/report.html}: the report as one self-contained page (inline SVG and CSS, no script, nothing
- * fetched), drawn from the same map as {@code report.json}. Charts, each a {@code <figure>} with an id:
+ * fetched), drawn from the same {@link Report} record as {@code report.json}. Charts, each a {@code <figure>} with an id:
  * {@code curves} (loss and test accuracy per epoch of the student and its baseline), {@code size}
  * (accuracy against file size for every stage), {@code confusion} (the student's confusion matrix as a
  * heat map) and {@code per-class} (per-class accuracy of teacher and student side by side), after the
  * headline table.
  */
-final class ReportHtml {
-    static final String[] CHARTS = {"curves", "size", "confusion", "per-class"};
+public final class ReportHtml {
+    public static final String[] CHARTS = {"curves", "size", "confusion", "per-class"};
     private static final String TEACHER = "#6b6b6b";
     private static final String STUDENT = "#1f6fb4";
     private static final String BASELINE = "#d9822b";
@@ -22,11 +22,10 @@ final class ReportHtml {
     private ReportHtml() {
     }
 
-    @SuppressWarnings("unchecked")
-    static String render(Map<String, Object> report) {
-        Map<String, Object> teacher = (Map<String, Object>) report.get("teacher");
-        Map<String, Object> student = (Map<String, Object>) report.get("student");
-        Map<String, Object> baseline = (Map<String, Object>) report.get("baseline");
+    public static String render(Report report) {
+        Report.Scores teacher = report.teacher();
+        Report.Scores student = report.student();
+        Report.Scores baseline = report.baseline();
         StringBuilder b = new StringBuilder("""
                 <!DOCTYPE html>
                 <html lang="en"><head><meta charset="utf-8"><title>distill report</title>
@@ -40,53 +39,51 @@ final class ReportHtml {
                 .note { color: #666; }
                 </style></head><body>
                 """);
-        b.append("<h1>distill report</h1>\n<p class=\"note\">").append(esc(String.valueOf(report.get("job_file"))))
-                .append(" &middot; ").append(esc(String.valueOf(report.get("created_at")))).append(" &middot; ")
-                .append(esc(String.valueOf(report.get("output_dir")))).append("</p>\n");
-        headline(b, teacher, student, baseline, (Map<String, Object>) report.get("summary"));
+        b.append("<h1>distill report</h1>\n<p class=\"note\">").append(esc(String.valueOf(report.jobFile())))
+                .append(" &middot; ").append(esc(String.valueOf(report.createdAt()))).append(" &middot; ")
+                .append(esc(String.valueOf(report.outputDir()))).append("</p>\n");
+        headline(b, teacher, student, baseline, report.summary());
         if (student != null) {
             figure(b, "curves", "Training curves: loss and test accuracy per epoch",
                     curves(student, baseline));
         }
-        List<Map<String, Object>> stages = (List<Map<String, Object>>) report.get("stages");
+        List<Report.StageRow> stages = report.stages();
         if (stages != null && !stages.isEmpty()) {
             figure(b, "size", "Test accuracy against file size (every stage)", sizeChart(stages));
         }
         if (student != null) {
             figure(b, "confusion", "Student confusion matrix (rows: true class, columns: predicted; share of the row)",
-                    confusion((List<List<Number>>) student.get("confusion_matrix")));
+                    confusion(student.confusionMatrix()));
             figure(b, "per-class", "Per-class test accuracy, teacher and student",
-                    perClass((List<Number>) teacher.get("per_class_accuracy"),
-                            (List<Number>) student.get("per_class_accuracy")));
+                    perClass(teacher == null ? null : teacher.perClassAccuracy(), student.perClassAccuracy()));
         }
         return b.append("</body></html>\n").toString();
     }
 
-    private static void headline(StringBuilder b, Map<String, Object> teacher, Map<String, Object> student,
-                                 Map<String, Object> baseline, Map<String, Object> summary) {
+    private static void headline(StringBuilder b, Report.Scores teacher, Report.Scores student,
+                                 Report.Scores baseline, Report.Summary summary) {
         b.append("<table id=\"headline\"><tr><th>model</th><th>test accuracy</th><th>parameters</th>"
                 + "<th>file bytes</th><th>agreement with teacher</th><th>KL to teacher</th></tr>\n");
         row(b, "teacher", teacher);
         row(b, "student", student);
         row(b, "baseline (hard labels)", baseline);
         b.append("</table>\n");
-        if (summary != null && summary.get("kd_gain_points") != null) {
+        if (summary != null && summary.kdGainPoints() != null) {
             b.append("<p>Distillation gain over the hard-label baseline: <b>")
-                    .append(fmt("%+.2f", ((Number) summary.get("kd_gain_points")).doubleValue()))
+                    .append(fmt("%+.2f", summary.kdGainPoints()))
                     .append(" points</b>.</p>\n");
         }
     }
 
-    private static void row(StringBuilder b, String name, Map<String, Object> m) {
+    private static void row(StringBuilder b, String name, Report.Scores m) {
         if (m == null) {
             return;
         }
-        b.append("<tr><td>").append(esc(name)).append("</td><td>").append(pct(m.get("test_accuracy")))
-                .append("</td><td>").append(fmt("%,d", ((Number) m.get("parameters")).longValue()))
-                .append("</td><td>").append(fmt("%,d", ((Number) m.get("model_file_bytes")).longValue()))
-                .append("</td><td>").append(m.containsKey("teacher_agreement") ? pct(m.get("teacher_agreement")) : "&ndash;")
-                .append("</td><td>").append(m.containsKey("mean_kl_to_teacher")
-                        ? fmt("%.4f", ((Number) m.get("mean_kl_to_teacher")).doubleValue()) : "&ndash;")
+        b.append("<tr><td>").append(esc(name)).append("</td><td>").append(pct(m.testAccuracy()))
+                .append("</td><td>").append(fmt("%,d", m.parameters()))
+                .append("</td><td>").append(fmt("%,d", m.modelFileBytes()))
+                .append("</td><td>").append(m.teacherAgreement() != null ? pct(m.teacherAgreement()) : "&ndash;")
+                .append("</td><td>").append(m.meanKlToTeacher() != null ? fmt("%.4f", m.meanKlToTeacher()) : "&ndash;")
                 .append("</td></tr>\n");
     }
 
@@ -96,28 +93,29 @@ final class ReportHtml {
     }
 
     /** Two panels side by side: loss, and test accuracy, per epoch. */
-    @SuppressWarnings("unchecked")
-    private static String curves(Map<String, Object> student, Map<String, Object> baseline) {
-        List<Map<String, Object>> s = (List<Map<String, Object>>) student.get("history");
-        List<Map<String, Object>> h = baseline == null ? List.of() : (List<Map<String, Object>>) baseline.get("history");
+    private static String curves(Report.Scores student, Report.Scores baseline) {
+        List<Report.Epoch> s = student.history() == null ? List.of() : student.history();
+        List<Report.Epoch> h = baseline == null || baseline.history() == null ? List.of() : baseline.history();
         StringBuilder b = svg(1000, 320);
-        panel(b, 0, "loss", s, h, "loss", false);
-        panel(b, 500, "test accuracy", s, h, "test_accuracy", true);
+        panel(b, 0, "loss", s, h, Report.Epoch::loss, false);
+        panel(b, 500, "test accuracy", s, h, e -> e.testAccuracy() == null ? Double.NaN : e.testAccuracy(), true);
         legend(b, 70, 312, new String[] {"student (distilled)", "baseline (hard labels)"}, new String[] {STUDENT, BASELINE});
         return b.append("</svg>\n").toString();
     }
 
-    private static void panel(StringBuilder b, double x0, String title, List<Map<String, Object>> s,
-                              List<Map<String, Object>> h, String key, boolean percent) {
+    private static void panel(StringBuilder b, double x0, String title, List<Report.Epoch> s, List<Report.Epoch> h,
+                              ToDoubleFunction<Report.Epoch> value, boolean percent) {
         double lo = Double.MAX_VALUE;
         double hi = -Double.MAX_VALUE;
         int epochs = 1;
-        for (List<Map<String, Object>> series : List.of(s == null ? List.<Map<String, Object>>of() : s, h)) {
-            for (Map<String, Object> e : series) {
-                double v = ((Number) e.get(key)).doubleValue();
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-                epochs = Math.max(epochs, ((Number) e.get("epoch")).intValue());
+        for (List<Report.Epoch> series : List.of(s, h)) {
+            for (Report.Epoch e : series) {
+                double v = value.applyAsDouble(e);
+                if (!Double.isNaN(v)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+                epochs = Math.max(epochs, e.epoch());
             }
         }
         if (lo > hi) {
@@ -127,27 +125,27 @@ final class ReportHtml {
         double pad = (hi - lo) * 0.05 + 1e-9;
         Axes a = new Axes(x0 + 60, 20, 410, 230, 1, Math.max(2, epochs), lo - pad, hi + pad);
         a.draw(b, "epoch", title, percent, true);
-        a.line(b, s, key, STUDENT);
-        a.line(b, h, key, BASELINE);
+        a.line(b, s, value, STUDENT);
+        a.line(b, h, value, BASELINE);
     }
 
     /**
      * Accuracy (y) against file bytes (x, log scale): one numbered point per stage, and a key under the plot
      * (stages of nearly the same size and accuracy would hide each other's labels).
      */
-    private static String sizeChart(List<Map<String, Object>> stages) {
+    private static String sizeChart(List<Report.StageRow> stages) {
         double lo = Double.MAX_VALUE;
         double hi = -Double.MAX_VALUE;
         double ylo = 1;
         double yhi = 0;
-        for (Map<String, Object> st : stages) {
-            double bytes = Math.log10(Math.max(1, ((Number) st.get("file_bytes")).doubleValue()));
+        for (Report.StageRow st : stages) {
+            double bytes = Math.log10(Math.max(1, st.fileBytes()));
             lo = Math.min(lo, bytes);
             hi = Math.max(hi, bytes);
-            Object acc = st.get("test_accuracy");
+            Double acc = st.testAccuracy();
             if (acc != null) {
-                ylo = Math.min(ylo, ((Number) acc).doubleValue());
-                yhi = Math.max(yhi, ((Number) acc).doubleValue());
+                ylo = Math.min(ylo, acc);
+                yhi = Math.max(yhi, acc);
             }
         }
         StringBuilder b = svg(1000, 300 + 18 * stages.size());
@@ -155,37 +153,37 @@ final class ReportHtml {
                 Math.max(0, ylo - 0.02), Math.min(1, yhi + 0.02));
         a.drawLogX(b, "file size (bytes, log scale)", "test accuracy");
         int n = 0;
-        for (Map<String, Object> st : stages) {
-            Object acc = st.get("test_accuracy");
+        for (Report.StageRow st : stages) {
+            Double acc = st.testAccuracy();
             n++;
-            String stage = String.valueOf(st.get("stage"));
-            long bytes = ((Number) st.get("file_bytes")).longValue();
+            String stage = st.stage();
+            long bytes = st.fileBytes();
             String colour = stage.startsWith("teacher") ? TEACHER : STUDENT;
             if (acc != null) {
                 double x = a.x(Math.log10(Math.max(1, bytes)));
-                double y = a.y(((Number) acc).doubleValue());
+                double y = a.y(acc);
                 b.append(fmt("<circle class=\"stage\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>%s: %s, %,d bytes</title></circle>\n",
                         x, y, colour, esc(stage), pct(acc), bytes));
                 b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x, y - 9 - 10 * ((n - 1) % 2), n));
             }
             b.append(fmt("<text x=\"70\" y=\"%d\">%d  %s (%s): %s, %,d bytes</text>\n", 300 + 18 * (n - 1), n, esc(stage),
-                    esc(String.valueOf(st.get("engine"))), pct(acc), bytes));
+                    esc(st.engine()), pct(acc), bytes));
         }
         return b.append("</svg>\n").toString();
     }
 
     /** Cells shaded by the share of each true class predicted as each class, with the counts written in. */
-    private static String confusion(List<List<Number>> m) {
-        int c = m == null ? 0 : m.size();
+    private static String confusion(long[][] m) {
+        int c = m == null ? 0 : m.length;
         int cell = c <= 12 ? 40 : Math.max(4, 480 / Math.max(1, c));
         StringBuilder b = svg(80 + c * cell + 20, 60 + c * cell + 20);
         for (int i = 0; i < c; i++) {
             double total = 0;
-            for (Number v : m.get(i)) {
-                total += v.doubleValue();
+            for (long v : m[i]) {
+                total += v;
             }
             for (int j = 0; j < c; j++) {
-                double v = m.get(i).get(j).doubleValue();
+                double v = m[i][j];
                 double share = total == 0 ? 0 : v / total;
                 int shade = (int) Math.round(255 * (1 - Math.sqrt(share)));
                 b.append(fmt("<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,255)\">"
@@ -202,7 +200,7 @@ final class ReportHtml {
         return b.append("</svg>\n").toString();
     }
 
-    private static String perClass(List<Number> teacher, List<Number> student) {
+    private static String perClass(List<Double> teacher, List<Double> student) {
         int c = Math.max(teacher == null ? 0 : teacher.size(), student == null ? 0 : student.size());
         int group = Math.max(6, Math.min(80, 880 / Math.max(1, c)));
         StringBuilder b = svg(Math.max(400, 80 + c * group + 20), 320);
@@ -221,12 +219,12 @@ final class ReportHtml {
         return b.append("</svg>\n").toString();
     }
 
-    private static void bar(StringBuilder b, Axes a, double x, double w, List<Number> values, int k, String colour,
+    private static void bar(StringBuilder b, Axes a, double x, double w, List<Double> values, int k, String colour,
                             String who) {
-        if (values == null || k >= values.size()) {
+        if (values == null || k >= values.size() || values.get(k) == null || values.get(k).isNaN()) {
             return;
         }
-        double v = values.get(k).doubleValue();
+        double v = values.get(k);
         b.append(fmt("<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                 + "<title>%s, class %d: %s</title></rect>\n", x, a.y(v), w, a.y(0) - a.y(v), colour, who, k, pct(v)));
     }
@@ -288,14 +286,16 @@ final class ReportHtml {
             }
         }
 
-        void line(StringBuilder b, List<Map<String, Object>> series, String key, String colour) {
+        void line(StringBuilder b, List<Report.Epoch> series, ToDoubleFunction<Report.Epoch> value, String colour) {
             if (series == null || series.isEmpty()) {
                 return;
             }
             StringBuilder pts = new StringBuilder();
-            for (Map<String, Object> e : series) {
-                pts.append(pts.length() == 0 ? "" : " ").append(fmt("%.1f,%.1f",
-                        x(((Number) e.get("epoch")).doubleValue()), y(((Number) e.get(key)).doubleValue())));
+            for (Report.Epoch e : series) {
+                double v = value.applyAsDouble(e);
+                if (!Double.isNaN(v)) {
+                    pts.append(pts.length() == 0 ? "" : " ").append(fmt("%.1f,%.1f", x(e.epoch()), y(v)));
+                }
             }
             b.append("<polyline class=\"series\" fill=\"none\" stroke=\"").append(colour)
                     .append("\" stroke-width=\"2\" points=\"").append(pts).append("\"/>\n");
@@ -327,8 +327,8 @@ final class ReportHtml {
                 : fmt("%.0f B", v);
     }
 
-    private static String pct(Object v) {
-        return v == null ? "&ndash;" : fmt("%.2f%%", 100 * ((Number) v).doubleValue());
+    private static String pct(Double v) {
+        return v == null || v.isNaN() ? "&ndash;" : fmt("%.2f%%", 100 * v);
     }
 
     private static String fmt(String format, Object... args) {

@@ -1,5 +1,10 @@
-package dev.distill.student;
+package dev.distill.student.export;
 
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.Evaluation;
+import dev.distill.student.Fixtures;
+import dev.distill.student.loss.HintonLoss;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -51,10 +56,10 @@ class TestOnnxExporter {
         Synthetic.Blobs train = Synthetic.blobs(600, 8, 3, 0.7, 21);
         Synthetic.Blobs test = Synthetic.blobs(500, 8, 3, 0.7, 22);
         NetworkSpec spec = new NetworkSpec(new int[] {8}, 3, List.of(
-                new LayerSpec("dense", 16, "relu", 0, 0, 0, 1, "same", "max"),
-                new LayerSpec("dense", 12, "identity", 0, 0, 0, 1, "same", "max")));
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
-        DataSet ds = TestInt8Exporter.hardLabels(train.x(), train.y(), 3);
+                LayerSpec.dense(16),
+                LayerSpec.dense(12).withActivation("identity")));
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
+        DataSet ds = Fixtures.hardLabels(train.x(), train.y(), 3);
         for (int epoch = 0; epoch < 40; epoch++) {
             net.fit(ds);
         }
@@ -76,13 +81,13 @@ class TestOnnxExporter {
     /** Convolution, max pooling and a valid convolution: ONNX Runtime and the int8 runtime agree. */
     @Test
     void convolutionalModelsAgreeToo() throws Exception {
-        TestInt8Exporter.ConvData train = TestInt8Exporter.ConvData.of(400, 3);
-        TestInt8Exporter.ConvData test = TestInt8Exporter.ConvData.of(300, 5);
+        Fixtures.ConvData train = Fixtures.ConvData.of(400, 3);
+        Fixtures.ConvData test = Fixtures.ConvData.of(300, 5);
         NetworkSpec spec = new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
-                new LayerSpec("conv", 0, "relu", 0, 4, 3, 1, "same", "max"),
-                new LayerSpec("pool", 0, "identity", 0, 0, 2, 2, "same", "max"),
-                new LayerSpec("conv", 0, "relu", 0, 6, 2, 1, "valid", "max")));
-        MultiLayerNetwork net = spec.newNetwork(new KdLoss(1, 0), TestKdLoss.settings(), 1);
+                LayerSpec.conv(4, 3),
+                LayerSpec.pool("max", 2),
+                LayerSpec.conv(6, 2).withPadding("valid")));
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         for (int epoch = 0; epoch < 20; epoch++) {
             net.fit(train.dataSet());
         }

@@ -1,5 +1,6 @@
-package dev.distill.student;
+package dev.distill.student.export;
 
+import dev.distill.student.FlatArrays;
 import dev.distill.student.quant.Qat;
 import dev.distill.student.quant.QuantisedActivation;
 import dev.distill.student.quant.Quantisers;

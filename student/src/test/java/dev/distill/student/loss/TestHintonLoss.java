@@ -1,5 +1,8 @@
-package dev.distill.student;
+package dev.distill.student.loss;
 
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,11 +14,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-class TestKdLoss {
+class TestHintonLoss {
 
     private static float[] packed(float[] teacher, Integer label, int c) {
-        float[] y = new float[KdLoss.labelWidth(c)];
-        KdLoss.packLabels(teacher, label, c, y, 0);
+        float[] y = new float[PackedTargets.width(c)];
+        PackedTargets.pack(teacher, label, c, y, 0);
         return y;
     }
 
@@ -34,7 +37,7 @@ class TestKdLoss {
      */
     @Test
     void matchesHandDerivedLossAndGradient() {
-        KdLoss loss = new KdLoss(2, 0.5);
+        HintonLoss loss = new HintonLoss(2, 0.5);
         float t0 = (float) (2 * Math.log(3));
         float[][] z = {{0, 0}};
         float[][] y = {packed(new float[] {t0, 0}, 0, 2)};
@@ -48,7 +51,7 @@ class TestKdLoss {
 
     @Test
     void alphaZeroIsPlainCrossEntropy() {
-        KdLoss loss = new KdLoss(5, 0);
+        HintonLoss loss = new HintonLoss(5, 0);
         float[][] z = {{1, 2, 3}};
         float[][] y = {packed(new float[] {9, -9, 0}, 2, 3)};
         double lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
@@ -57,18 +60,18 @@ class TestKdLoss {
 
     @Test
     void rowsWithoutLabelTrainOnTheSoftTermAloneWithWeightOne() {
-        KdLoss loss = new KdLoss(3, 0.2);
+        HintonLoss loss = new HintonLoss(3, 0.2);
         float[][] z = {{0.5f, -1f, 2f}};
         float[] t = {1f, 0f, -1f};
         double unlabelled = loss.lossAndGradient(z, new float[][] {packed(t, null, 3)}, null)[0];
-        double softOnly = new KdLoss(3, 1).lossAndGradient(z, new float[][] {packed(t, 1, 3)}, null)[0];
+        double softOnly = new HintonLoss(3, 1).lossAndGradient(z, new float[][] {packed(t, 1, 3)}, null)[0];
         assertThat(unlabelled).isCloseTo(softOnly, within(1e-9));
         assertThat(unlabelled).isGreaterThan(0);
     }
 
     @Test
     void identicalLogitsGiveZeroSoftLoss() {
-        KdLoss loss = new KdLoss(4, 1);
+        HintonLoss loss = new HintonLoss(4, 1);
         float[][] grad = new float[1][3];
         double[] l = loss.lossAndGradient(new float[][] {{1, 2, 3}}, new float[][] {packed(new float[] {1, 2, 3}, 0, 3)}, grad);
         assertThat(l[0]).isCloseTo(0, within(1e-9));
@@ -90,7 +93,7 @@ class TestKdLoss {
             }
             y[i] = packed(t, i == 3 ? null : r.nextInt(c), c);
         }
-        KdLoss loss = new KdLoss(2.5, 0.7);
+        HintonLoss loss = new HintonLoss(2.5, 0.7);
         float[][] grad = new float[b][c];
         loss.lossAndGradient(z, y, grad);
         double h = 1e-3;
@@ -109,7 +112,7 @@ class TestKdLoss {
 
     @Test
     void nd4jEntryPointsAgreeWithTheScalarMaths() {
-        KdLoss loss = new KdLoss(2, 0.5);
+        HintonLoss loss = new HintonLoss(2, 0.5);
         INDArray pre = Nd4j.createFromArray(new float[][] {{0, 0}, {1, -1}});
         INDArray labels = Nd4j.createFromArray(new float[][] {
                 packed(new float[] {(float) (2 * Math.log(3)), 0}, 0, 2), packed(new float[] {0, 0}, 1, 2)});
@@ -124,23 +127,41 @@ class TestKdLoss {
 
     @Test
     void rejectsBadSettingsAndMismatchedLabels() {
-        assertThatThrownBy(() -> new KdLoss(0, 0.5)).hasMessage("temperature must be > 0, got 0.0");
-        assertThatThrownBy(() -> new KdLoss(1, 1.5)).hasMessage("alpha must be in [0, 1], got 1.5");
-        assertThatThrownBy(() -> new KdLoss(1, 0.5).lossAndGradient(new float[][] {{1, 2}}, new float[][] {{1, 2, 3}}, null))
-                .hasMessage("KD labels have width 3 but the network has 2 outputs; expected width 5 = 2 * classes + 1");
+        assertThatThrownBy(() -> new HintonLoss(0, 0.5)).hasMessage("temperature must be > 0, got 0.0");
+        assertThatThrownBy(() -> new HintonLoss(1, 1.5)).hasMessage("alpha must be in [0, 1], got 1.5");
+        assertThatThrownBy(() -> new HintonLoss(1, 0.5).lossAndGradient(new float[][] {{1, 2}}, new float[][] {{1, 2, 3}}, null))
+                .hasMessage("distillation targets have width 3 but the network has 2 outputs; expected width 5 = 2 * classes + 1");
     }
 
     @Test
     void survivesJsonRoundTripInsideANetworkConfiguration() {
         var conf = new NetworkSpec(new int[] {4}, 3, java.util.List.of(
-                new LayerSpec("dense", 5, "relu", 0, 0, 0, 1, "same", "max")))
-                .toConfiguration(new KdLoss(3, 0.25), settings(), 1);
+                LayerSpec.dense(5)))
+                .toConfiguration(new HintonLoss(3, 0.25), Fixtures.training(), 1);
         var back = org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(conf.toJson());
         var out = (org.deeplearning4j.nn.conf.layers.OutputLayer) back.getConf(1).getLayer();
-        assertThat(out.getLossFn()).isEqualTo(new KdLoss(3, 0.25));
+        assertThat(out.getLossFn()).isEqualTo(new HintonLoss(3, 0.25));
     }
 
-    static TrainingSettings settings() {
-        return new TrainingSettings(1, 8, 1, 1, "adam", 0.01, 0.9, "constant", 0.5, 1, 0, 1);
+    /**
+     * Networks saved before the loss registry name {@code dev.distill.student.KdLoss} in their configuration;
+     * they still load, with the same loss.
+     */
+    @Test
+    @SuppressWarnings("deprecation")
+    void loadsAConfigurationSavedUnderTheFormerName() {
+        String json = new NetworkSpec(new int[] {4}, 3, java.util.List.of(
+                LayerSpec.dense(5)))
+                .toConfiguration(new HintonLoss(3, 0.25), Fixtures.training(), 1).toJson();
+        assertThat(json).contains("\"dev.distill.student.loss.HintonLoss\"");
+        String old = json.replace("\"dev.distill.student.loss.HintonLoss\"", "\"dev.distill.student.KdLoss\"");
+        var back = org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(old);
+        var loss = (HintonLoss) ((org.deeplearning4j.nn.conf.layers.OutputLayer) back.getConf(1).getLayer()).getLossFn();
+        assertThat(loss).isInstanceOf(dev.distill.student.KdLoss.class);
+        assertThat(loss.temperature()).isEqualTo(3);
+        assertThat(loss.alpha()).isEqualTo(0.25);
+        float[][] z = {{0.3f, -1f, 2f}};
+        float[][] t = {packed(new float[] {1f, 0.5f, -2f}, 1, 3)};
+        assertThat(loss.lossAndGradient(z, t, null)).containsExactly(new HintonLoss(3, 0.25).lossAndGradient(z, t, null));
     }
 }

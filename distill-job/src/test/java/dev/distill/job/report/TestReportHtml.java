@@ -1,4 +1,4 @@
-package dev.distill.job;
+package dev.distill.job.report;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -10,7 +10,6 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,41 +22,29 @@ class TestReportHtml {
     @TempDir
     Path dir;
 
-    /** A report of 3 classes, 5 epochs and 3 stages, shaped as report.json is. */
-    static Map<String, Object> report() {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("job_file", "conf/<odd> & name.conf");
-        r.put("created_at", "2026-11-28T00:00:00Z");
-        r.put("output_dir", "out/x");
-        r.put("teacher", model(0.9, 1_000_000, 4_000_000, false, List.of(0.95, 0.9, 0.85)));
-        r.put("student", model(0.85, 10_000, 40_000, true, List.of(0.9, 0.8, 0.85)));
-        r.put("baseline", model(0.84, 10_000, 40_100, true, List.of(0.88, 0.8, 0.84)));
-        r.put("summary", Map.of("kd_gain_points", 1.0));
-        List<Map<String, Object>> stages = new ArrayList<>();
-        stages.add(Map.of("stage", "teacher fp32", "engine", "ND4J", "test_accuracy", 0.9, "file_bytes", 4_000_000));
-        stages.add(Map.of("stage", "student fp32", "engine", "ND4J", "test_accuracy", 0.85, "file_bytes", 40_000));
-        stages.add(Map.of("stage", "student int8 file", "engine", "distill-rt", "test_accuracy", 0.849, "file_bytes", 9_000));
-        r.put("stages", stages);
-        return r;
+    /** A report of 3 classes, 5 epochs and 3 stages. */
+    static Report report() {
+        List<Report.StageRow> stages = List.of(stage("teacher fp32", "ND4J", 0.9, 4_000_000),
+                stage("student fp32", "ND4J", 0.85, 40_000), stage("student int8 file", "distill-rt", 0.849, 9_000));
+        return new Report("conf/<odd> & name.conf", "2026-11-28T00:00:00Z", "out/x",
+                model(0.9, 1_000_000, 4_000_000, false, List.of(0.95, 0.9, 0.85)),
+                model(0.85, 10_000, 40_000, true, List.of(0.9, 0.8, 0.85)),
+                model(0.84, 10_000, 40_100, true, List.of(0.88, 0.8, 0.84)),
+                new Report.Summary(1.0, 100, 100), stages, Map.of("distill", "test"));
     }
 
-    private static Map<String, Object> model(double acc, long params, long bytes, boolean trained, List<Double> perClass) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("test_accuracy", acc);
-        m.put("parameters", params);
-        m.put("model_file_bytes", bytes);
-        m.put("per_class_accuracy", perClass);
-        m.put("confusion_matrix", List.of(List.of(90, 5, 5), List.of(10, 80, 10), List.of(0, 15, 85)));
-        if (trained) {
-            m.put("teacher_agreement", 0.93);
-            m.put("mean_kl_to_teacher", 0.07);
-            List<Map<String, Object>> history = new ArrayList<>();
-            for (int e = 1; e <= 5; e++) {
-                history.add(Map.of("epoch", e, "loss", 1.0 / e, "test_accuracy", acc - 0.1 / e));
-            }
-            m.put("history", history);
+    private static Report.StageRow stage(String name, String engine, double acc, long bytes) {
+        return new Report.StageRow(name, engine, acc, 0.95, 10_000, bytes, 4_000_000.0 / bytes, 0.01, 0.02, 1e5, null);
+    }
+
+    private static Report.Scores model(double acc, long params, long bytes, boolean trained, List<Double> perClass) {
+        long[][] confusion = {{90, 5, 5}, {10, 80, 10}, {0, 15, 85}};
+        List<Report.Epoch> history = new ArrayList<>();
+        for (int e = 1; e <= 5; e++) {
+            history.add(new Report.Epoch(e, 1.0 / e, acc - 0.1 / e, 1000, 4, 1.5));
         }
-        return m;
+        return new Report.Scores(acc, 300, perClass, confusion, trained ? 0.93 : null, trained ? 0.07 : null, null,
+                null, params, "m.zip", bytes, trained ? history : null);
     }
 
     private static int count(String s, String regex) {

@@ -1,4 +1,4 @@
-package dev.distill.student.spark;
+package dev.distill.student;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 

@@ -1,4 +1,4 @@
-package dev.distill.job;
+package dev.distill.job.bench;
 
 import dev.distill.datasets.ExampleSchema;
 import dev.distill.testing.LocalSpark;
@@ -32,12 +32,12 @@ class TestBench {
                 rows.add(RowFactory.create(id, new float[] {id}, (int) id % 2));
             }
             Dataset<Row> ds = spark.createDataFrame(rows, ExampleSchema.SCHEMA);
-            assertThat(Bench.copies(ds, 1)).isSameAs(ds);
-            List<Row> three = Bench.copies(ds, 3).orderBy("id").collectAsList();
+            assertThat(LabellingBench.copies(ds, 1)).isSameAs(ds);
+            List<Row> three = LabellingBench.copies(ds, 3).orderBy("id").collectAsList();
             assertThat(three.stream().map(r -> r.getLong(0))).containsExactly(0L, 4L, 7L, 8L, 12L, 15L, 16L, 20L, 23L);
             assertThat(three.get(4).<Float>getList(1)).containsExactly(4f);
             assertThat(three.get(4).getInt(2)).isEqualTo(0);
-            assertThat(Bench.copies(ds, 3).schema()).isEqualTo(ExampleSchema.SCHEMA);
+            assertThat(LabellingBench.copies(ds, 3).schema()).isEqualTo(ExampleSchema.SCHEMA);
         } finally {
             spark.stop();
         }

@@ -1,4 +1,4 @@
-package dev.distill.job;
+package dev.distill.job.report;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -36,24 +35,22 @@ import java.util.function.Function;
  * intra-op thread; the int8 runtime is single-threaded), as a small device would run them: the figures
  * compare engines, not core counts.
  */
-final class StageTable {
+public final class StageTable {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
-    static final int LATENCY_RUNS = 200;
+    public static final int LATENCY_RUNS = 200;
     static final int WARMUP = 50;
-    static final int BATCH = 256;
+    public static final int BATCH = 256;
     static final int THROUGHPUT_BATCHES = 8;
-    /** Key of a row's test predictions while the table is built; {@link #withoutPredictions} drops it. */
-    static final String PREDICTIONS = "_predictions";
 
     private StageTable() {
     }
 
     /** Test rows the stage table runs on the driver (all of Fashion-MNIST's 10,000; a sample of larger sets). */
-    static final int MAX_ROWS = 10_000;
+    public static final int MAX_ROWS = 10_000;
 
     /** Up to {@link #MAX_ROWS} test rows on the driver: features, labels (null when absent) and the teacher's logits. */
-    record TestSet(float[][] x, Integer[] labels, float[][] teacher) {
-        static TestSet collect(Dataset<Row> test) {
+    public record TestSet(float[][] x, Integer[] labels, float[][] teacher) {
+        public static TestSet collect(Dataset<Row> test) {
             List<Row> rows = test.select("features", "label", "teacher_logits").limit(MAX_ROWS).collectAsList();
             float[][] x = new float[rows.size()][];
             Integer[] y = new Integer[rows.size()];
@@ -69,7 +66,7 @@ final class StageTable {
     }
 
     /** One engine's inference: logits for a batch of rows. */
-    interface Engine {
+    public interface Engine {
         float[][] logits(float[][] rows);
     }
 
@@ -96,7 +93,7 @@ final class StageTable {
     }
 
     /** ND4J inference of a network, one batch at a time. */
-    static Engine nd4j(MultiLayerNetwork net) {
+    public static Engine nd4j(MultiLayerNetwork net) {
         var last = net.getLayerWiseConfigurations().getConf(net.getnLayers() - 1).getLayer();
         int classes = (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) last).getNOut();
         return flat(classes, (x, rows, features) ->
@@ -104,12 +101,12 @@ final class StageTable {
     }
 
     /** A teacher through its own interface (ND4J or ONNX Runtime). */
-    static Engine teacher(dev.distill.teacher.Teacher t) {
+    public static Engine teacher(dev.distill.teacher.Teacher t) {
         return flat(t.numClasses(), (x, rows, features) -> t.logits(x, rows));
     }
 
     /** The int8 runtime. */
-    static Engine int8(Int8Model m) {
+    public static Engine int8(Int8Model m) {
         return rows -> {
             float[][] r = new float[rows.length][];
             for (int i = 0; i < rows.length; i++) {
@@ -120,7 +117,7 @@ final class StageTable {
     }
 
     /** The ONNX file in ONNX Runtime, on one intra-op thread; {@code run} measures it while the session is open. */
-    static Map<String, Object> withOnnxRuntime(byte[] model, Function<Engine, Map<String, Object>> run) {
+    public static Measured withOnnxRuntime(byte[] model, Function<Engine, Measured> run) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(1);
@@ -141,12 +138,16 @@ final class StageTable {
         }
     }
 
+    /** A measured stage: its row of the table and its predictions on the test rows (to compare stages by). */
+    public record Measured(Report.StageRow row, int[] predictions) {
+    }
+
     /**
-     * Measures one stage. With {@code reference} (another stage's row), also the share of test rows on which
-     * the two predict the same class, as {@code agreement_with} and {@code agreement}.
+     * Measures one stage. With {@code reference} (another measured stage), also the share of test rows on which
+     * the two predict the same class.
      */
-    static Map<String, Object> measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
-                                       long parameters, long fileBytes, long teacherBytes, Map<String, Object> reference) {
+    public static Measured measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
+                                   long parameters, long fileBytes, long teacherBytes, Measured reference) {
         NetworkPool.limitThreads(1);
         Evaluation eval = new Evaluation(numClasses);
         int[] predictions = new int[test.x().length];
@@ -179,79 +180,33 @@ final class StageTable {
             engine.logits(batch);
         }
         double rowsPerSecond = (double) THROUGHPUT_BATCHES * batch.length / ((System.nanoTime() - t0) / 1e9);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("stage", stage);
-        m.put("engine", engineName);
-        m.put("test_accuracy", eval.labelled() == 0 ? null : eval.accuracy());
-        m.put("teacher_agreement", eval.teacherAgreement());
-        m.put("parameters", parameters);
-        m.put("file_bytes", fileBytes);
-        m.put("compression_vs_teacher_file", (double) teacherBytes / fileBytes);
-        m.put("latency_batch1_median_ms", ms[LATENCY_RUNS / 2]);
-        m.put("latency_batch1_p95_ms", ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1]);
-        m.put("throughput_batch" + BATCH + "_rows_per_s", rowsPerSecond);
+        Report.AgreementWith with = null;
         if (reference != null) {
-            int[] other = (int[]) reference.get(PREDICTIONS);
             int same = 0;
             for (int i = 0; i < predictions.length; i++) {
-                same += predictions[i] == other[i] ? 1 : 0;
+                same += predictions[i] == reference.predictions()[i] ? 1 : 0;
             }
-            m.put("agreement_with", Map.of("stage", reference.get("stage"),
-                    "agreement", predictions.length == 0 ? 1.0 : (double) same / predictions.length));
+            with = new Report.AgreementWith(reference.row().stage(),
+                    predictions.length == 0 ? 1.0 : (double) same / predictions.length);
         }
-        m.put(PREDICTIONS, predictions);
+        double median = ms[LATENCY_RUNS / 2];
+        double p95 = ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1];
+        Report.StageRow row = new Report.StageRow(stage, engineName, eval.labelled() == 0 ? null : eval.accuracy(),
+                eval.teacherAgreement(), parameters, fileBytes, (double) teacherBytes / fileBytes, median, p95,
+                rowsPerSecond, with);
         LOG.info(String.format("stage %-28s %-12s accuracy %.2f%%  agreement %.2f%%  %,d bytes  batch-1 %.3f ms"
                         + " (p95 %.3f)  batch-%d %,.0f rows/s", stage, engineName,
                 eval.labelled() == 0 ? Double.NaN : 100 * eval.accuracy(), 100 * eval.teacherAgreement(), fileBytes,
-                ms[LATENCY_RUNS / 2], ms[(int) Math.ceil(0.95 * LATENCY_RUNS) - 1], BATCH, rowsPerSecond));
-        return m;
-    }
-
-    /** The rows as they go into report.json: without the per-row predictions. */
-    static List<Map<String, Object>> withoutPredictions(List<Map<String, Object>> rows) {
-        List<Map<String, Object>> out = new java.util.ArrayList<>();
-        for (Map<String, Object> r : rows) {
-            Map<String, Object> copy = new LinkedHashMap<>(r);
-            copy.remove(PREDICTIONS);
-            out.add(copy);
-        }
-        return out;
+                median, p95, BATCH, rowsPerSecond));
+        return new Measured(row, predictions);
     }
 
     /** Reads the int8 file at {@code path} with the runtime's own reader. */
-    static Int8Model readInt8(JobContext ctx, String path) {
-        try (InputStream in = ctx.workspace.open(path)) {
+    public static Int8Model readInt8(dev.distill.job.Workspace workspace, String path) {
+        try (InputStream in = workspace.open(path)) {
             return ModelFile.read(in, path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
         }
-    }
-
-    /** A size ratio: whole numbers from 10 up, one decimal below (a student larger than its teacher: 0.4x). */
-    static String times(double ratio) {
-        return ratio >= 9.95 ? String.format("%,.0fx", ratio) : String.format("%.1fx", ratio);
-    }
-
-    /** The table printed after the headline table. */
-    @SuppressWarnings("unchecked")
-    static String table(List<Map<String, Object>> stages) {
-        StringBuilder b = new StringBuilder(String.format("%-22s %-12s %9s %9s %11s %12s %7s %9s %9s %11s  %s%n",
-                "stage", "engine", "test acc", "agreement", "parameters", "file bytes", "vs T", "b1 ms", "b1 p95",
-                "b" + BATCH + " rows/s", "same prediction as"));
-        for (Map<String, Object> m : stages) {
-            Number acc = (Number) m.get("test_accuracy");
-            Map<String, Object> with = (Map<String, Object>) m.get("agreement_with");
-            b.append(String.format("%-22s %-12s %9s %8.2f%% %,11d %,12d %7s %9.3f %9.3f %,11.0f  %s%n",
-                    m.get("stage"), m.get("engine"), acc == null ? "-" : String.format("%.2f%%", 100 * acc.doubleValue()),
-                    100 * ((Number) m.get("teacher_agreement")).doubleValue(),
-                    ((Number) m.get("parameters")).longValue(), ((Number) m.get("file_bytes")).longValue(),
-                    times(((Number) m.get("compression_vs_teacher_file")).doubleValue()),
-                    ((Number) m.get("latency_batch1_median_ms")).doubleValue(),
-                    ((Number) m.get("latency_batch1_p95_ms")).doubleValue(),
-                    ((Number) m.get("throughput_batch" + BATCH + "_rows_per_s")).doubleValue(),
-                    with == null ? "" : String.format("%s on %.2f%%", with.get("stage"),
-                            100 * ((Number) with.get("agreement")).doubleValue())));
-        }
-        return b.toString();
     }
 }

@@ -1,0 +1,108 @@
+package dev.distill.job.stages;
+
+import dev.distill.datasets.softlabels.SoftLabelMetadata;
+import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.job.JobContext;
+import dev.distill.job.Workspace;
+import dev.distill.teacher.Teacher;
+import dev.distill.teacher.TeacherSource;
+import dev.distill.teacher.spark.LabellingJob;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code label}: runs the teacher inside the executors over both splits and writes
+ * {@code soft-labels/train/} and {@code soft-labels/test/} (the Parquet contract: ids, labels and logits,
+ * with the teacher's hash, the input shape, the normalisation and the data key in the footer).
+ */
+final class LabelStage implements Stage {
+    /** The facts of {@code soft-labels/provenance.json}. */
+    record Facts(long trainRows, double trainRowsPerSecond, long testRows, double testRowsPerSecond,
+                 String teacherSha256, Map<String, Object> normalisation) {
+    }
+
+    @Override
+    public String name() {
+        return "label";
+    }
+
+    @Override
+    public String folder() {
+        return "soft-labels";
+    }
+
+    @Override
+    public String makes() {
+        return "soft-labels/";
+    }
+
+    @Override
+    public StageKey key(JobContext ctx) {
+        return StageKey.builder().file(ctx, "teacher model", ctx.teacherModel())
+                .settings(ctx, "kd.teacher.format", "kd.teacher.onnx")
+                .settings(ctx, "kd.soft-labels.store", "kd.soft-labels.k")
+                .data(ctx).build();
+    }
+
+    @Override
+    public boolean complete(JobContext ctx) {
+        Workspace w = ctx.workspace();
+        return w.exists(w.path("soft-labels", "train", "_SUCCESS")) && w.exists(w.path("soft-labels", "test", "_SUCCESS"));
+    }
+
+    @Override
+    public Object run(JobContext ctx) {
+        ctx.describe(name(), "read the data set");
+        String model = ctx.teacherModel();
+        DatasetLoader.Splits data = ctx.data();
+        int numClasses = ctx.settings().dataset().numClasses();
+        TeacherSource source = ctx.settings().teacher().source(model, data.featureLength(), numClasses);
+        checkOutputs(ctx, source, model, numClasses);
+        String sha = ctx.workspace().sha256(model);
+        long[] rows = new long[2];
+        double[] rates = new double[2];
+        String[] splits = {"train", "test"};
+        for (int i = 0; i < 2; i++) {
+            String split = splits[i];
+            SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
+                    new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
+                    data.normalisation().describe(), ctx.dataKey(split), Instant.now().toString(),
+                    ctx.settings().teacher().topK());
+            ctx.describe(name(), "label the " + split + " split with the teacher (" + md.teacherId() + ")");
+            Dataset<Row> split0 = "train".equals(split) ? data.train() : data.test();
+            LabellingJob.Result r = LabellingJob.label(split0, source, sha, md, ctx.settings().teacher().labelBatchSize(),
+                    ctx.settings().teacher().compression(), ctx.workspace().softLabels(split), split0.count());
+            rows[i] = r.rows();
+            rates[i] = r.rows() / r.seconds();
+        }
+        return new Facts(rows[0], rates[0], rows[1], rates[1], sha, data.normalisation().toMap());
+    }
+
+    /** Opens the teacher once on the driver to check that its outputs are the data set's classes. */
+    private static void checkOutputs(JobContext ctx, TeacherSource source, String model, int numClasses) {
+        Teacher teacher = source.open(ctx.workspace().hadoop(), 1);
+        try {
+            if (teacher.numClasses() != numClasses) {
+                throw new IllegalArgumentException("teacher " + model + " has " + teacher.numClasses()
+                        + " output classes but kd.dataset.num-classes = " + numClasses);
+            }
+        } finally {
+            if (teacher instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // only opened to check it
+                }
+            }
+        }
+    }
+
+    @Override
+    public List<Output> outputs(Workspace w) {
+        return List.of(new Output("soft labels", w.softLabels("train")));
+    }
+}
