@@ -36,7 +36,9 @@ public record DatasetSettings(
 
     public static DatasetSettings read(SettingsReader root) {
         SettingsReader r = root.section("dataset");
+        int before = r.problems().size();
         String format = r.oneOf("format", "idx", "csv", "parquet");
+        boolean formatKnown = r.problems().size() == before;
         int numClasses = r.integer("num-classes", 2, 1_000_000);
         String train = r.string("train");
         String trainLabels = r.string("train-labels");
@@ -76,10 +78,12 @@ public record DatasetSettings(
             }
         }
         checkLocalPath(r, "test", test, format);
-        checkApplies(r, format, "idx", "train-labels", "test-labels");
-        checkApplies(r, format, "csv", "csv.header", "csv.delimiter");
-        checkApplies(r, format, "parquet", "parquet.features-column", "parquet.feature-columns");
-        if ("idx".equals(format) && r.setByUser("label-column")) {
+        if (formatKnown) {   // an unknown format is reported once; its stand-in must not add problems of its own
+            checkApplies(r, format, "idx", "train-labels", "test-labels");
+            checkApplies(r, format, "csv", "csv.header", "csv.delimiter");
+            checkApplies(r, format, "parquet", "parquet.features-column", "parquet.feature-columns");
+        }
+        if (formatKnown && "idx".equals(format) && r.setByUser("label-column")) {
             r.problem("label-column", "does not apply to format = idx (its labels come from kd.dataset.train-labels and"
                     + " test-labels); remove it");
         }
@@ -124,12 +128,35 @@ public record DatasetSettings(
         if (local == null || Files.exists(local)) {
             return;
         }
+        if (isGlob(path) && !"idx".equals(format)) {
+            if (!globMatches(local)) {
+                r.problem(key, "no file matches " + path + "; set kd.dataset." + key + " to an existing " + format
+                        + " file, folder or glob");
+            }
+            return;
+        }
         String hint = path.startsWith(DEFAULT_FASHION_MNIST)
                 ? "; Fashion-MNIST is installed there by `apt-get install dataset-fashion-mnist`, or set kd.dataset."
                         + key + " to where your copy is"
                 : "; set kd.dataset." + key + " to an existing " + ("idx".equals(format) ? "IDX file" : format
                         + " file or folder");
         r.problem(key, "no such file or folder: " + path + hint);
+    }
+
+    /** True when {@code path} holds glob characters ({@code * ? [ {}), as Hadoop reads them. */
+    public static boolean isGlob(String path) {
+        return path.matches(".*[*?\\[{].*");
+    }
+
+    /** True when the local glob {@code glob} matches at least one file. */
+    public static boolean globMatches(Path glob) {
+        try {
+            org.apache.hadoop.fs.FileStatus[] m = org.apache.hadoop.fs.FileSystem.getLocal(
+                    new org.apache.hadoop.conf.Configuration()).globStatus(new org.apache.hadoop.fs.Path(glob.toString()));
+            return m != null && m.length > 0;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** The local file-system path of {@code path}, or null when it names another file system (hdfs:, s3a:, ...). */
@@ -155,6 +182,13 @@ public record DatasetSettings(
             return null;
         }
         return Path.of(path);
+    }
+
+    /** These settings with {@code parquet.feature-columns} set to {@code columns}. */
+    public DatasetSettings withFeatureColumns(List<String> columns) {
+        return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
+                maxTrainRows, maxTestRows, labelColumn, csvHeader, csvDelimiter, featuresColumn, List.copyOf(columns),
+                normalisation, scaleMax, inputShape, partitions);
     }
 
     public boolean hasTestSource() {

@@ -21,11 +21,18 @@ public final class SettingsReader {
     private final Config config;
     private final String prefix;
     private final List<Problem> problems;
+    /** A stand-in for a section that was not an object (already reported): its missing keys are not reported. */
+    private final boolean standIn;
 
     private SettingsReader(Config config, String prefix, List<Problem> problems) {
+        this(config, prefix, problems, false);
+    }
+
+    private SettingsReader(Config config, String prefix, List<Problem> problems, boolean standIn) {
         this.config = config;
         this.prefix = prefix;
         this.problems = problems;
+        this.standIn = standIn;
     }
 
     /** A reader over {@code config.getConfig(path)} whose keys are reported as {@code path.key}. */
@@ -36,6 +43,9 @@ public final class SettingsReader {
     /** A reader for a sub-section sharing this reader's problem list. */
     public SettingsReader section(String key) {
         String full = fullKey(key);
+        if (standIn) {
+            return new SettingsReader(com.typesafe.config.ConfigFactory.empty(), full, problems, true);
+        }
         try {
             return new SettingsReader(config.getConfig(key), full, problems);
         } catch (ConfigException.Missing e) {
@@ -43,7 +53,8 @@ public final class SettingsReader {
         } catch (ConfigException.WrongType e) {
             problems.add(new Problem(full, origin(key), render(key), "must be an object { ... }"));
         }
-        return new SettingsReader(com.typesafe.config.ConfigFactory.empty(), full, problems);
+        // The one problem above says it all: the stand-in reports nothing of its own.
+        return new SettingsReader(com.typesafe.config.ConfigFactory.empty(), full, problems, true);
     }
 
     /** A reader over an arbitrary object (an element of a list) reported under {@code displayKey}. */
@@ -116,6 +127,9 @@ public final class SettingsReader {
 
     private boolean present(String key) {
         if (!config.hasPathOrNull(key)) {
+            if (standIn) {
+                return false;
+            }
             problems.add(new Problem(fullKey(key), Origins.describe(config.origin()), null,
                     "missing; set it in the job file or with -D" + fullKey(key) + "=..."));
             return false;

@@ -56,6 +56,7 @@ public final class DistillMain {
     }
 
     public static void main(String[] args) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Failures.shuttingDown = true, "distill shutdown"));
         int code = run(args, System.out, System.err);
         System.exit(code);
     }
@@ -81,6 +82,10 @@ public final class DistillMain {
             }
             if (a.startsWith("-D") && a.contains("=")) {
                 overrides.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else if (a.startsWith("-D")) {
+                err.println("distill: " + a + ": expected -Dkey=value with no spaces around = (e.g."
+                        + " -Dkd.student.training.epochs=3)");
+                return 2;
             } else if (a.startsWith("-")) {
                 err.println("distill: unknown option " + a);
                 err.print(USAGE);
@@ -107,6 +112,11 @@ public final class DistillMain {
                     ? e.getMessage() : "  " + e.getMessage());
             return 2;
         }
+        if ("train-teacher".equals(command) && !settings.teacher().trainedHere()) {
+            err.println("distill: train-teacher: there is no teacher to train: kd.teacher.source = load reads it from "
+                    + settings.teacher().model() + "; set kd.teacher.source = train to train one here");
+            return 2;
+        }
         OutputLock lock;
         try {
             lock = OutputLock.acquire(settings.outputDir(), command + " " + jobFile,
@@ -115,8 +125,10 @@ public final class DistillMain {
             err.println("distill: " + e.getMessage());
             return 3;
         } catch (RuntimeException e) {
-            err.println("distill: " + command + " failed: " + Failures.oneLine(e));
-            return 1;
+            err.println("distill: configuration error in " + jobFile + ":");
+            err.println("  kd.output-dir = \"" + settings.outputDir() + "\": cannot create or lock it ("
+                    + Failures.oneLine(e) + "); choose a writable folder");
+            return 2;
         }
         try {
             return runLocked(command, jobFile, settings, force, quiet, lock, out, err);

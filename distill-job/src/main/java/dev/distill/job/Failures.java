@@ -19,10 +19,25 @@ final class Failures {
     private Failures() {
     }
 
+    /** Set when the JVM starts shutting down (SIGTERM, Ctrl-C): failures after that are the interruption's. */
+    static volatile boolean shuttingDown;
+
     static String oneLine(Throwable e) {
         List<Throwable> chain = new ArrayList<>();
         for (Throwable t = e; t != null && !chain.contains(t); t = t.getCause()) {
             chain.add(t);
+        }
+        if (shuttingDown) {
+            return "interrupted: the process was asked to stop (SIGTERM or Ctrl-C); outputs of finished stages are"
+                    + " kept, the stage that was running resumes or restarts on the next run";
+        }
+        for (Throwable t : chain) {
+            if (t instanceof OutOfMemoryError || (t.getMessage() != null && t.getMessage().contains("java.lang.OutOfMemoryError"))) {
+                String what = firstLine(t.getMessage());
+                return "out of memory (" + (what == null ? "OutOfMemoryError" : what.replaceAll(".*OutOfMemoryError: ", ""))
+                        + "): give the JVM more (DISTILL_HEAP for bin/distill; spark.driver.memory and"
+                        + " spark.executor.memory with spark-submit), or use smaller batches";
+            }
         }
         String best = null;
         for (int i = chain.size() - 1; i >= 0; i--) {

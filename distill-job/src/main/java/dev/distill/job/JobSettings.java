@@ -44,7 +44,7 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         if (spark.has("conf")) {
             // Entry keys are HOCON paths: "spark.ui.enabled" (quoted, one key) comes back with its quotes, and
             // spark.ui.enabled (unquoted, nested objects) without; both mean the Spark property spark.ui.enabled.
-            spark.config().getConfig("conf").entrySet().forEach(e ->
+            spark.section("conf").config().entrySet().forEach(e ->
                     sparkConf.put(String.join(".", com.typesafe.config.ConfigUtil.splitPath(e.getKey())),
                             String.valueOf(e.getValue().unwrapped())));
         }
@@ -109,7 +109,8 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         } catch (RuntimeException e) {
             return null;
         }
-        if (local == null || !Files.exists(local)) {
+        boolean glob = DatasetSettings.isGlob(d.train()) && !"idx".equals(d.format());
+        if (local == null || (!Files.exists(local) && !(glob && DatasetSettings.globMatches(local)))) {
             return null;   // remote, or missing (reported by the dataset settings)
         }
         SettingsReader ds = kd.section("dataset");
@@ -127,8 +128,20 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
                     }
                 }
                 case "csv" -> {
-                    return new int[] {dev.distill.datasets.spark.CsvSource.inspect(
-                            new org.apache.hadoop.conf.Configuration(), d.train(), d).features()};
+                    if (d.csvDelimiter().length() != 1) {
+                        return null;   // reported by the dataset settings
+                    }
+                    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+                    int[] shape = {dev.distill.datasets.spark.CsvSource.inspect(conf, d.train(), d).features()};
+                    Path test = d.hasTestSource() ? DatasetSettings.localPath(d.test()) : null;
+                    if (test != null && (Files.exists(test) || DatasetSettings.isGlob(d.test()))) {
+                        try {
+                            dev.distill.datasets.spark.CsvSource.checkSameColumns(conf, d);
+                        } catch (RuntimeException e) {
+                            ds.problem("test", e.getMessage());
+                        }
+                    }
+                    return shape;
                 }
                 case "parquet" -> {
                     return new int[] {dev.distill.datasets.spark.TableSource.parquetFeatures(

@@ -68,7 +68,11 @@ public final class OutputLock implements AutoCloseable {
             }
             return remote(new Path(outputDir, FILE), holder, conf);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + outputDir + ": " + e.getMessage(), e);
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file or folder: " + e.getMessage()
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied: " + e.getMessage()
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() + ": "
+                    + f.getFile() : e.getMessage();
+            throw new UncheckedIOException(why, e);
         }
     }
 

@@ -62,6 +62,16 @@ public final class Workspace {
         return path("soft-labels", split);
     }
 
+    /** True when {@code path} is a file (not a folder). */
+    public boolean isFile(String path) {
+        try {
+            Path p = new Path(path);
+            return p.getFileSystem(conf).getFileStatus(p).isFile();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public boolean exists(String path) {
         try {
             Path p = new Path(path);

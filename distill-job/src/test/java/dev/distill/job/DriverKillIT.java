@@ -117,6 +117,14 @@ class DriverKillIT {
         assertThat(after).isBetween(3, EPOCHS - 1);
         assertThat(again).contains("label: up to date (");
         assertThat(epochsTrained(again)).as("epochs trained after the restart").isEqualTo(EPOCHS - after);
+        // The history and the metrics keep the epochs trained before the kill.
+        var history = new ObjectMapper().readTree(killed.resolve("student/history.json").toFile()).at("/epochs");
+        assertThat(history.size()).isEqualTo(EPOCHS);
+        for (int e = 0; e < EPOCHS; e++) {
+            assertThat(history.get(e).at("/epoch").asInt()).isEqualTo(e + 1);
+        }
+        assertThat(Files.readAllLines(killed.resolve("report/metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"model\":\"student\""))).hasSize(EPOCHS);
 
         Path freshLog = dir.resolve("fresh.log");
         String fresh = finish(start(job, dir.resolve("fresh"), freshLog), freshLog);

@@ -239,8 +239,15 @@ class StandaloneClusterIT {
         String text = Files.readString(log);
         assertThat(run.exitValue()).as(text).isZero();
         assertThat(text).contains("labelled 16000 rows into " + lost.resolve("soft-labels/train"), "student: epoch 6/6");
-        assertThat(text.lines().filter(l -> l.matches(".*ERROR .*Lost executor \\d+ on .*"))).as("two executors lost")
+        // Spark's reports of lost executors go to the run's log file, not the console.
+        String runLog;
+        try (Stream<Path> files = Files.list(lost.resolve("logs"))) {
+            runLog = Files.readString(files.filter(f -> f.getFileName().toString().startsWith("distill-")).findFirst()
+                    .orElseThrow());
+        }
+        assertThat(runLog.lines().filter(l -> l.matches(".*ERROR .*Lost executor \\d+ on .*"))).as("two executors lost")
                 .hasSize(2);
+        assertThat(text).doesNotContain("Lost executor");
 
         SparkSession spark = dev.distill.testing.LocalSpark.start();
         try {
@@ -444,19 +451,18 @@ class StandaloneClusterIT {
         JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
         assertThat(provenance.at("/spark_master").asText()).isEqualTo("spark://127.0.0.1:" + masterPort);
 
-        // Each worker started an executor JVM for this application, and both did work.
+        // Each worker started an executor JVM for this application (its work folder is named by the
+        // application id the provenance records), and both did work.
+        String app = provenance.at("/spark_application_id").asText();
+        assertThat(app).startsWith("app-");
         for (int w = 1; w <= 2; w++) {
-            try (Stream<Path> apps = Files.list(home.resolve("work" + w))) {
-                List<Path> executors = apps.flatMap(app -> {
-                    try {
-                        return Files.list(app);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }).toList();
-                assertThat(executors).as("executors of worker %d", w).isNotEmpty();
-                String stderr = Files.readString(executors.get(0).resolve("stderr"));
-                assertThat(stderr).as("executor log of worker %d", w).contains("Running task");
+            Path appDir = home.resolve("work" + w).resolve(app);
+            assertThat(appDir).as("worker %d ran an executor for %s", w, app).isDirectory();
+            try (Stream<Path> executors = Files.list(appDir)) {
+                List<Path> dirs = executors.filter(Files::isDirectory).toList();
+                assertThat(dirs).as("executors of worker %d", w).isNotEmpty();
+                assertThat(Files.readString(dirs.get(0).resolve("stderr"))).as("executor log of worker %d", w)
+                        .contains("Running task");
             }
         }
     }

@@ -162,6 +162,49 @@ class TestConfigurationErrors {
         assertThat(Path.of("rel")).doesNotExist();
     }
 
+    /** A misspelled top-level section would leave the job to the defaults; a kd section at the top is not read. */
+    @Test
+    void topLevelKeysThatLookLikeMistakes() throws Exception {
+        Path kdd = Files.writeString(dir.resolve("kdd.conf"), "kdd {\n  output-dir = \"" + out + "\"\n}\n");
+        CliRun r = CliRun.of("run", kdd.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + kdd + ":\n  " + kdd + ":1: kdd: a top-level"
+                + " key is not a job setting; did you mean kd? (job settings go under kd { ... })\n");
+        Path top = Files.writeString(dir.resolve("top.conf"), "kd.output-dir = \"" + out + "\"\nspark.master ="
+                + " \"local[1]\"\nbase = \"/data\"\n");
+        CliRun t = CliRun.of("run", top.toString());
+        assertThat(t.code()).isEqualTo(2);
+        assertThat(t.err()).isEqualTo("distill: configuration error in " + top + ":\n  " + top + ":2: spark: a top-level"
+                + " key is not a job setting; did you mean kd.spark? (job settings go under kd { ... })\n");
+        assertThat(out).doesNotExist();
+    }
+
+    /** A section given a plain value is one problem, not one per key it should have held. */
+    @Test
+    void aSectionGivenAValueIsOneProblem() throws Exception {
+        CliRun r = run("", "-Dkd.spark.conf=spark.ui.enabled=false", "-Dkd.student.training.updater=adam");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + dir.resolve("job.conf") + ":\n2 configuration"
+                + " problems:\n  command line -Dkd.spark.conf: kd.spark.conf = \"spark.ui.enabled=false\": must be an"
+                + " object { ... }\n  command line -Dkd.student.training.updater: kd.student.training.updater = \"adam\":"
+                + " must be an object { ... }\n");
+    }
+
+    @Test
+    void trainTeacherWithALoadedTeacherIsAUsageError() throws Exception {
+        Path model = dir.resolve("teacher.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(new dev.distill.student.NetworkSpec(new int[] {1, 28, 28}, 10,
+                java.util.List.of(dev.distill.student.LayerSpec.dense(4))).newNetwork(
+                dev.distill.student.loss.DistillationLosses.hardLabels(), new dev.distill.student.TrainingSettings(1, 8, 1, 1,
+                        "adam", 0.01, 0.9, "constant", 0.5, 1, 0, 3), 1),
+                model.toFile(), false);
+        Path job = job("  teacher { source = load, model = \"" + model + "\" }");
+        CliRun r = CliRun.of("train-teacher", job.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("distill: train-teacher: there is no teacher to train: kd.teacher.source = load"
+                + " reads it from " + model + "; set kd.teacher.source = train to train one here\n");
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void usageErrors() {
         CliRun none = CliRun.of();
@@ -181,6 +224,10 @@ class TestConfigurationErrors {
         assertThat(folder.code()).isEqualTo(2);
         assertThat(folder.err()).isEqualTo("distill: configuration error in " + dir + ":\n  job file = " + dir
                 + ": is a folder; pass a HOCON job file such as conf/fashion-mnist.conf\n");
+        CliRun noValue = CliRun.of("run", "x.conf", "-Dkd.student.training.epochs");
+        assertThat(noValue.code()).isEqualTo(2);
+        assertThat(noValue.err()).isEqualTo("distill: -Dkd.student.training.epochs: expected -Dkey=value with no spaces"
+                + " around = (e.g. -Dkd.student.training.epochs=3)\n");
         CliRun help = CliRun.of("--help");
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("train-teacher", "label", "train-student", "evaluate", "export", "run");

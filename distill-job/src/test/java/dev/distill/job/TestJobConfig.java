@@ -43,6 +43,23 @@ class TestJobConfig {
                 + " kd.spark.conf, or to spark-submit as --conf key=value)");
     }
 
+    /** A misspelled key set as a JVM system property (JAVA_OPTS) is reported like one on the command line. */
+    @Test
+    void aMisspelledJvmPropertyIsReported() throws Exception {
+        System.setProperty("kd.dataset.num-clases", "4");
+        com.typesafe.config.ConfigFactory.invalidateCaches();
+        try {
+            var loaded = JobConfig.load(job().toString(), Map.of());
+            assertThat(loaded.unknownKeys()).extracting(Object::toString).containsExactly("system properties:"
+                    + " kd.dataset.num-clases = \"4\": unknown key; did you mean kd.dataset.num-classes? Valid keys under"
+                    + " kd.dataset: csv, format, input-shape, label-column, max-test-rows, max-train-rows, normalisation,"
+                    + " num-classes, parquet, partitions, split-seed, test, test-fraction, test-labels, train, train-labels");
+        } finally {
+            System.clearProperty("kd.dataset.num-clases");
+            com.typesafe.config.ConfigFactory.invalidateCaches();
+        }
+    }
+
     @Test
     void aFolderOrAMissingFileIsNamed() {
         assertThatThrownBy(() -> JobConfig.load(dir.toString(), Map.of())).isInstanceOf(SettingsException.class)

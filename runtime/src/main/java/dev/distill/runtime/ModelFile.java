@@ -66,8 +66,11 @@ public final class ModelFile {
             return read(in, file.toString());
         } catch (ModelFileException e) {
             throw e;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ModelFileException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new ModelFileException(file + ": cannot read (" + e.getMessage() + ")", e);
+            throw new ModelFileException(file + ": cannot read (" + (java.nio.file.Files.isDirectory(file)
+                    ? "a folder, not a model file" : e.getMessage()) + ")", e);
         }
     }
 

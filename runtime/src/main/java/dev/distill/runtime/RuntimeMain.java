@@ -22,9 +22,10 @@ import java.util.regex.Pattern;
  *       ({@code 3}, {@code -0.5}, {@code 1e-3}), spaces around it allowed. An empty cell, text, NaN or an
  *       infinity (in any spelling), or a number beyond the float range is an error.</li>
  *   <li>Header: {@code --header} skips the first line whatever it holds; {@code --no-header} reads it as a
- *       row. Without either, the first line is skipped only when every cell is non-empty text (no number,
- *       no NaN or infinity); otherwise it is a row, so a typo in a first row of numbers is an error naming
- *       its column, never a silently skipped line.</li>
+ *       row. Without either, the first line is skipped only when it has as many cells as the model takes
+ *       values and every cell is non-empty text (no number, no NaN or infinity); otherwise it is a row, so a
+ *       typo in a first row of numbers, or a file of another separator, is an error naming the line, never a
+ *       silently skipped line.</li>
  *   <li>A UTF-8 byte order mark at the start is dropped; lines may end in {@code \n} or {@code \r\n}.</li>
  *   <li>A blank (or whitespace-only) line is an error, except blank lines at the very end of the input,
  *       which are ignored; so every printed class lines up with its input line (after any header).</li>
@@ -118,7 +119,7 @@ public final class RuntimeMain {
             lineNo++;
             if (lineNo == 1) {
                 line = line.startsWith("\uFEFF") ? line.substring(1) : line;
-                if (header == Header.YES || header == Header.AUTO && isHeader(line)) {
+                if (header == Header.YES || header == Header.AUTO && isHeader(line, width)) {
                     continue;
                 }
             }
@@ -135,7 +136,8 @@ public final class RuntimeMain {
                 throw new BadInput(name + ":" + lineNo + ": " + cells.length + " values; the model takes " + width);
             }
             String hint = lineNo == 1 && header == Header.AUTO
-                    ? " (line 1 is skipped as a header only when every cell is text; pass --header to skip it anyway)"
+                    ? " (line 1 is skipped as a header only when its " + width + " cells are all text; pass --header to"
+                    + " skip it anyway)"
                     : "";
             for (int i = 0; i < width; i++) {
                 x[i] = parse(cells[i].trim(), name + ":" + lineNo + ":" + (i + 1), hint);
@@ -145,9 +147,17 @@ public final class RuntimeMain {
         return predictions.toString();
     }
 
-    /** Whether a first line is unambiguously a header: every cell non-empty and not a number of any kind. */
-    private static boolean isHeader(String line) {
-        for (String cell : line.split(",", -1)) {
+    /**
+     * Whether a first line is unambiguously a header: as many cells as the model takes values (a line of
+     * another separator or of quoted cells is one cell, or a wrong count, and so an error, not a header), each
+     * non-empty and not a number of any kind.
+     */
+    private static boolean isHeader(String line, int width) {
+        String[] cells = line.split(",", -1);
+        if (cells.length != width) {
+            return false;
+        }
+        for (String cell : cells) {
             String c = cell.trim();
             if (c.isEmpty() || DECIMAL.matcher(c).matches() || NON_FINITE.matcher(c).matches()) {
                 return false;

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TestRuntimeMain {
     private static final String FINITE = "; values must be finite numbers";
     private static final String HEADER_HINT =
-            " (line 1 is skipped as a header only when every cell is text; pass --header to skip it anyway)";
+            " (line 1 is skipped as a header only when its 2 cells are all text; pass --header to skip it anyway)";
 
     /** Two inputs, two classes: class 1 when the second input is the larger (on a grid of 0.5), else 0. */
     private static final Int8Model LARGER = new Int8Model(2, 0.5f, 128, List.of(new DenseLayer(2, 2,
@@ -110,6 +110,26 @@ class TestRuntimeMain {
         assertThat(runOn("1.0,2.5x\n0,0\n")).isEqualTo(error(csv() + ":1:2: not a number: \"2.5x\"" + FINITE + HEADER_HINT, 2));
         assertThat(runOn("a,\n0,0\n")).isEqualTo(error(csv() + ":1:1: not a number: \"a\"" + FINITE + HEADER_HINT, 2));
         assertThat(runOn("1,2\n3,x\n")).isEqualTo(error(csv() + ":2:2: not a number: \"x\"" + FINITE, 2));
+    }
+
+    /**
+     * A single row of another separator, or of quoted cells, is one text cell: not a header (the model takes
+     * two values), so an error naming line 1, never an empty answer with exit code 0.
+     */
+    @Test
+    void aFirstLineOfAnotherSeparatorIsAnErrorNotAHeader() throws Exception {
+        assertThat(runOn("1\t2\n")).isEqualTo(error(csv() + ":1: 1 values; the model takes 2", 2));
+        assertThat(runOn("1;2\n3;4\n")).isEqualTo(error(csv() + ":1: 1 values; the model takes 2", 2));
+        assertThat(runOn("a;b\n1;2\n")).isEqualTo(error(csv() + ":1: 1 values; the model takes 2", 2));
+        assertThat(runOn("f1,f2\n1,2\n").code()).as("a header of two names is still skipped").isZero();
+    }
+
+    @Test
+    void aMissingModelFileSaysSo() throws Exception {
+        Path csv = Files.writeString(dir.resolve("in.csv"), "1,2\n");
+        Result r = run(dir.resolve("nope.int8").toString(), csv.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("distill-runtime: " + dir.resolve("nope.int8") + ": no such file\n");
     }
 
     @ParameterizedTest

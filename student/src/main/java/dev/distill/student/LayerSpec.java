@@ -96,10 +96,13 @@ public record LayerSpec(String type, int units, String activation, double dropou
     /** Reads and validates {@code element}, reporting problems under {@code key} (e.g. {@code kd.student.architecture.layers[2]}). */
     static LayerSpec read(SettingsReader parent, Config element, String key) {
         SettingsReader r = parent.over(element, key);
+        int before = r.problems().size();
         String type = r.oneOf("type", KEYS.keySet().stream().sorted().toArray(String[]::new));
+        boolean typeKnown = r.problems().size() == before;
         Set<String> allowed = KEYS.get(type);
         for (String k : new TreeSet<>(element.root().keySet())) {
-            if (element.hasPath("type") && !allowed.contains(k)) {
+            // After an unknown type (reported), the stand-in type's keys say nothing about this layer.
+            if (typeKnown && element.hasPath("type") && !allowed.contains(k)) {
                 r.problem(k, "unknown key for a " + type + " layer; valid keys: " + String.join(", ", new TreeSet<>(allowed)));
             }
         }

@@ -60,7 +60,7 @@ class TestDl4jTeacher {
         Path bad = Files.writeString(dir.resolve("bad.zip"), "not a zip");
         assertThatThrownBy(() -> Dl4jTeacher.load(bad.toFile()))
                 .hasMessageStartingWith(bad + ": not a readable DL4J model zip (")
-                .hasMessageEndingWith("); set kd.teacher.model to a file written by `distill train-teacher` or DL4J's"
-                        + " ModelSerializer");
+                .hasMessageEndingWith("); a damaged or replaced file: write it again (`distill train-teacher`,"
+                        + " `train-student`) or name an intact one (a file written by DL4J's ModelSerializer)");
     }
 }

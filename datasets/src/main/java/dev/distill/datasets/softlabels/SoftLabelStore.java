@@ -114,10 +114,10 @@ public final class SoftLabelStore {
             StringBuilder list = new StringBuilder();
             long total = 0;
             for (FileStatus part : parts) {
-                long rows = rowCount(conf, part.getPath());
-                total += rows;
+                PartSummary p = summary(conf, part.getPath());
+                total += p.rows();
                 list.append(list.length() == 0 ? "" : ", ").append('"').append(part.getPath().getName()).append("\": ")
-                        .append(rows);
+                        .append(p.toJson());
             }
             String manifest = "{\"rows\": " + total + ", \"parts\": {" + list + "}, \"metadata\": " + metadataJson + "}\n";
             try (FSDataOutputStream out = fs.create(new Path(tmp, SUCCESS), true)) {
@@ -145,14 +145,40 @@ public final class SoftLabelStore {
         return name.endsWith(".parquet") && !name.startsWith("_") && !name.startsWith(".");
     }
 
-    private static long rowCount(Configuration conf, Path part) throws IOException {
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(part, conf))) {
-            long rows = 0;
-            for (BlockMetaData b : reader.getFooter().getBlocks()) {
-                rows += b.getRowCount();
-            }
-            return rows;
+    /**
+     * A part as the manifest records it: its rows and the smallest and largest id (from the footer's column
+     * statistics; null when the writer kept none), so that a part replaced by another of the same size is
+     * still caught.
+     */
+    record PartSummary(long rows, Long minId, Long maxId) {
+        String toJson() {
+            return minId == null ? "{\"rows\": " + rows + "}"
+                    : "{\"rows\": " + rows + ", \"ids\": [" + minId + ", " + maxId + "]}";
         }
+    }
+
+    static PartSummary summary(Configuration conf, Path part) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(part, conf))) {
+            return summary(reader.getFooter());
+        }
+    }
+
+    private static PartSummary summary(ParquetMetadata footer) {
+        long rows = 0;
+        Long min = null;
+        Long max = null;
+        for (BlockMetaData b : footer.getBlocks()) {
+            rows += b.getRowCount();
+            for (var c : b.getColumns()) {
+                if (c.getPath().toDotString().equals("id") && c.getStatistics() != null && c.getStatistics().hasNonNullValue()) {
+                    long lo = ((Number) c.getStatistics().genericGetMin()).longValue();
+                    long hi = ((Number) c.getStatistics().genericGetMax()).longValue();
+                    min = min == null ? lo : Math.min(min, lo);
+                    max = max == null ? hi : Math.max(max, hi);
+                }
+            }
+        }
+        return new PartSummary(rows, min, max);
     }
 
     /** Removes a temporary folder after a failure (best effort). */
@@ -186,7 +212,7 @@ public final class SoftLabelStore {
             if (parts.length == 0) {
                 throw new IllegalArgumentException("soft labels in " + dir + " hold no part-*.parquet files");
             }
-            Map<String, Long> manifest = manifestParts(fs, new Path(root, SUCCESS), dir);
+            Map<String, PartSummary> manifest = manifestParts(fs, new Path(root, SUCCESS), dir);
             SoftLabelMetadata first = null;
             long rows = 0;
             List<String> files = new ArrayList<>();
@@ -206,10 +232,8 @@ public final class SoftLabelStore {
                     throw new IllegalArgumentException("soft-label files in " + dir + " disagree: " + name
                             + " has " + md + " but the first part has " + first);
                 }
-                long partRows = 0;
-                for (BlockMetaData b : footer.getBlocks()) {
-                    partRows += b.getRowCount();
-                }
+                PartSummary actual = summary(footer);
+                long partRows = actual.rows();
                 rows += partRows;
                 String partName = part.getPath().getName();
                 if (manifest != null && !manifest.containsKey(partName)) {
@@ -217,9 +241,16 @@ public final class SoftLabelStore {
                             + SUCCESS + " does not list (a copied or stray file?); remove it, or rerun `distill label"
                             + " <job.conf> --force`");
                 }
-                if (manifest != null && manifest.get(partName) != partRows) {
+                PartSummary recorded = manifest == null ? null : manifest.get(partName);
+                if (recorded != null && recorded.rows() != partRows) {
                     throw new IllegalArgumentException("soft-label file " + name + " holds " + partRows + " rows but "
-                            + SUCCESS + " records " + manifest.get(partName) + "; rerun `distill label <job.conf> --force`");
+                            + SUCCESS + " records " + recorded.rows() + "; rerun `distill label <job.conf> --force`");
+                }
+                if (recorded != null && recorded.minId() != null && !(recorded.minId().equals(actual.minId())
+                        && recorded.maxId().equals(actual.maxId()))) {
+                    throw new IllegalArgumentException("soft-label file " + name + " holds ids " + actual.minId() + " to "
+                            + actual.maxId() + " but " + SUCCESS + " records " + recorded.minId() + " to " + recorded.maxId()
+                            + " (a part replaced by another?); rerun `distill label <job.conf> --force`");
                 }
                 files.add(name);
             }
@@ -241,7 +272,7 @@ public final class SoftLabelStore {
      * The parts and row counts the marker lists, or null for a marker without them (written by hand, or
      * before markers held a manifest).
      */
-    private static Map<String, Long> manifestParts(FileSystem fs, Path marker, String dir) throws IOException {
+    private static Map<String, PartSummary> manifestParts(FileSystem fs, Path marker, String dir) throws IOException {
         String text;
         try (var in = fs.open(marker)) {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -254,8 +285,17 @@ public final class SoftLabelStore {
             if (node == null || !node.isObject()) {
                 return null;
             }
-            Map<String, Long> out = new java.util.LinkedHashMap<>();
-            node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asLong()));
+            Map<String, PartSummary> out = new java.util.LinkedHashMap<>();
+            node.fields().forEachRemaining(e -> {
+                var v = e.getValue();
+                if (v.isNumber()) {
+                    out.put(e.getKey(), new PartSummary(v.asLong(), null, null));   // an earlier manifest: rows only
+                } else {
+                    var ids = v.get("ids");
+                    out.put(e.getKey(), new PartSummary(v.path("rows").asLong(), ids == null ? null : ids.get(0).asLong(),
+                            ids == null ? null : ids.get(1).asLong()));
+                }
+            });
             return out;
         } catch (IOException e) {
             throw new IllegalArgumentException("soft labels in " + dir + ": " + SUCCESS + " is damaged (not JSON: "

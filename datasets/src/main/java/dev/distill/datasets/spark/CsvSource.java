@@ -108,6 +108,9 @@ public final class CsvSource {
             throw new IllegalArgumentException(first + " is empty; a CSV source needs " + (s.csvHeader()
                     ? "a header line and rows" : "rows"));
         }
+        if (s.csvDelimiter().length() != 1) {
+            throw new IllegalArgumentException("kd.dataset.csv.delimiter must be one character to read " + first);
+        }
         char delimiter = s.csvDelimiter().charAt(0);
         List<String> fields;
         try {
@@ -142,12 +145,43 @@ public final class CsvSource {
                     + " have " + columns.size() + " columns, 0 to " + (columns.size() - 1) + " (without a header the"
                     + " label column is a 0-based index); set label-column = \"\" for unlabeled data");
         }
+        String advice;
+        if (columns.size() == 1) {
+            advice = "; the first line holds no '" + s.csvDelimiter() + "' (kd.dataset.csv.delimiter): is " + file
+                    + " a CSV file of that delimiter?";
+        } else if (columns.stream().allMatch(c -> c.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?"))) {
+            advice = "; the first line holds numbers, not names: set kd.dataset.csv.header = false (and label-column to"
+                    + " the label's 0-based index)";
+        } else {
+            advice = "; set label-column = \"\" for unlabeled data";
+        }
         throw new IllegalArgumentException(TableSource.missingColumn(file, label, columns, "kd.dataset.label-column")
-                + "; set label-column = \"\" for unlabeled data");
+                + advice);
     }
 
     static String columns(int n) {
         return n + (n == 1 ? " column" : " columns");
+    }
+
+    /**
+     * The test source must have the training source's columns in the same order: features are read by
+     * position, so a reordered or shorter test file would be misread silently.
+     */
+    public static void checkSameColumns(Configuration conf, DatasetSettings s) {
+        if (!s.hasTestSource()) {
+            return;
+        }
+        Layout train = inspect(conf, s.train(), s);
+        Layout test = inspect(conf, s.test(), s);
+        if (!train.columns().equals(test.columns())) {
+            String what = s.csvHeader() ? columns(test.columns().size()) + " (" + abbreviate(test.columns()) + ")"
+                    : columns(test.columns().size());
+            String against = s.csvHeader() ? train.columns().size() + " (" + abbreviate(train.columns()) + ")"
+                    : Integer.toString(train.columns().size());
+            throw new IllegalArgumentException(test.files().get(0) + ": " + what + ", but the training data "
+                    + train.files().get(0) + " has " + against + "; train and test need the same columns in the same"
+                    + " order (kd.dataset.train, kd.dataset.test)");
+        }
     }
 
     /** The first few names and the last, for messages about wide tables. */

@@ -32,6 +32,12 @@ public final class DatasetLoader {
     }
 
     public static Splits load(SparkSession spark, DatasetSettings s) {
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        if ("csv".equals(s.format())) {
+            CsvSource.checkSameColumns(conf, s);
+        } else if ("parquet".equals(s.format())) {
+            s = TableSource.withTrainColumns(conf, s);   // test columns picked by the training source's names
+        }
         int partitions = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
         Dataset<Row> train = readSource(spark, s, s.train(), s.trainLabels(), s.maxTrainRows(), partitions);
         Dataset<Row> test;

@@ -100,6 +100,37 @@ public final class TableSource {
         return n;
     }
 
+    /**
+     * For a Parquet source read by its numeric columns: the settings with those columns named as the training
+     * source's first file has them, so the test source's columns are picked by name, not position (a test file
+     * with its columns in another order would otherwise be misread silently).
+     */
+    public static DatasetSettings withTrainColumns(org.apache.hadoop.conf.Configuration conf, DatasetSettings s) {
+        if (!s.featureColumns().isEmpty() || !s.hasTestSource()) {
+            return s;
+        }
+        String file = CsvSource.files(conf, s.train()).get(0);
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file), conf))) {
+            var schema = reader.getFooter().getFileMetaData().getSchema();
+            if (!s.featuresColumn().isBlank() && schema.containsField(s.featuresColumn())) {
+                return s;   // one array column, read by name already
+            }
+            List<String> names = new ArrayList<>();
+            for (var f : schema.getFields()) {
+                if (f.isPrimitive() && !f.getName().equals(s.labelColumn()) && !f.getName().equals(ExampleSchema.ID)
+                        && f.asPrimitiveType().getPrimitiveTypeName() != org.apache.parquet.schema.PrimitiveType
+                        .PrimitiveTypeName.BINARY && f.asPrimitiveType().getPrimitiveTypeName() != org.apache.parquet
+                        .schema.PrimitiveType.PrimitiveTypeName.BOOLEAN) {
+                    names.add(f.getName());
+                }
+            }
+            return s.withFeatureColumns(names);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(file + " is not a readable Parquet file (" + e.getMessage() + ")");
+        }
+    }
+
     /** The column holding each row's file while a table is converted (for messages). */
     private static final String FILE = "_distill_file";
 

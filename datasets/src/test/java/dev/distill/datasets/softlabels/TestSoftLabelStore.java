@@ -68,7 +68,8 @@ class TestSoftLabelStore {
     void checksThePartsAgainstTheManifest() throws IOException {
         String target = writeComplete();
         assertThat(Files.readString(Path.of(target, SoftLabelStore.SUCCESS))).isEqualTo("{\"rows\": 3, \"parts\":"
-                + " {\"part-00000.parquet\": 2, \"part-00001.parquet\": 1}, \"metadata\": {}}\n");
+                + " {\"part-00000.parquet\": {\"rows\": 2, \"ids\": [0, 1]}, \"part-00001.parquet\": {\"rows\": 1,"
+                + " \"ids\": [2, 2]}}, \"metadata\": {}}\n");
         Path part1 = Path.of(target, "part-00001.parquet");
         Path copy = Path.of(target, "part-00001-copy.parquet");
         Files.copy(part1, copy);
@@ -85,6 +86,23 @@ class TestSoftLabelStore {
                 + " holds 2 rows but _SUCCESS records 1; rerun `distill label <job.conf> --force`");
         Files.write(part1, one);
         assertThat(SoftLabelStore.inspect(conf, target).rows()).isEqualTo(3);
+    }
+
+    /** A part replaced by another part of the same size (other ids) is caught by the ids the manifest records. */
+    @Test
+    void aPartReplacedByOneOfTheSameSizeIsCaught() throws IOException {
+        String target = dir.resolve("same").toString();
+        String tmp = SoftLabelStore.createTemp(conf, target);
+        SoftLabelStore.writePart(conf, tmp, 0, 1, md, List.of(new SoftLabelRecord(0, 2, new float[] {0.1f, 0.2f, 0.3f}),
+                new SoftLabelRecord(1, null, new float[] {1f, -1f, 0f})).iterator());
+        SoftLabelStore.writePart(conf, tmp, 1, 2, md, List.of(new SoftLabelRecord(2, 0, new float[] {3f, 2f, 1f}),
+                new SoftLabelRecord(3, 1, new float[] {0f, 2f, 1f})).iterator());
+        SoftLabelStore.commit(conf, tmp, target, "{}");
+        Path part1 = Path.of(target, "part-00001.parquet");
+        Files.copy(Path.of(target, "part-00000.parquet"), part1, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> SoftLabelStore.inspect(conf, target)).hasMessage("soft-label file file:" + part1
+                + " holds ids 0 to 1 but _SUCCESS records 2 to 3 (a part replaced by another?); rerun `distill label"
+                + " <job.conf> --force`");
     }
 
     @Test

@@ -227,8 +227,8 @@ class TestDatasetLoader {
                 + " every file of a CSV source needs the same header");
         Files.move(folder.resolve("notes.txt"), folder.resolve("README.md"));   // sorts first: its "header" is read
         assertThat(failure(() -> DatasetLoader.load(spark, s).train().collectAsList())).isEqualTo(folder.resolve("README.md")
-                + ": no column 'label' (kd.dataset.label-column); the data has 1 column: # The data; set label-column ="
-                + " \"\" for unlabeled data");
+                + ": no column 'label' (kd.dataset.label-column); the data has 1 column: # The data; the first line holds"
+                + " no ',' (kd.dataset.csv.delimiter): is " + folder.resolve("README.md") + " a CSV file of that delimiter?");
     }
 
     /** A large file split across tasks: the line of a bad value in a later split is still exact. */
@@ -270,6 +270,45 @@ class TestDatasetLoader {
                 .hasMessage(f + ": no column 'lable' (kd.dataset.label-column); did you mean 'label'? the data has 785"
                         + " columns: pixel1, pixel2, pixel3, pixel4, pixel5, ..., pixel784, label; set label-column = \"\""
                         + " for unlabeled data");
+    }
+
+    /** A test file whose columns differ from the training file's (order or count) is refused, naming both. */
+    @Test
+    void testColumnsMustMatchTheTrainingColumns() throws Exception {
+        Path train = Files.writeString(dir.resolve("tr.csv"), "a,b,label\n1,2,0\n3,4,1\n");
+        Path swapped = Files.writeString(dir.resolve("sw.csv"), "b,a,label\n2,1,0\n");
+        DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + train + "\", test = \"" + swapped
+                + "\", num-classes = 2 }");
+        assertThatThrownBy(() -> DatasetLoader.load(spark, s)).hasMessage(swapped + ": 3 columns (b, a, label), but the"
+                + " training data " + train + " has 3 (a, b, label); train and test need the same columns in the same"
+                + " order (kd.dataset.train, kd.dataset.test)");
+        Path pq = dir.resolve("pq-train");
+        Path pqTest = dir.resolve("pq-test");
+        spark.sql("SELECT id, cast(id AS float) AS a, cast(id * 10 AS float) AS b, cast(id % 2 AS int) AS label"
+                + " FROM range(4)").write().parquet(pq.toString());
+        spark.sql("SELECT id, cast(id * 10 AS float) AS b, cast(id AS float) AS a, cast(id % 2 AS int) AS label"
+                + " FROM range(4)").write().parquet(pqTest.toString());
+        DatasetSettings p = settings("kd.dataset { format = parquet, parquet.features-column = \"\", train = \"" + pq
+                + "\", test = \"" + pqTest + "\", num-classes = 2, normalisation.method = none }");
+        List<Row> test = DatasetLoader.load(spark, p).test().collectAsList();
+        assertThat(test).hasSize(4).allSatisfy(r -> assertThat(features(r)[1]).as("columns picked by the training"
+                + " source's names: [a, b] with b = 10a").isEqualTo(10 * features(r)[0]));
+    }
+
+    /** A glob names the files of a source. */
+    @Test
+    void aGlobNamesTheFiles() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("globbed"));
+        Files.writeString(folder.resolve("part-1.csv"), "x,label\n1,0\n");
+        Files.writeString(folder.resolve("part-2.csv"), "x,label\n2,1\n");
+        Files.writeString(folder.resolve("other.csv"), "x,label\n9,1\n");
+        DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + folder + "/part-*.csv\", test = \""
+                + folder + "/part-?.csv\", num-classes = 2, normalisation.method = none }");
+        assertThat(DatasetLoader.load(spark, s).train().orderBy("id").collectAsList()).extracting(r -> features(r)[0])
+                .containsExactly(1f, 2f);
+        assertThatThrownBy(() -> settings("kd.dataset { format = csv, train = \"" + folder + "/nope-*.csv\", test = \""
+                + folder + "/part-1.csv\", num-classes = 2 }")).hasMessageContaining("no file matches " + folder
+                + "/nope-*.csv; set kd.dataset.train to an existing csv file, folder or glob");
     }
 
     /** Keys of another format are reported rather than ignored; auto normalisation fits the format. */

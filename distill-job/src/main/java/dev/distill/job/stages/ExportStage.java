@@ -196,4 +196,10 @@ final class ExportStage implements Stage {
     public List<Output> outputs(Workspace w) {
         return List.of(new Output("export", w.path("export", "student.zip")));
     }
+
+    @Override
+    public List<String> files(Workspace w) {
+        return List.of(w.path("export", "student.zip"), w.path("export", "student.int8"),
+                w.path("export", "student.onnx"));
+    }
 }

@@ -105,4 +105,10 @@ final class LabelStage implements Stage {
     public List<Output> outputs(Workspace w) {
         return List.of(new Output("soft labels", w.softLabels("train")));
     }
+
+    /** The folders' manifests: each lists its parts and their rows and ids, which readers check in turn. */
+    @Override
+    public List<String> files(Workspace w) {
+        return List.of(w.path("soft-labels", "train", "_SUCCESS"), w.path("soft-labels", "test", "_SUCCESS"));
+    }
 }

@@ -8,14 +8,12 @@ import dev.distill.student.TrainingSettings;
 import dev.distill.student.quant.Qat;
 import dev.distill.student.spark.BatchPacker;
 import dev.distill.student.spark.ClusterEvaluator;
-import dev.distill.student.spark.EpochStats;
 import dev.distill.student.spark.PackedBatch;
 import dev.distill.student.spark.ParameterAveragingTrainer;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.util.ModelSerializer;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,7 +26,10 @@ public final class NetworkTraining {
     private NetworkTraining() {
     }
 
-    /** {@code <who>/history.json}: the network trained, how, and every epoch of this training. */
+    /**
+     * {@code <who>/history.json}: the network trained, how, and every epoch of this training (a training
+     * resumed after a stop keeps the epochs trained before it).
+     */
     public record History(String name, long parameters, String loss, int workers, int resumedAfterEpoch,
                           List<Report.Epoch> epochs) {
     }
@@ -62,11 +63,8 @@ public final class NetworkTraining {
         if (result.history().isEmpty() && ctx.workspace().exists(path)) {
             return result;   // resumed after the last epoch: the history of that training stands
         }
-        List<Report.Epoch> epochs = new ArrayList<>();
-        for (EpochStats e : result.history()) {
-            epochs.add(new Report.Epoch(e.epoch(), e.meanLoss(), e.testAccuracy(), e.examples(), e.rounds(),
-                    e.seconds()));
-        }
+        // Every epoch of this training, those before a resume included (the metrics file keeps them).
+        List<Report.Epoch> epochs = metrics.epochs();
         ctx.workspace().writeString(path, Json.write(new History(r.who(), result.network().numParams(),
                 r.loss().name(), workers, result.resumedFromEpoch(), epochs)));
         return result;

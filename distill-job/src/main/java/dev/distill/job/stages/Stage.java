@@ -55,6 +55,15 @@ public interface Stage {
         return List.of();
     }
 
+    /**
+     * The files this stage writes whose content later stages trust: the runner records their SHA-256 in the
+     * provenance record and redoes the stage when one no longer matches (damaged, replaced). By default the
+     * listed {@link #outputs}.
+     */
+    default List<String> files(Workspace w) {
+        return outputs(w).stream().map(Output::path).toList();
+    }
+
     /** Printed after a command that ran or skipped this stage, e.g. the report tables; nothing by default. */
     default void summarise(JobContext ctx, PrintStream out) {
     }

@@ -7,7 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs stages in order and owns what surrounds each one: skipping it when its outputs are complete and
@@ -65,14 +67,18 @@ public final class StageRunner {
         StageKey key = stage.key(ctx);
         StageKey recorded = StageKey.recorded(ctx, record);
         boolean complete = recorded != null && stage.complete(ctx);
+        String altered = complete && !force && skipUpToDate && key.equals(recorded) ? alteredOutput(stage, record)
+                : null;
         if (skipUpToDate) {
-            if (!force && complete && key.equals(recorded)) {
+            if (force) {
+                LOG.info("{}: redoing it (--force)", stage.name());
+            } else if (altered != null) {
+                LOG.info("{}: {} is not the file {} wrote (damaged or replaced since); redoing it", stage.name(),
+                        altered, stage.name());
+            } else if (complete && key.equals(recorded)) {
                 LOG.info("{}: up to date ({} made from the same inputs and settings); skipped, --force redoes it",
                         stage.name(), stage.makes());
                 return false;
-            }
-            if (force) {
-                LOG.info("{}: redoing it (--force)", stage.name());
             } else if (complete) {
                 LOG.info("{}: {} changed since {} was made; redoing it", stage.name(),
                         String.join(", ", key.changedSince(recorded)), stage.makes());
@@ -85,8 +91,37 @@ public final class StageRunner {
             w.delete(record);   // written again when the stage succeeds
         }
         Object facts = stage.run(ctx);
-        Provenance.write(ctx, stage.folder(), facts, key);
+        Map<String, String> outputs = new LinkedHashMap<>();
+        for (String file : stage.files(w)) {
+            if (w.exists(file) && w.isFile(file)) {
+                outputs.put(relative(file), w.sha256(file));
+            }
+        }
+        Provenance.write(ctx, stage.folder(), facts, key, outputs);
         return true;
+    }
+
+    /** The first output whose content differs from what its record says the stage wrote, or null. */
+    @SuppressWarnings("unchecked")
+    private String alteredOutput(Stage stage, String record) {
+        Workspace w = ctx.workspace();
+        Object recorded = dev.distill.job.Json.read(w.readString(record)).get(Provenance.OUTPUTS);
+        if (!(recorded instanceof Map<?, ?> files)) {
+            return null;   // a record of an earlier version, without output hashes
+        }
+        for (var e : ((Map<String, String>) files).entrySet()) {
+            String path = w.path(e.getKey());
+            if (!w.exists(path) || !w.sha256(path).equals(e.getValue())) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    /** {@code path} relative to the output folder (as recorded, so the folder can be moved). */
+    private String relative(String path) {
+        String root = ctx.workspace().path();
+        return path.startsWith(root + "/") ? path.substring(root.length() + 1) : path;
     }
 
     private void printOutputs(PrintStream out) {
