@@ -26,6 +26,7 @@ public final class JobContext {
     private final String jobFile;
     private DatasetLoader.Splits splits;
     private final Map<String, String> dataKeys = new HashMap<>();
+    private final Map<String, Object> once = new HashMap<>();
 
     public JobContext(JobSettings settings, SparkSession spark, String jobFile) {
         this.settings = settings;
@@ -72,6 +73,31 @@ public final class JobContext {
      */
     public String dataKey(String split) {
         return dataKeys.computeIfAbsent(split, s -> DatasetLoader.dataKey(spark, settings.dataset(), s));
+    }
+
+    /**
+     * A value computed once per run under {@code key} (one stage's result that a later stage of the same run
+     * reuses, such as the test rows collected on the driver).
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T once(String key, java.util.function.Supplier<T> compute) {
+        Object v = once.get(key);
+        if (v == null) {
+            v = compute.get();
+            once.put(key, v);
+        }
+        return (T) v;
+    }
+
+    /** The value {@link #once} holds under {@code key}, or null. */
+    @SuppressWarnings("unchecked")
+    public <T> T remembered(String key) {
+        return (T) once.get(key);
+    }
+
+    /** Keeps {@code value} under {@code key} for the rest of the run. */
+    public void remember(String key, Object value) {
+        once.put(key, value);
     }
 
     /** A DL4J network from a model zip at {@code path} (any Hadoop file system). */

@@ -120,6 +120,8 @@ class DistillPipelineIT {
             assertThat(s.at("/file_bytes").asLong()).isPositive();
         }
         assertThat(stages.get(2).at("/file_bytes").asLong()).isEqualTo(Files.size(out.resolve("export/student.int8")));
+        // Measured once per run: export's check and the stage table hold the same figure for the int8 file.
+        assertThat(stages.get(2).at("/test_accuracy").asDouble()).isEqualTo(provenance.at("/int8/test_accuracy").asDouble());
         assertThat(stages.get(2).at("/agreement_with/stage").asText()).isEqualTo("student fp32");
         assertThat(stages.get(2).at("/agreement_with/agreement").asDouble()).isGreaterThan(0.95);
         assertThat(stages.get(3).at("/agreement_with/agreement").asDouble()).isGreaterThan(0.95);

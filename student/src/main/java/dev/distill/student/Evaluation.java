@@ -36,6 +36,20 @@ public final class Evaluation implements Serializable {
         }
     }
 
+    /**
+     * Records one row by its predicted class only (no logits, so no KL): the confusion matrix and the
+     * agreement with the teacher's logits (or null).
+     */
+    public void recordPrediction(int pred, float[] teacher, Integer label) {
+        rows++;
+        if (label != null) {
+            confusion[label][pred]++;
+        }
+        if (teacher != null && argmax(teacher) == pred) {
+            agree++;
+        }
+    }
+
     public Evaluation add(Evaluation o) {
         for (int i = 0; i < confusion.length; i++) {
             for (int j = 0; j < confusion.length; j++) {

@@ -161,16 +161,34 @@ public final class StageTable {
      */
     public static Measured measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
                                    long parameters, long fileBytes, long teacherBytes, Measured reference) {
+        return measure(stage, engineName, engine, test, numClasses, parameters, fileBytes, teacherBytes, reference, null);
+    }
+
+    /** The engine's predicted class for every test row, a batch of {@value #BATCH} at a time. */
+    public static int[] predictions(Engine engine, TestSet test) {
         NetworkPool.limitThreads(1);
-        Evaluation eval = new Evaluation(numClasses);
         int[] predictions = new int[test.x().length];
         for (int from = 0; from < test.x().length; from += BATCH) {
             int to = Math.min(from + BATCH, test.x().length);
             float[][] out = engine.logits(Arrays.copyOfRange(test.x(), from, to));
             for (int i = from; i < to; i++) {
-                eval.record(out[i - from], test.teacher()[i], test.labels()[i]);
                 predictions[i] = Evaluation.argmax(out[i - from]);
             }
+        }
+        return predictions;
+    }
+
+    /**
+     * As above; {@code known} are the engine's predictions on {@code test} when an earlier stage of the run
+     * computed them already (the int8 file's, by export's check), so its accuracy is measured once per run.
+     */
+    public static Measured measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
+                                   long parameters, long fileBytes, long teacherBytes, Measured reference, int[] known) {
+        NetworkPool.limitThreads(1);
+        int[] predictions = known != null ? known : predictions(engine, test);
+        Evaluation eval = new Evaluation(numClasses);
+        for (int i = 0; i < predictions.length; i++) {
+            eval.recordPrediction(predictions[i], test.teacher()[i], test.labels()[i]);
         }
         int n = test.x().length;
         double[] ms = new double[LATENCY_RUNS];

@@ -145,7 +145,7 @@ final class EvaluateStage implements Stage {
                                                 long teacherBytes) {
         ctx.describe("evaluate", "measure accuracy and latency of each deployable stage on the driver");
         Workspace w = ctx.workspace();
-        StageTable.TestSet set = StageTable.TestSet.collect(test);
+        StageTable.TestSet set = SoftLabels.testSet(ctx);
         List<Report.StageRow> rows = new ArrayList<>();
         if (set.x().length == 0) {
             return rows;
@@ -170,8 +170,9 @@ final class EvaluateStage implements Stage {
         String int8 = w.path("export", "student.int8");
         if (w.exists(int8)) {
             Int8Model m = StageTable.readInt8(w, int8);
+            int[] known = ctx.remembered(SoftLabels.INT8_PREDICTIONS + w.sha256(int8));   // export's, in a run
             rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), set, numClasses,
-                    student.numParams(), w.size(int8), teacherBytes, ref).row());
+                    student.numParams(), w.size(int8), teacherBytes, ref, known).row());
         }
         String onnx = w.path("export", "student.onnx");
         if (w.exists(onnx)) {

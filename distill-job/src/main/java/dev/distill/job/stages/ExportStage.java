@@ -9,15 +9,10 @@ import dev.distill.job.Workspace;
 import dev.distill.job.report.StageTable;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.ModelFile;
-import dev.distill.student.Evaluation;
-import dev.distill.student.FlatArrays;
 import dev.distill.student.export.Int8Exporter;
 import dev.distill.student.export.OnnxExporter;
 import dev.distill.student.quant.Qat;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,7 +91,7 @@ final class ExportStage implements Stage {
             seeds.put("teacher", ctx.settings().teacher().training().seed());
             seeds.put("split", ctx.settings().dataset().splitSeed());
             String labelRecord = w.path("soft-labels", Provenance.FILE);
-            Map<String, Object> int8 = int8(ctx, model, test.rows(), staging);
+            Map<String, Object> int8 = int8(ctx, model, staging);
             Facts facts = new Facts(zip, w.sha256(staging + "/student.zip"), w.size(staging + "/student.zip"),
                     info.metadata().teacherSha256(), info.metadata().teacherId(),
                     Map.of("train", info.rows(), "test", test.info().rows()), info.metadata().inputShape(),
@@ -119,7 +114,7 @@ final class ExportStage implements Stage {
      * predictions compared with the network it stands for (the fake-quantised student after
      * quantisation-aware training, else the fp32 student).
      */
-    private static Map<String, Object> int8(JobContext ctx, String model, Dataset<Row> testRows, String staging) {
+    private static Map<String, Object> int8(JobContext ctx, String model, String staging) {
         Map<String, Object> m = new LinkedHashMap<>();
         Workspace w = ctx.workspace();
         MultiLayerNetwork loaded = ctx.loadNetwork(model);
@@ -157,38 +152,37 @@ final class ExportStage implements Stage {
         w.writeAtomically(staging + "/student.onnx", out -> out.write(onnxBytes));
         m.put("onnx_file", w.path("export", "student.onnx"));
         m.put("onnx_file_bytes", onnxBytes.length);
-        List<Row> test = testRows.select("features", "label").limit(StageTable.MAX_ROWS).collectAsList();
-        float[][] xs = test.stream().map(r -> Rows.floats(r.getList(0))).toArray(float[][]::new);
-        float[] fp32 = xs.length == 0 ? new float[0] : FlatArrays.of(net.output(Nd4j.create(xs), false));
-        int c = written.numClasses();
+        StageTable.TestSet test = SoftLabels.testSet(ctx);
+        int[] predictions = StageTable.predictions(StageTable.int8(written), test);
+        int[] reference = StageTable.predictions(StageTable.nd4j(net), test);
+        // evaluate's stage table takes the int8 file's predictions from here: measured once per run.
+        ctx.remember(SoftLabels.INT8_PREDICTIONS + w.sha256(file), predictions);
         long correct = 0;
         long agree = 0;
         long labelled = 0;
-        for (int i = 0; i < xs.length; i++) {
-            Row r = test.get(i);
-            int p = written.predict(xs[i]);
-            int f = Evaluation.argmax(java.util.Arrays.copyOfRange(fp32, i * c, (i + 1) * c));
-            agree += p == f ? 1 : 0;
-            if (!r.isNullAt(1)) {
+        for (int i = 0; i < predictions.length; i++) {
+            agree += predictions[i] == reference[i] ? 1 : 0;
+            if (test.labels()[i] != null) {
                 labelled++;
-                correct += p == r.getInt(1) ? 1 : 0;
+                correct += predictions[i] == test.labels()[i] ? 1 : 0;
             }
         }
+        int rows = predictions.length;
         m.put("file", w.path("export", "student.int8"));
         m.put("file_bytes", w.size(file));
-        m.put("test_rows", test.size());
+        m.put("test_rows", rows);
         m.put("test_accuracy", labelled == 0 ? null : (double) correct / labelled);
         String versus = trainedQuantised ? "fake-quantised student" : "fp32 student";
         m.put(trainedQuantised ? "agreement_with_fake_quantised_student" : "agreement_with_fp32_student",
-                test.isEmpty() ? null : (double) agree / test.size());
-        if (!test.isEmpty() && agree < 0.99 * test.size()) {
+                rows == 0 ? null : (double) agree / rows);
+        if (rows > 0 && agree < 0.99 * rows) {
             LOG.warn(String.format("export: the int8 file predicts what the %s predicts on only %.2f%% of test rows;"
                     + " it is exported, but check the stage table of `distill evaluate` before deploying it", versus,
-                    100.0 * agree / test.size()));
+                    100.0 * agree / rows));
         }
         LOG.info(String.format("export: student.int8 (%,d bytes): int8 runtime test accuracy %.2f%%, agrees with the"
                 + " %s on %.2f%% of test rows", w.size(file), labelled == 0 ? Double.NaN : 100.0 * correct / labelled,
-                versus, 100.0 * agree / Math.max(1, test.size())));
+                versus, 100.0 * agree / Math.max(1, rows)));
         return m;
     }
 

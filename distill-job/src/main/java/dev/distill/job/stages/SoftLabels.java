@@ -46,6 +46,18 @@ public final class SoftLabels {
         return info;
     }
 
+    /** The key prefix (then the int8 file's SHA-256) of the int8 file's test predictions export keeps for evaluate. */
+    static final String INT8_PREDICTIONS = "int8 predictions ";
+
+    /**
+     * Up to {@link dev.distill.job.report.StageTable#MAX_ROWS} rows of the test split on the driver (features,
+     * labels, the teacher's logits), collected once per run: export checks the int8 file on them and
+     * evaluate's stage table measures every form on the same rows.
+     */
+    public static dev.distill.job.report.StageTable.TestSet testSet(JobContext ctx) {
+        return ctx.once("test set", () -> dev.distill.job.report.StageTable.TestSet.collect(joined(ctx, "test").rows()));
+    }
+
     /** The soft labels of {@code split}, {@link #check checked}, joined by id with the split's features. */
     public static Joined joined(JobContext ctx, String split) {
         SoftLabelStore.Info info = check(ctx, split);
