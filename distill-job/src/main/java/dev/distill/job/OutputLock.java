@@ -145,8 +145,8 @@ public final class OutputLock implements AutoCloseable {
     private static String describe(String json) {
         try {
             Map<String, Object> m = Json.read(json);
-            return "pid " + m.get("pid") + " on " + m.get("host") + ", `" + m.get("command") + "`, since "
-                    + m.get("since");
+            return "pid " + m.get("pid") + " on " + m.get("host") + ", `" + m.get("command") + "`"
+                    + (m.get("since") != null ? ", since " + m.get("since") : "");
         } catch (RuntimeException e) {
             return json.isBlank() ? "another run" : json;
         }

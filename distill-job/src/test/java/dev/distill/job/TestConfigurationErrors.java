@@ -112,6 +112,15 @@ class TestConfigurationErrors {
     }
 
     @Test
+    void aTeacherModelNamedWhileTheTeacherIsTrainedHere() throws Exception {
+        CliRun r = run("  teacher.model = \"/models/teacher.onnx\"");
+        assertThat(r.err()).contains(":3: kd.teacher.model = \"/models/teacher.onnx\": applies to kd.teacher.source ="
+                + " load only (this job trains its teacher from kd.teacher.architecture); set kd.teacher.source = load"
+                + " to use a trained model, or remove it\n");
+        assertThat(r.err()).doesNotContain("kd.teacher.format");
+    }
+
+    @Test
     void missingDataPath() throws Exception {
         CliRun r = run("  dataset.train = \"" + dir.resolve("no-such-images.gz") + "\"");
         assertThat(r.err()).contains(":3: kd.dataset.train = \"" + dir.resolve("no-such-images.gz") + "\": no such file"

@@ -32,8 +32,17 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         if ("load".equals(source) && model.isBlank() && t.has("model")) {
             t.problem("model", "must name a DL4J model zip or an ONNX file when kd.teacher.source = load");
         }
+        if ("train".equals(source)) {
+            // A model named while the teacher is trained here would be silently ignored.
+            for (String key : new String[] {"model", "onnx"}) {
+                if (t.setByUser(key)) {
+                    t.problem(key, "applies to kd.teacher.source = load only (this job trains its teacher from"
+                            + " kd.teacher.architecture); set kd.teacher.source = load to use a trained model, or remove it");
+                }
+            }
+        }
         String format = TeacherSource.formatOf(t.oneOf("format", "auto", "dl4j", "onnx"), model);
-        if ("onnx".equals(format) && "train".equals(source)) {
+        if ("onnx".equals(format) && "train".equals(source) && !t.setByUser("model")) {
             t.problem("format", "an ONNX teacher is loaded, not trained here: set kd.teacher.source = load");
         }
         SettingsReader o = t.section("onnx");

@@ -186,11 +186,23 @@ public final class CsvSource {
 
     /** The first few names and the last, for messages about wide tables. */
     static String abbreviate(List<String> names) {
-        if (names.size() <= 8) {
-            return String.join(", ", names);
+        List<String> shown = names.stream().map(CsvSource::printable).toList();
+        if (shown.size() <= 8) {
+            return String.join(", ", shown);
         }
-        return String.join(", ", names.subList(0, 5)) + ", ..., " + String.join(", ",
-                names.subList(names.size() - 2, names.size()));
+        return String.join(", ", shown.subList(0, 5)) + ", ..., " + String.join(", ",
+                shown.subList(shown.size() - 2, shown.size()));
+    }
+
+    /**
+     * A column name as a message shows it: at most 40 characters, with bytes that are not text (the first
+     * line of a binary file read as UTF-8) shown as {@code ?}, so that a message stays one readable line.
+     */
+    static String printable(String name) {
+        StringBuilder b = new StringBuilder();
+        name.codePoints().limit(40).forEach(c -> b.appendCodePoint(
+                c == 0xFFFD || Character.isISOControl(c) || !Character.isDefined(c) ? '?' : c));
+        return name.codePointCount(0, name.length()) > 40 ? b + "..." : b.toString();
     }
 
     private static String firstLine(Configuration conf, String file) {

@@ -231,6 +231,26 @@ class TestDatasetLoader {
                 + " no ',' (kd.dataset.csv.delimiter): is " + folder.resolve("README.md") + " a CSV file of that delimiter?");
     }
 
+    /** A binary file read as CSV: its "header" is shown as one readable line, not as raw bytes. */
+    @Test
+    void aBinaryFileIsNamedWithoutPrintingItsBytes() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("binary"));
+        byte[] bytes = new byte[200];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (i * 37 + 128);   // no '\n' or ',' among the first bytes
+        }
+        bytes[3] = 0;
+        Files.write(folder.resolve("images.bin"), bytes);
+        Path f = folder.resolve("images.bin");
+        DatasetSettings s = settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f
+                + "\", num-classes = 2 }");
+        String message = failure(() -> DatasetLoader.load(spark, s).train().count());
+        assertThat(message).startsWith(folder.resolve("images.bin") + ": no column 'label' (kd.dataset.label-column);"
+                + " the data has ");
+        assertThat(message).contains("...,");   // a long name is cut at 40 characters
+        assertThat(message.chars().allMatch(c -> c >= 32 && c != 0xFFFD)).isTrue();
+    }
+
     /** A large file split across tasks: the line of a bad value in a later split is still exact. */
     @Test
     void lineNumbersAreExactInSplitsThatStartInsideAFile() throws Exception {
