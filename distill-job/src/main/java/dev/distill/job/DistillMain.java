@@ -8,6 +8,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.distill.student.NativeBackend;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,7 @@ public final class DistillMain {
 
     /** Runs a command and returns the exit code; never calls System.exit (tests call this). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        NativeBackend.prepare();   // before anything loads ND4J
         List<String> positional = new ArrayList<>();
         Map<String, String> overrides = new LinkedHashMap<>();
         boolean quiet = false;
@@ -157,6 +159,7 @@ public final class DistillMain {
                 applyLogConfiguration();   // Spark may have put its own defaults in place while starting
                 consoleThreshold(quiet);
             }
+            info.info("native backend: {}", NativeBackend.describe());
             JobContext ctx = new JobContext(settings, spark, jobFile);
             for (String removed : ctx.workspace().removeTemporaries()) {
                 info.info("removed {}, left by an earlier run that did not finish", removed);

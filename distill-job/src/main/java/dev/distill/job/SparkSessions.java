@@ -1,5 +1,6 @@
 package dev.distill.job;
 
+import dev.distill.student.spark.NativeBackendPlugin;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -25,6 +26,14 @@ public final class SparkSessions {
             conf.setAppName(s.appName());
         }
         s.sparkConf().forEach(conf::set);
+        // Every executor chooses ND4J's native build for its own CPU before a task loads ND4J.
+        String plugins = conf.get("spark.plugins", "");
+        if (!plugins.contains(NativeBackendPlugin.class.getName())) {
+            conf.set("spark.plugins", (plugins.isBlank() ? "" : plugins + ",") + NativeBackendPlugin.class.getName());
+        }
+        // One OpenMP thread per core a task owns: oneDNN's and libnd4j's parallel loops otherwise start a team
+        // of every core in each of the tasks that run at once, which oversubscribes the executor.
+        conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
         return SparkSession.builder().config(conf).getOrCreate();
     }
 }

@@ -396,6 +396,8 @@ class DistillPipelineIT {
         for (String stage : new String[] {"label", "train-student", "export", "evaluate"}) {
             assertThat(forced[1]).contains(stage + ": redoing it (--force)");
         }
+        // Forced training starts over: the checkpoint of the run before (same settings) is not resumed.
+        assertThat(forced[1]).contains("student: epoch 1/2").doesNotContain("resuming from checkpoint");
     }
     /** Every Spark job of a run belongs to the job group of its stage, so the Spark UI names the stage. */
     @Test

@@ -31,6 +31,10 @@ import java.util.List;
  * may be written explicitly as {@code { type = output }}; if omitted it is appended.
  */
 public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers, QuantisationSettings quantisation) {
+    static {
+        NativeBackend.prepare();   // oneDNN layer helpers for every network built here (a no-op once done)
+    }
+
 
     /** An architecture trained in floating point. */
     public NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> layers) {

@@ -50,7 +50,9 @@ import java.util.Map;
  *       and, a second row, one single-threaded session per core);</li>
  *   <li>the distributed trainer on the job's master vs plain single-process DL4J {@code fit()} on the same
  *       minibatches with every core (the trainer's overhead);</li>
- *   <li>2 workers vs 1 worker, each held to one BLAS thread (the trainer's scaling, not BLAS threading).</li>
+ *   <li>2 workers vs 1 worker, each held to one BLAS thread (the trainer's scaling, not BLAS threading);</li>
+ *   <li>convolutional training: the trainer vs PyTorch on the same network, threads and batch
+ *       ({@link ConvTrainingBench}).</li>
  * </ol>
  * Writes {@code report/bench.json} and prints the table with the accuracy/size summary of the last run.
  */
@@ -70,14 +72,20 @@ public final class Bench {
                   Map<String, Object> versions) {
     }
 
-    record Row(String what, double measured, double reference, String unit, double target, double ratio) {
+    /** One ratio; {@code skipped} says why a row could not be measured here (its numbers are then 0). */
+    record Row(String what, double measured, double reference, String unit, double target, double ratio,
+               String skipped) {
         /** Medians of the paired measurements, and the median of their ratios. */
         static Row of(String what, List<Double> measured, List<Double> reference, String unit, double target) {
             List<Double> ratios = new ArrayList<>();
             for (int i = 0; i < measured.size(); i++) {
                 ratios.add(measured.get(i) / reference.get(i));
             }
-            return new Row(what, median(measured), median(reference), unit, target, median(ratios));
+            return new Row(what, median(measured), median(reference), unit, target, median(ratios), null);
+        }
+
+        static Row skipped(String what, String why) {
+            return new Row(what, 0, 0, "", 0, 0, why);
         }
     }
 
@@ -96,6 +104,7 @@ public final class Bench {
         List<Row> table = new ArrayList<>();
         table.addAll(LabellingBench.run(ctx, data, rows, cores));
         table.addAll(TrainingBench.run(ctx, data, cores));
+        table.addAll(ConvTrainingBench.run(ctx, data, cores));
         TopKBench.Result topK = TopKBench.run(ctx, cores);
         Result result = new Result(Instant.now().toString(), ctx.spark().sparkContext().master(), cores, table, topK,
                 JobContext.versions());
@@ -123,6 +132,10 @@ public final class Bench {
         StringBuilder b = new StringBuilder(String.format("%-52s %16s %16s %8s %8s%n", "benchmark", "measured",
                 "reference", "ratio", "target"));
         for (Row r : rows) {
+            if (r.skipped() != null) {
+                b.append(String.format("%-52s skipped: %s%n", r.what(), r.skipped()));
+                continue;
+            }
             b.append(String.format("%-52s %,11.0f %-4s %,11.0f %-4s %7.2fx %7s%n", r.what(), r.measured(), r.unit(),
                     r.reference(), r.unit(), r.ratio(), String.format(">=%.2f", r.target())));
         }

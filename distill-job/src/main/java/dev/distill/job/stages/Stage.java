@@ -64,6 +64,14 @@ public interface Stage {
         return outputs(w).stream().map(Output::path).toList();
     }
 
+    /**
+     * Files that let an interrupted run of this stage resume where it stopped (training checkpoints);
+     * {@code --force} deletes them, so that a forced stage starts over rather than resuming. None by default.
+     */
+    default List<String> resumeState(Workspace w) {
+        return List.of();
+    }
+
     /** Printed after a command that ran or skipped this stage, e.g. the report tables; nothing by default. */
     default void summarise(JobContext ctx, PrintStream out) {
     }

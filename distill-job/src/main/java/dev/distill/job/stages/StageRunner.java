@@ -72,6 +72,7 @@ public final class StageRunner {
         if (skipUpToDate) {
             if (force) {
                 LOG.info("{}: redoing it (--force)", stage.name());
+                stage.resumeState(w).forEach(w::delete);   // start over: a checkpoint would resume the old run
             } else if (altered != null) {
                 LOG.info("{}: {} is not the file {} wrote (damaged or replaced since); redoing it", stage.name(),
                         altered, stage.name());

@@ -125,6 +125,11 @@ final class TrainStudentStage implements Stage {
     }
 
     @Override
+    public List<String> resumeState(Workspace w) {
+        return List.of(w.checkpoint("student"), w.checkpoint("baseline"));
+    }
+
+    @Override
     public List<Output> outputs(Workspace w) {
         return List.of(new Output("student", w.model("student")), new Output("baseline", w.model("baseline")));
     }

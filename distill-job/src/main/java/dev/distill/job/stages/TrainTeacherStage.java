@@ -74,6 +74,11 @@ final class TrainTeacherStage implements Stage {
     }
 
     @Override
+    public List<String> resumeState(Workspace w) {
+        return List.of(w.checkpoint("teacher"));
+    }
+
+    @Override
     public List<Output> outputs(Workspace w) {
         return List.of(new Output("teacher", w.model("teacher")));
     }

@@ -8,6 +8,15 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.loss.DistillationLosses;
+import dev.distill.student.TrainingSettings;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,5 +50,44 @@ class TestBench {
         } finally {
             spark.stop();
         }
+    }
+
+    /** The PyTorch script builds the very network we train: the same parameter count for each architecture. */
+    @Test
+    void pyTorchTrainsTheSameNetwork() throws Exception {
+        Path script = ConvTrainingBench.extractScript();
+        try {
+            List<List<LayerSpec>> archs = List.of(ConvTrainingBench.REFERENCE_CNN,
+                    List.of(LayerSpec.conv(6, 5), LayerSpec.batchNorm(), LayerSpec.pool("avg", 2), LayerSpec.dense(20)),
+                    List.of(LayerSpec.conv(4, 3).withStride(2).withPadding("valid"), LayerSpec.pool("max", 3)));
+            TrainingSettings t = new TrainingSettings(1, 128, 1, 1, "adam", 0.001, 0.9, "constant", 1, 1, 0, 1);
+            for (List<LayerSpec> layers : archs) {
+                long ours = new NetworkSpec(new int[] {1, 28, 28}, 10, layers)
+                        .newNetwork(DistillationLosses.hardLabels(), t, 1).numParams();
+                ConvTrainingBench.Torch torch = ConvTrainingBench.torch(ConvTrainingBench.PYTHON, script, layers,
+                        new int[] {1, 28, 28}, 10, 1, 0.001, 0.2);
+                assertThat(torch.skipped()).as("python3-torch is installed by .ci/run").isNull();
+                assertThat(torch.parameters()).as(layers.toString()).isEqualTo(ours);
+                assertThat(torch.examplesPerSecond()).isPositive();
+            }
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /** Without torch the row is skipped, and says how to install it. */
+    @Test
+    void withoutTorchTheRowSaysWhy(@TempDir Path dir) throws Exception {
+        Path python = dir.resolve("python3");
+        Files.writeString(python, "#!/bin/sh\necho '{\"error\": \"no torch\"}'\nexit 3\n");
+        Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwx------"));
+        ConvTrainingBench.Torch r = ConvTrainingBench.torch(python.toString(), dir.resolve("x.py"),
+                ConvTrainingBench.REFERENCE_CNN, new int[] {1, 28, 28}, 10, 1, 0.001, 0.1);
+        assertThat(r.skipped()).isEqualTo("PyTorch is not installed for " + python + " (apt-get install python3-torch)");
+        assertThat(ConvTrainingBench.torch(dir.resolve("none").toString(), dir.resolve("x.py"),
+                ConvTrainingBench.REFERENCE_CNN, new int[] {1, 28, 28}, 10, 1, 0.001, 0.1).skipped())
+                .isEqualTo("no " + dir.resolve("none") + " (apt-get install python3-torch)");
+        assertThat(Bench.table(List.of(Bench.Row.skipped("conv training: trainer vs PyTorch, 2 threads", r.skipped()))))
+                .contains("conv training: trainer vs PyTorch, 2 threads         skipped: PyTorch is not installed for");
     }
 }

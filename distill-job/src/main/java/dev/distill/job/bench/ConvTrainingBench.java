@@ -1,0 +1,197 @@
+package dev.distill.job.bench;
+
+import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.job.JobContext;
+import dev.distill.job.Json;
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.TrainingSettings;
+import dev.distill.student.loss.DistillationLosses;
+import dev.distill.student.spark.BatchPacker;
+import dev.distill.student.spark.EpochStats;
+import dev.distill.student.spark.PackedBatch;
+import dev.distill.student.spark.ParameterAveragingTrainer;
+import org.apache.spark.api.java.JavaRDD;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Convolutional training: the distributed trainer (one worker per core, one thread each) against PyTorch
+ * training the same network with as many threads, at batch {@value #BATCH} with Adam and cross-entropy.
+ * PyTorch runs {@code torch_train.py} (a resource of this package) with Debian's {@code /usr/bin/python3};
+ * without torch the row says why it was skipped. The network is the job's student when it has convolutions,
+ * else the reference CNN of {@code conf/fashion-mnist-conv-int8.conf} (9,098 parameters on 1x28x28).
+ */
+final class ConvTrainingBench {
+    private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
+    static final int BATCH = 128;
+    static final String PYTHON = "/usr/bin/python3";
+    /** Seconds PyTorch trains per measurement, after its warm-up. */
+    static final double TORCH_SECONDS = 6;
+    /** 1x28x28 -> conv 8@3x3 -> max pool 2 -> conv 16@3x3 -> max pool 2 -> output. */
+    static final List<LayerSpec> REFERENCE_CNN = List.of(LayerSpec.conv(8, 3), LayerSpec.pool("max", 2),
+            LayerSpec.conv(16, 3), LayerSpec.pool("max", 2));
+
+    private ConvTrainingBench() {
+    }
+
+    static List<Bench.Row> run(JobContext ctx, DatasetLoader.Splits data, int cores) {
+        String what = "conv training: trainer vs PyTorch, " + cores + " threads";
+        if (data.inputShape().length != 3) {
+            return List.of(Bench.Row.skipped(what, "the job's data has no [channels, height, width] input shape"
+                    + " (kd.dataset.input-shape)"));
+        }
+        List<LayerSpec> layers = ctx.settings().student().architecture().layers();
+        if (layers.stream().noneMatch(l -> "conv".equals(l.type()))) {
+            layers = REFERENCE_CNN;
+        }
+        int numClasses = ctx.settings().dataset().numClasses();
+        TrainingSettings job = ctx.settings().student().training();
+        TrainingSettings t = new TrainingSettings(1, BATCH, cores, job.averagingFrequency(), "adam", job.learningRate(),
+                0.9, "constant", 1, 1, 0, job.seed());
+        NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, layers);
+        MultiLayerConfiguration conf = spec.toConfiguration(DistillationLosses.hardLabels(), t, t.seed());
+        Path script = extractScript();
+        long params = spec.newNetwork(DistillationLosses.hardLabels(), t, 1).numParams();
+        Torch probe = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores, job.learningRate(), 0.5);
+        if (probe.skipped() != null) {
+            return List.of(Bench.Row.skipped(what, probe.skipped()));
+        }
+        if (probe.parameters() != params) {
+            throw new IllegalStateException("PyTorch built a network of " + probe.parameters() + " parameters for this"
+                    + " architecture, ours has " + params + ": not the same network");
+        }
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(data.train(), numClasses, data.featureLength(), cores, BATCH,
+                t.seed(), false);   // cached by the packer
+        batches.count();
+        List<Double> ours = new ArrayList<>();
+        List<Double> theirs = new ArrayList<>();
+        try {
+            for (int rep = -1; rep < Bench.TRAINING_REPEATS; rep++) {
+                double trainer = trainerEpoch(ctx, t, cores, batches, conf);
+                double torch = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores, job.learningRate(),
+                        TORCH_SECONDS).examplesPerSecond();
+                if (rep < 0) {
+                    continue;   // warm-up
+                }
+                ours.add(trainer);
+                theirs.add(torch);
+                LOG.info(String.format("bench: conv training %.0f examples/s (trainer, %d workers), %.0f (PyTorch, %d"
+                        + " threads)", trainer, cores, torch, cores));
+            }
+        } finally {
+            batches.unpersist();
+            try {
+                Files.deleteIfExists(script);
+            } catch (IOException ignored) {
+                // a temporary file
+            }
+        }
+        return List.of(Bench.Row.of(String.format("conv training (%,d params): trainer vs PyTorch", params), ours, theirs,
+                "ex/s", 0.8));
+    }
+
+    private static double trainerEpoch(JobContext ctx, TrainingSettings t, int workers, JavaRDD<PackedBatch> batches,
+                                       MultiLayerConfiguration conf) {
+        ctx.describe("bench", "convolutional training with " + workers + " workers");
+        var result = new ParameterAveragingTrainer("bench-conv", t, workers, null).train(ctx.sc(), batches, conf,
+                "bench", null);
+        long examples = 0;
+        double seconds = 0;
+        for (EpochStats e : result.history()) {
+            examples += e.examples();
+            seconds += e.seconds();
+        }
+        return examples / seconds;
+    }
+
+    /** One PyTorch measurement: examples/s and the network's parameter count, or why there is none. */
+    record Torch(double examplesPerSecond, long parameters, String skipped) {
+    }
+
+    /** Trains the network in PyTorch with {@code python} for {@code seconds} after a warm-up. */
+    static Torch torch(String python, Path script, List<LayerSpec> layers, int[] shape, int classes, int threads,
+                       double lr, double seconds) {
+        if (!Files.isExecutable(Path.of(python))) {
+            return new Torch(0, 0, "no " + python + " (apt-get install python3-torch)");
+        }
+        List<String> cmd = List.of(python, script.toString(), "--layers", Json.write(describe(layers)),
+                "--input-shape", String.join(",", java.util.Arrays.stream(shape).mapToObj(Integer::toString).toList()),
+                "--classes", Integer.toString(classes), "--batch", Integer.toString(BATCH), "--threads",
+                Integer.toString(threads), "--lr", Double.toString(lr), "--seconds", Double.toString(seconds));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Torch(0, 0, "PyTorch did not finish in 300 s");
+            }
+            String last = out.lines().reduce((a, b) -> b).orElse("");
+            if (p.exitValue() == 3) {
+                return new Torch(0, 0, "PyTorch is not installed for " + python + " (apt-get install python3-torch)");
+            }
+            if (p.exitValue() != 0 || !last.startsWith("{")) {
+                throw new IllegalStateException("the PyTorch benchmark failed (exit " + p.exitValue() + "): " + last);
+            }
+            Map<String, Object> r = Json.read(last);
+            return new Torch(((Number) r.get("examples_per_s")).doubleValue(), ((Number) r.get("parameters")).longValue(),
+                    null);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + python + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while PyTorch was training", e);
+        }
+    }
+
+    /** The layers as the script reads them. */
+    static List<Map<String, Object>> describe(List<LayerSpec> layers) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (LayerSpec l : layers) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", l.type());
+            switch (l.type()) {
+                case "conv" -> {
+                    m.put("filters", l.filters());
+                    m.put("kernel", l.kernel());
+                    m.put("stride", l.stride());
+                    m.put("padding", l.padding());
+                }
+                case "pool" -> {
+                    m.put("kind", l.poolKind());
+                    m.put("kernel", l.kernel());
+                }
+                case "dense" -> m.put("units", l.units());
+                default -> {
+                }
+            }
+            m.put("activation", l.activation());
+            m.put("dropout", l.dropout());
+            out.add(m);
+        }
+        return out;
+    }
+
+    static Path extractScript() {
+        try (InputStream in = ConvTrainingBench.class.getResourceAsStream("torch_train.py")) {
+            Path f = Files.createTempFile("distill-torch-train", ".py");
+            Files.write(f, in.readAllBytes());
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the PyTorch benchmark script: " + e.getMessage(), e);
+        }
+    }
+}
