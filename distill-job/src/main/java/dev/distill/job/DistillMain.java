@@ -44,10 +44,12 @@ public final class DistillMain {
                               latency of each deployable stage                  -> report/report.json
               run             all of the above, in order, skipping stages that are up to date
               bench           throughput ratios: labelling via Spark vs raw ND4J, trainer vs plain
-                              fit(), 2 workers vs 1; plus the last run's accuracy  -> report/bench.json
+                              fit(), 2 workers vs 1, convolutional training vs PyTorch;
+                              plus the last run's accuracy                      -> report/bench.json
 
             -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
-            --force      run: redo every stage, even those whose outputs are up to date
+            --force      run: redo every stage, even those whose outputs are up to date; with any
+                         command, training starts over instead of resuming its checkpoint
             -q, --quiet  print nothing but warnings and errors (for scripts; the exit code and
                          report/report.json say how it went, report/metrics.jsonl has one line per epoch)
             keys and defaults: the reference.conf of each module (datasets, teacher, student, distill-job)

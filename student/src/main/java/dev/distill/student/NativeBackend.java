@@ -83,12 +83,19 @@ public final class NativeBackend {
      * linux-x86_64-onednn-avx2, DL4J layer helpers on}; for the log and the provenance record.
      */
     public static String describe() {
-        org.nd4j.linalg.factory.Nd4j.getBackend();
-        String build = org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet().stream()
-                .filter(e -> e.getKey().equals("nd4jcpu") || e.getKey().equals("jnind4jcpu"))
-                .map(e -> Path.of(e.getValue()).getParent().getFileName().toString())
-                .findFirst().orElse("unknown build");
-        boolean helpers = !Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE, "true"));
-        return "nd4j-native " + build + ", DL4J layer helpers " + (helpers ? "on" : "off");
+        try {
+            org.nd4j.linalg.factory.Nd4j.getBackend();
+            String build = org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet().stream()
+                    .filter(e -> e.getKey().equals("nd4jcpu") || e.getKey().equals("jnind4jcpu"))
+                    .map(e -> Path.of(e.getValue()).getParent())
+                    .filter(java.util.Objects::nonNull)
+                    .map(p -> p.getFileName().toString())
+                    .findFirst().orElse("(build not known)");
+            boolean helpers = !Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE, "true"))
+                    && org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper.mklDnnEnabled();
+            return "nd4j-native " + build + ", DL4J layer helpers " + (helpers ? "on" : "off");
+        } catch (RuntimeException | LinkageError e) {
+            return "nd4j-native (cannot tell which build: " + e + ")";
+        }
     }
 }

@@ -22,7 +22,10 @@ public final class Nd4jCpu {
             return INSTANCE;
         }
 
-        /** True when libnd4j was built with oneDNN and uses it. */
+        /**
+         * libnd4j's own answer: true in every build unless switched off (the plain build then runs its
+         * generic ops behind DL4J's helpers).
+         */
         public boolean isUseMKLDNN() {
             return org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu.Environment.getInstance().isUseONEDNN();
         }

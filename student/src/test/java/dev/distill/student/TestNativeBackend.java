@@ -60,6 +60,9 @@ class TestNativeBackend {
         assertThat(NativeBackend.describe()).startsWith("nd4j-native " + expected).endsWith("DL4J layer helpers on");
         MultiLayerNetwork net = network(true);
         assertThat(net.getLayer(0).getHelper()).isInstanceOf(MKLDNNConvHelper.class);
+        assertThat(net.getLayer(1).getHelper()).isInstanceOf(org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper.class);
+        assertThat(net.getLayer(2).getHelper()).isInstanceOf(org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper.class);
+        assertThat(net.getLayer(4).getHelper()).isInstanceOf(org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper.class);
         assertThat(network(false).getLayer(0).getHelper()).isNull();
     }
 
@@ -69,11 +72,17 @@ class TestNativeBackend {
      */
     @Test
     void thePlainBuildLoadsWhenTheEmptyExtensionIsChosen() throws Exception {
+        File log = File.createTempFile("native-backend", ".out");
+        log.deleteOnExit();
         Process p = new ProcessBuilder(new File(System.getProperty("java.home"), "bin/java").getPath(),
                 "-D" + NativeBackend.EXTENSION + "=", "-cp", System.getProperty("java.class.path"),
-                Probe.class.getName()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+                Probe.class.getName()).redirectErrorStream(true).redirectOutput(log).start();
+        boolean ended = p.waitFor(300, TimeUnit.SECONDS);
+        if (!ended) {
+            p.destroyForcibly();
+        }
+        String out = java.nio.file.Files.readString(log.toPath(), StandardCharsets.UTF_8);
+        assertThat(ended).as(out).isTrue();
         assertThat(out).as(out).contains("nd4j-native linux-x86_64, DL4J layer helpers on", "trained: true");
     }
 
@@ -130,10 +139,14 @@ class TestNativeBackend {
         }
     }
 
-    /** Run in a child JVM: prepares, prints the backend, and trains one step. */
+    /**
+     * Run in a child JVM: prepares, limits threads first thing (as an executor's first task does, before
+     * anything else has loaded ND4J), prints the backend, and trains one step.
+     */
     public static final class Probe {
         public static void main(String[] args) {
             NativeBackend.prepare();
+            dev.distill.student.spark.NetworkPool.limitThreads(1);
             System.out.println(NativeBackend.describe());
             MultiLayerNetwork net = network(true);
             INDArray before = net.params().dup();

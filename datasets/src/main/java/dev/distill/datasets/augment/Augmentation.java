@@ -20,7 +20,8 @@ public record Augmentation(int shift, double flip, double cropMin, double cropMa
     public static final Augmentation NONE = new Augmentation(0, 0, 0, 0);
 
     public Augmentation {
-        if (shift < 0 || flip < 0 || flip > 1 || cropMin < 0 || cropMax > 1 || cropMin > cropMax) {
+        if (shift < 0 || flip < 0 || flip > 1 || cropMin < 0 || cropMax > 1 || cropMin > cropMax
+                || (cropMax > 0 && shift > 0)) {
             throw new IllegalArgumentException("invalid augmentation " + shift + ", " + flip + ", [" + cropMin + ", "
                     + cropMax + "]");
         }
@@ -33,12 +34,20 @@ public record Augmentation(int shift, double flip, double cropMin, double cropMa
 
     /** Reads {@code kd.augment}; problems are recorded in the reader. */
     public static Augmentation read(SettingsReader r) {
-        int shift = r.integer("shift", 0, 1 << 12);
-        double flip = r.fraction("flip");
+        int shift = r.has("shift") ? r.integer("shift", 0, 1 << 12) : 0;
+        double flip = r.has("flip") ? r.fraction("flip") : 0;
         double lo = 0;
         double hi = 0;
-        SettingsReader crop = r.section("crop");
-        var scale = crop.config().getList("scale").unwrapped();
+        boolean hasScale = r.config().hasPath("crop.scale");
+        SettingsReader crop = hasScale ? r.section("crop") : null;
+        java.util.List<Object> scale = java.util.List.of();
+        if (hasScale) {
+            try {
+                scale = crop.config().getList("scale").unwrapped();
+            } catch (com.typesafe.config.ConfigException.WrongType e) {
+                scale = java.util.List.of("not a list");
+            }
+        }
         if (!scale.isEmpty()) {
             if (scale.size() != 2 || !(scale.get(0) instanceof Number a) || !(scale.get(1) instanceof Number b)
                     || a.doubleValue() <= 0 || b.doubleValue() > 1 || a.doubleValue() > b.doubleValue()) {

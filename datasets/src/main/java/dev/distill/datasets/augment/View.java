@@ -35,7 +35,9 @@ public record View(int x, int y, int width, int height, boolean flip) {
      * into {@code dst} at {@code dstOff}, the same shape. Output pixel (i, j) samples the source at
      * {@code (y + (i + 0.5)·height/h − 0.5, x + (j' + 0.5)·width/w − 0.5)}, with {@code j' = w − 1 − j} when
      * flipped, by bilinear interpolation between the four neighbouring pixels, the sampling point held inside
-     * the image (edge pixels repeat, as in PyTorch's {@code interpolate}). A box of the image's own size is a
+     * the image (edge pixels repeat, as in PyTorch's {@code interpolate}). Unlike torchvision, which cuts the
+     * box out before resizing it, the outermost output pixels blend in the image's pixels just outside the box
+     * (up to half a source pixel), rather than repeating the box's edge. A box of the image's own size is a
      * shift instead: whole pixels copied, 0 where the box leaves the image (padding).
      */
     public void render(float[] src, int srcOff, int channels, int h, int w, float[] dst, int dstOff) {

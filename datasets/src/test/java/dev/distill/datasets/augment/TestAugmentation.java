@@ -152,6 +152,10 @@ class TestAugmentation {
         Augmentation.read(both);
         assertThat(both.problems()).extracting(Problem::toString).containsExactly(
                 "kd.augment.shift = 2: must be 0 when kd.augment.crop.scale is set: a view is a shift or a crop, not both");
+        SettingsReader none = SettingsReader.of(ConfigFactory.parseString("kd.augment { }"), "kd.augment");
+        assertThat(Augmentation.read(none)).isEqualTo(Augmentation.NONE);
+        assertThat(Augmentation.NONE.enabled()).isFalse();
+        assertThat(none.problems()).isEmpty();
         SettingsReader bad = SettingsReader.of(ConfigFactory.parseString(
                 "kd.augment { shift = 0, flip = 1.5, crop.scale = [0.9, 0.2] }"), "kd.augment");
         Augmentation.read(bad);

@@ -58,50 +58,80 @@ final class ConvTrainingBench {
         if (layers.stream().noneMatch(l -> "conv".equals(l.type()))) {
             layers = REFERENCE_CNN;
         }
+        String unsupported = unsupported(layers);
+        if (unsupported != null) {
+            return List.of(Bench.Row.skipped(what, "the PyTorch script does not build " + unsupported));
+        }
         int numClasses = ctx.settings().dataset().numClasses();
         TrainingSettings job = ctx.settings().student().training();
         TrainingSettings t = new TrainingSettings(1, BATCH, cores, job.averagingFrequency(), "adam", job.learningRate(),
                 0.9, "constant", 1, 1, 0, job.seed());
         NetworkSpec spec = new NetworkSpec(data.inputShape(), numClasses, layers);
         MultiLayerConfiguration conf = spec.toConfiguration(DistillationLosses.hardLabels(), t, t.seed());
-        Path script = extractScript();
         long params = spec.newNetwork(DistillationLosses.hardLabels(), t, 1).numParams();
-        Torch probe = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores, job.learningRate(), 0.5);
-        if (probe.skipped() != null) {
-            return List.of(Bench.Row.skipped(what, probe.skipped()));
-        }
-        if (probe.parameters() != params) {
-            throw new IllegalStateException("PyTorch built a network of " + probe.parameters() + " parameters for this"
-                    + " architecture, ours has " + params + ": not the same network");
-        }
-        JavaRDD<PackedBatch> batches = BatchPacker.pack(data.train(), numClasses, data.featureLength(), cores, BATCH,
-                t.seed(), false);   // cached by the packer
-        batches.count();
-        List<Double> ours = new ArrayList<>();
-        List<Double> theirs = new ArrayList<>();
+        Path script = extractScript();
         try {
-            for (int rep = -1; rep < Bench.TRAINING_REPEATS; rep++) {
-                double trainer = trainerEpoch(ctx, t, cores, batches, conf);
-                double torch = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores, job.learningRate(),
-                        TORCH_SECONDS).examplesPerSecond();
-                if (rep < 0) {
-                    continue;   // warm-up
-                }
-                ours.add(trainer);
-                theirs.add(torch);
-                LOG.info(String.format("bench: conv training %.0f examples/s (trainer, %d workers), %.0f (PyTorch, %d"
-                        + " threads)", trainer, cores, torch, cores));
+            Torch probe = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores, job.learningRate(), 0.5);
+            if (probe.skipped() != null) {
+                return List.of(Bench.Row.skipped(what, probe.skipped()));
             }
+            if (probe.parameters() != params) {
+                return List.of(Bench.Row.skipped(what, "PyTorch built " + probe.parameters() + " parameters for this"
+                        + " architecture, ours has " + params + ": not the same network"));
+            }
+            LOG.info("bench: conv training of {} parameters at batch {}, PyTorch {}", params, BATCH, probe.version());
+            JavaRDD<PackedBatch> batches = BatchPacker.pack(data.train(), numClasses, data.featureLength(), cores,
+                    BATCH, t.seed(), false);   // cached by the packer
+            batches.count();
+            List<Double> ours = new ArrayList<>();
+            List<Double> theirs = new ArrayList<>();
+            try {
+                for (int rep = -1; rep < Bench.TRAINING_REPEATS; rep++) {
+                    double trainer = trainerEpoch(ctx, t, cores, batches, conf);
+                    Torch torch = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores,
+                            job.learningRate(), TORCH_SECONDS);
+                    if (torch.skipped() != null) {
+                        return List.of(Bench.Row.skipped(what, torch.skipped()));
+                    }
+                    if (rep < 0) {
+                        continue;   // warm-up
+                    }
+                    ours.add(trainer);
+                    theirs.add(torch.examplesPerSecond());
+                    LOG.info(String.format("bench: conv training %.0f examples/s (trainer, %d workers), %.0f (PyTorch,"
+                            + " %d threads)", trainer, cores, torch.examplesPerSecond(), cores));
+                }
+            } finally {
+                batches.unpersist();
+            }
+            return List.of(Bench.Row.of(what, ours, theirs, "ex/s", 0.8));
         } finally {
-            batches.unpersist();
             try {
                 Files.deleteIfExists(script);
             } catch (IOException ignored) {
                 // a temporary file
             }
         }
-        return List.of(Bench.Row.of(String.format("conv training (%,d params): trainer vs PyTorch", params), ours, theirs,
-                "ex/s", 0.8));
+    }
+
+    /** What in {@code layers} the PyTorch script cannot build the same way, or null when it builds them all. */
+    static String unsupported(List<LayerSpec> layers) {
+        for (LayerSpec l : layers) {
+            if (l.lowRank()) {
+                return "low-rank layers (rank = " + l.rank() + ")";
+            }
+            if (!java.util.Set.of("relu", "identity", "tanh", "sigmoid").contains(l.activation())) {
+                return "the activation " + l.activation();
+            }
+            if ("conv".equals(l.type()) && "same".equals(l.padding()) && (l.stride() != 1 || l.kernel() % 2 == 0)) {
+                return "a \"same\" convolution with stride " + l.stride() + " and kernel " + l.kernel()
+                        + " (DL4J pads it asymmetrically)";
+            }
+            if ("pool".equals(l.type()) && l.stride() != l.kernel()) {
+                return "pooling with a stride other than its kernel";
+            }
+        }
+        return null;
     }
 
     private static double trainerEpoch(JobContext ctx, TrainingSettings t, int workers, JavaRDD<PackedBatch> batches,
@@ -118,42 +148,58 @@ final class ConvTrainingBench {
         return examples / seconds;
     }
 
-    /** One PyTorch measurement: examples/s and the network's parameter count, or why there is none. */
-    record Torch(double examplesPerSecond, long parameters, String skipped) {
+    /** One PyTorch measurement: examples/s, the network's parameter count and torch's version, or why there is none. */
+    record Torch(double examplesPerSecond, long parameters, String version, String skipped) {
+        static Torch skip(String why) {
+            return new Torch(0, 0, null, why);
+        }
     }
 
     /** Trains the network in PyTorch with {@code python} for {@code seconds} after a warm-up. */
     static Torch torch(String python, Path script, List<LayerSpec> layers, int[] shape, int classes, int threads,
                        double lr, double seconds) {
         if (!Files.isExecutable(Path.of(python))) {
-            return new Torch(0, 0, "no " + python + " (apt-get install python3-torch)");
+            return Torch.skip("no " + python + " (apt-get install python3-torch)");
         }
         List<String> cmd = List.of(python, script.toString(), "--layers", Json.write(describe(layers)),
                 "--input-shape", String.join(",", java.util.Arrays.stream(shape).mapToObj(Integer::toString).toList()),
                 "--classes", Integer.toString(classes), "--batch", Integer.toString(BATCH), "--threads",
                 Integer.toString(threads), "--lr", Double.toString(lr), "--seconds", Double.toString(seconds));
+        Path output = null;
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            output = Files.createTempFile("distill-torch", ".out");
+            // Output to a file, so that a process that hangs is stopped at the timeout rather than read forever.
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!p.waitFor((long) seconds + 120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return new Torch(0, 0, "PyTorch did not finish in 300 s");
+                return Torch.skip("PyTorch did not finish in " + ((long) seconds + 120) + " s");
             }
+            String out = Files.readString(output, StandardCharsets.UTF_8).strip();
             String last = out.lines().reduce((a, b) -> b).orElse("");
             if (p.exitValue() == 3) {
-                return new Torch(0, 0, "PyTorch is not installed for " + python + " (apt-get install python3-torch)");
+                String why = last.startsWith("{") ? String.valueOf(Json.read(last).get("error")) : last;
+                return Torch.skip("PyTorch cannot be imported by " + python + " (" + why + "; apt-get install"
+                        + " python3-torch)");
             }
             if (p.exitValue() != 0 || !last.startsWith("{")) {
-                throw new IllegalStateException("the PyTorch benchmark failed (exit " + p.exitValue() + "): " + last);
+                return Torch.skip("the PyTorch script failed (exit " + p.exitValue() + "): " + last);
             }
             Map<String, Object> r = Json.read(last);
             return new Torch(((Number) r.get("examples_per_s")).doubleValue(), ((Number) r.get("parameters")).longValue(),
-                    null);
+                    String.valueOf(r.get("torch")), null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + python + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while PyTorch was training", e);
+        } finally {
+            if (output != null) {
+                try {
+                    Files.deleteIfExists(output);
+                } catch (IOException ignored) {
+                    // a temporary file
+                }
+            }
         }
     }
 

@@ -72,7 +72,6 @@ public final class StageRunner {
         if (skipUpToDate) {
             if (force) {
                 LOG.info("{}: redoing it (--force)", stage.name());
-                stage.resumeState(w).forEach(w::delete);   // start over: a checkpoint would resume the old run
             } else if (altered != null) {
                 LOG.info("{}: {} is not the file {} wrote (damaged or replaced since); redoing it", stage.name(),
                         altered, stage.name());
@@ -86,6 +85,9 @@ public final class StageRunner {
             } else if (stage.complete(ctx)) {
                 LOG.info("{}: {} holds no record of what it was made from; redoing it", stage.name(), stage.makes());
             }
+        }
+        if (force) {
+            stage.resumeState(w).forEach(w::delete);   // start over: a checkpoint would resume the old run
         }
         ctx.describe(stage.name(), stage.name());
         if (!stage.publishesAtomically()) {

@@ -76,6 +76,17 @@ class TestBench {
         }
     }
 
+    @Test
+    void architecturesTheScriptCannotBuildAreNamed() {
+        assertThat(ConvTrainingBench.unsupported(ConvTrainingBench.REFERENCE_CNN)).isNull();
+        assertThat(ConvTrainingBench.unsupported(List.of(LayerSpec.conv(4, 3).withStride(2))))
+                .isEqualTo("a \"same\" convolution with stride 2 and kernel 3 (DL4J pads it asymmetrically)");
+        assertThat(ConvTrainingBench.unsupported(List.of(LayerSpec.conv(4, 4))))
+                .isEqualTo("a \"same\" convolution with stride 1 and kernel 4 (DL4J pads it asymmetrically)");
+        assertThat(ConvTrainingBench.unsupported(List.of(LayerSpec.conv(4, 3).withActivation("swish"))))
+                .isEqualTo("the activation swish");
+    }
+
     /** Without torch the row is skipped, and says how to install it. */
     @Test
     void withoutTorchTheRowSaysWhy(@TempDir Path dir) throws Exception {
@@ -84,11 +95,12 @@ class TestBench {
         Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwx------"));
         ConvTrainingBench.Torch r = ConvTrainingBench.torch(python.toString(), dir.resolve("x.py"),
                 ConvTrainingBench.REFERENCE_CNN, new int[] {1, 28, 28}, 10, 1, 0.001, 0.1);
-        assertThat(r.skipped()).isEqualTo("PyTorch is not installed for " + python + " (apt-get install python3-torch)");
+        assertThat(r.skipped()).isEqualTo("PyTorch cannot be imported by " + python + " (no torch; apt-get install"
+                + " python3-torch)");
         assertThat(ConvTrainingBench.torch(dir.resolve("none").toString(), dir.resolve("x.py"),
                 ConvTrainingBench.REFERENCE_CNN, new int[] {1, 28, 28}, 10, 1, 0.001, 0.1).skipped())
                 .isEqualTo("no " + dir.resolve("none") + " (apt-get install python3-torch)");
         assertThat(Bench.table(List.of(Bench.Row.skipped("conv training: trainer vs PyTorch, 2 threads", r.skipped()))))
-                .contains("conv training: trainer vs PyTorch, 2 threads         skipped: PyTorch is not installed for");
+                .contains("conv training: trainer vs PyTorch, 2 threads         skipped: PyTorch cannot be imported by");
     }
 }

@@ -41,17 +41,23 @@ public final class NetworkPool {
 
     /**
      * Limits BLAS and ND4J threads in this JVM to the cores one Spark task owns ({@code spark.task.cpus}),
-     * so concurrent tasks do not oversubscribe the executor's cores.
+     * so concurrent tasks do not oversubscribe the executor's cores. OpenMP's thread count (oneDNN's kernels
+     * and libnd4j's loops) belongs to each thread, so it is set for the calling thread every time.
      */
     public static void limitThreads(int threads) {
-        if (threads > 0 && blasThreads != threads) {
+        if (threads <= 0) {
+            return;
+        }
+        if (blasThreads != threads) {
             synchronized (NetworkPool.class) {
                 if (blasThreads != threads) {
-                    Nd4j.factory().blas().setMaxThreads(threads);
+                    Nd4j.factory().blas().setMaxThreads(threads);   // also loads ND4J's backend, first
                     Nd4j.getEnvironment().setMaxThreads(threads);
                     blasThreads = threads;
                 }
             }
         }
+        // After the backend is loaded: the native ops holder cannot initialise before it.
+        org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
     }
 }
