@@ -23,15 +23,8 @@ public final class Evaluation implements Serializable {
 
     /** Records one row: the model's logits, the teacher's logits (or null) and the hard label (or null). */
     public void record(float[] logits, float[] teacher, Integer label) {
-        int pred = argmax(logits);
-        rows++;
-        if (label != null) {
-            confusion[label][pred]++;
-        }
+        recordPrediction(argmax(logits), teacher, label);
         if (teacher != null) {
-            if (argmax(teacher) == pred) {
-                agree++;
-            }
             klSum += kl(teacher, logits);
         }
     }

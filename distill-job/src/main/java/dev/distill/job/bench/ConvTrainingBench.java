@@ -8,9 +8,7 @@ import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
 import dev.distill.student.loss.DistillationLosses;
 import dev.distill.student.spark.BatchPacker;
-import dev.distill.student.spark.EpochStats;
 import dev.distill.student.spark.PackedBatch;
-import dev.distill.student.spark.ParameterAveragingTrainer;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.slf4j.Logger;
@@ -87,7 +85,8 @@ final class ConvTrainingBench {
             List<Double> theirs = new ArrayList<>();
             try {
                 for (int rep = -1; rep < Bench.TRAINING_REPEATS; rep++) {
-                    double trainer = trainerEpoch(ctx, t, cores, batches, conf);
+                    double trainer = TrainingBench.trainerRate(ctx, "bench-conv", "convolutional training with "
+                            + cores + " workers", t, cores, batches, conf);
                     Torch torch = torch(PYTHON, script, layers, data.inputShape(), numClasses, cores,
                             job.learningRate(), TORCH_SECONDS);
                     if (torch.skipped() != null) {
@@ -132,20 +131,6 @@ final class ConvTrainingBench {
             }
         }
         return null;
-    }
-
-    private static double trainerEpoch(JobContext ctx, TrainingSettings t, int workers, JavaRDD<PackedBatch> batches,
-                                       MultiLayerConfiguration conf) {
-        ctx.describe("bench", "convolutional training with " + workers + " workers");
-        var result = new ParameterAveragingTrainer("bench-conv", t, workers, null).train(ctx.sc(), batches, conf,
-                "bench", null);
-        long examples = 0;
-        double seconds = 0;
-        for (EpochStats e : result.history()) {
-            examples += e.examples();
-            seconds += e.seconds();
-        }
-        return examples / seconds;
     }
 
     /** One PyTorch measurement: examples/s, the network's parameter count and torch's version, or why there is none. */

@@ -112,9 +112,15 @@ final class TrainingBench {
 
     private static double trainerEpoch(JobContext ctx, TrainingSettings t, int workers, JavaRDD<PackedBatch> batches,
                                        MultiLayerConfiguration conf) {
-        ctx.describe("bench", "trainer throughput with " + workers + " workers");
-        var result = new ParameterAveragingTrainer("bench-" + workers + "w", t, workers, null)
-                .train(ctx.sc(), batches, conf, "bench", null);
+        return trainerRate(ctx, "bench-" + workers + "w", "trainer throughput with " + workers + " workers", t, workers,
+                batches, conf);
+    }
+
+    /** Examples per second of the distributed trainer over {@code t.epochs()} epochs of {@code batches}. */
+    static double trainerRate(JobContext ctx, String name, String description, TrainingSettings t, int workers,
+                              JavaRDD<PackedBatch> batches, MultiLayerConfiguration conf) {
+        ctx.describe("bench", description);
+        var result = new ParameterAveragingTrainer(name, t, workers, null).train(ctx.sc(), batches, conf, "bench", null);
         long examples = 0;
         double seconds = 0;
         for (EpochStats e : result.history()) {

@@ -145,7 +145,7 @@ final class EvaluateStage implements Stage {
                                                 long teacherBytes) {
         ctx.describe("evaluate", "measure accuracy and latency of each deployable stage on the driver");
         Workspace w = ctx.workspace();
-        StageTable.TestSet set = SoftLabels.testSet(ctx);
+        StageTable.TestSet set = SoftLabels.testSet(ctx, test);
         List<Report.StageRow> rows = new ArrayList<>();
         if (set.x().length == 0) {
             return rows;

@@ -12,6 +12,8 @@ import dev.distill.runtime.ModelFile;
 import dev.distill.student.export.Int8Exporter;
 import dev.distill.student.export.OnnxExporter;
 import dev.distill.student.quant.Qat;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,7 +93,7 @@ final class ExportStage implements Stage {
             seeds.put("teacher", ctx.settings().teacher().training().seed());
             seeds.put("split", ctx.settings().dataset().splitSeed());
             String labelRecord = w.path("soft-labels", Provenance.FILE);
-            Map<String, Object> int8 = int8(ctx, model, staging);
+            Map<String, Object> int8 = int8(ctx, model, test.rows(), staging);
             Facts facts = new Facts(zip, w.sha256(staging + "/student.zip"), w.size(staging + "/student.zip"),
                     info.metadata().teacherSha256(), info.metadata().teacherId(),
                     Map.of("train", info.rows(), "test", test.info().rows()), info.metadata().inputShape(),
@@ -114,7 +116,7 @@ final class ExportStage implements Stage {
      * predictions compared with the network it stands for (the fake-quantised student after
      * quantisation-aware training, else the fp32 student).
      */
-    private static Map<String, Object> int8(JobContext ctx, String model, String staging) {
+    private static Map<String, Object> int8(JobContext ctx, String model, Dataset<Row> testRows, String staging) {
         Map<String, Object> m = new LinkedHashMap<>();
         Workspace w = ctx.workspace();
         MultiLayerNetwork loaded = ctx.loadNetwork(model);
@@ -152,7 +154,7 @@ final class ExportStage implements Stage {
         w.writeAtomically(staging + "/student.onnx", out -> out.write(onnxBytes));
         m.put("onnx_file", w.path("export", "student.onnx"));
         m.put("onnx_file_bytes", onnxBytes.length);
-        StageTable.TestSet test = SoftLabels.testSet(ctx);
+        StageTable.TestSet test = SoftLabels.testSet(ctx, testRows);
         int[] predictions = StageTable.predictions(StageTable.int8(written), test);
         int[] reference = StageTable.predictions(StageTable.nd4j(net), test);
         // evaluate's stage table takes the int8 file's predictions from here: measured once per run.

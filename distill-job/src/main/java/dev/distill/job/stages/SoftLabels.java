@@ -52,10 +52,11 @@ public final class SoftLabels {
     /**
      * Up to {@link dev.distill.job.report.StageTable#MAX_ROWS} rows of the test split on the driver (features,
      * labels, the teacher's logits), collected once per run: export checks the int8 file on them and
-     * evaluate's stage table measures every form on the same rows.
+     * evaluate's stage table measures every form on the same rows. {@code testRows} are the test split's
+     * {@link #joined} rows the calling stage holds already.
      */
-    public static dev.distill.job.report.StageTable.TestSet testSet(JobContext ctx) {
-        return ctx.once("test set", () -> dev.distill.job.report.StageTable.TestSet.collect(joined(ctx, "test").rows()));
+    public static dev.distill.job.report.StageTable.TestSet testSet(JobContext ctx, Dataset<Row> testRows) {
+        return ctx.once("test set", () -> dev.distill.job.report.StageTable.TestSet.collect(testRows));
     }
 
     /** The soft labels of {@code split}, {@link #check checked}, joined by id with the split's features. */
