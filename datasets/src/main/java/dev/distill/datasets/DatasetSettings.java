@@ -30,7 +30,8 @@ public record DatasetSettings(
         Normalisation.Method normalisation,
         double scaleMax,
         List<Integer> inputShape,
-        int partitions) {
+        int partitions,
+        double labelledFraction) {
 
     public static final String DEFAULT_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
 
@@ -91,12 +92,13 @@ public record DatasetSettings(
             norm.problem("scale-max", "applies to normalisation.method = scale only (the method here is "
                     + method.name().toLowerCase(java.util.Locale.ROOT) + "); remove it");
         }
+        double labelled = r.has("labelled-fraction") ? r.numberIn("labelled-fraction", 0.0001, 1.0) : 1.0;
         if (test.isBlank() && testFraction <= 0 && r.has("test-fraction")) {
             r.problem("test-fraction", "must be > 0 when kd.dataset.test is empty (the test split is held out from train)");
         }
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrain, maxTest, labelColumn, header, delimiter, featuresColumn, featureColumns, method, scaleMax,
-                inputShape, partitions);
+                inputShape, partitions, labelled);
     }
 
     /**
@@ -188,7 +190,7 @@ public record DatasetSettings(
     public DatasetSettings withFeatureColumns(List<String> columns) {
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrainRows, maxTestRows, labelColumn, csvHeader, csvDelimiter, featuresColumn, List.copyOf(columns),
-                normalisation, scaleMax, inputShape, partitions);
+                normalisation, scaleMax, inputShape, partitions, labelledFraction);
     }
 
     public boolean hasTestSource() {

@@ -28,7 +28,7 @@ import java.util.Map;
  */
 public final class DistillMain {
     static final List<String> COMMANDS = java.util.stream.Stream.concat(Stages.names().stream(),
-            java.util.stream.Stream.of("run", "bench")).toList();
+            java.util.stream.Stream.of("run", "compare", "bench")).toList();
 
     static final String USAGE = """
             usage: distill <command> <job.conf> [-Dkey=value ...] [--force] [--quiet]
@@ -43,11 +43,16 @@ public final class DistillMain {
               evaluate        accuracy, agreement with the teacher, sizes, and
                               latency of each deployable stage                  -> report/report.json
               run             all of the above, in order, skipping stages that are up to date
+              compare         the student trained with each method of kd.compare (hard labels,
+                              label smoothing, augmentation, hinton, dkd, dist, ...) for the same
+                              epochs over several seeds: mean +- std and each gain's
+                              significance                                       -> report/compare.json
               bench           throughput ratios: labelling via Spark vs raw ND4J, trainer vs plain
                               fit(), 2 workers vs 1, convolutional training vs PyTorch;
                               plus the last run's accuracy                      -> report/bench.json
 
             -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
+            --seeds N    compare: seeds per method (default kd.compare.seeds, 3)
             --force      run: redo every stage, even those whose outputs are up to date; with any
                          command, training starts over instead of resuming its checkpoint
             -q, --quiet  print nothing but warnings and errors (for scripts; the exit code and
@@ -71,7 +76,8 @@ public final class DistillMain {
         Map<String, String> overrides = new LinkedHashMap<>();
         boolean quiet = false;
         boolean force = false;
-        for (String a : args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
             if (a.equals("-h") || a.equals("--help") || a.equals("help")) {
                 out.print(USAGE);
                 return 0;
@@ -82,6 +88,16 @@ public final class DistillMain {
             }
             if (a.equals("--force")) {
                 force = true;
+                continue;
+            }
+            if (a.equals("--seeds") || a.startsWith("--seeds=")) {
+                String v = a.startsWith("--seeds=") ? a.substring("--seeds=".length())
+                        : i + 1 < args.length ? args[++i] : "";
+                if (!v.matches("[1-9][0-9]?|100")) {
+                    err.println("distill: --seeds takes a whole number of seeds from 1 to 100, not '" + v + "'");
+                    return 2;
+                }
+                overrides.put("kd.compare.seeds", v);
                 continue;
             }
             if (a.startsWith("-D") && a.contains("=")) {
@@ -183,6 +199,10 @@ public final class DistillMain {
     private static void execute(String command, JobContext ctx, PrintStream out, boolean force) {
         if ("bench".equals(command)) {
             dev.distill.job.bench.Bench.run(ctx, out);
+            return;
+        }
+        if ("compare".equals(command)) {
+            dev.distill.job.stages.Compare.run(ctx, out, force);
             return;
         }
         boolean all = "run".equals(command);

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.distill.datasets.DatasetSettings;
 import dev.distill.datasets.IdxFile;
+import dev.distill.datasets.augment.Augmentation;
 import dev.distill.settings.Problem;
 import dev.distill.settings.SettingsReader;
 import dev.distill.student.StudentSettings;
@@ -30,7 +31,8 @@ import java.util.zip.ZipFile;
  */
 public record JobSettings(Config config, String outputDir, String sparkMaster, String appName,
                           Map<String, String> sparkConf, DatasetSettings dataset, int[] inputShape,
-                          TeacherSettings teacher, StudentSettings student) {
+                          TeacherSettings teacher, StudentSettings student, Augmentation augmentation,
+                          CompareSettings compare) {
 
     public static JobSettings from(JobConfig.Loaded loaded) {
         Config config = loaded.config();
@@ -52,6 +54,11 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         int[] shape = inputShape(kd, dataset);
         TeacherSettings teacher = TeacherSettings.read(kd, shape, dataset.numClasses());
         StudentSettings student = StudentSettings.read(kd, shape, dataset.numClasses());
+        Augmentation augmentation = Augmentation.read(kd.section("augment"));
+        checkAugmentation(kd, augmentation, shape, Map.of("teacher.training.augment", teacher.trainedHere()
+                && teacher.training().augment(), "student.training.augment", student.training().augment(),
+                "soft-labels.views", teacher.views() > 1));
+        CompareSettings compare = CompareSettings.read(kd, student, augmentation);
         checkOutputDir(kd, outputDir);
         checkMaster(spark, master);
         String effectiveMaster = System.getProperty("spark.master", master);
@@ -72,7 +79,25 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
         }
         kd.problems().sort(java.util.Comparator.comparing(Problem::key));
         kd.throwIfAny();
-        return new JobSettings(config, outputDir, master, appName, Map.copyOf(sparkConf), dataset, shape, teacher, student);
+        return new JobSettings(config, outputDir, master, appName, Map.copyOf(sparkConf), dataset, shape, teacher, student,
+                augmentation, compare);
+    }
+
+    /** A training that asks for augmentation needs views to draw and image inputs to draw them on. */
+    static void checkAugmentation(SettingsReader kd, Augmentation augmentation, int[] shape, Map<String, Boolean> uses) {
+        uses.forEach((key, on) -> {
+            if (!on) {
+                return;
+            }
+            String is = key.endsWith("views") ? "is above 1" : "is true";
+            if (!augmentation.enabled()) {
+                kd.problem(key, is + " but kd.augment draws no views: set kd.augment.shift, kd.augment.flip or"
+                        + " kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)");
+            } else if (shape.length != 3 && !(shape.length == 1 && shape[0] == 0)) {
+                kd.problem(key, "needs image inputs of shape [channels, height, width], but the input shape is "
+                        + java.util.Arrays.toString(shape) + "; set kd.dataset.input-shape (e.g. [1, 28, 28])");
+            }
+        });
     }
 
     /**

@@ -339,6 +339,61 @@ class DistillPipelineIT {
         assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.6, 1.0);
     }
 
+    /**
+     * {@code compare} over 2 seeds with 10% of the labels kept: hard-label methods learn from the labelled rows,
+     * distillation from all; every (method, seed) is scored on validation and test; the gains are over the best
+     * hard-label method on validation; the comparison joins an existing report; a rerun reuses every result.
+     */
+    @Test
+    @Order(10)
+    void compareTrainsEachMethodOverSeedsAndReusesWhatItMade() throws Exception {
+        Path cmp = dir.resolve("compare");
+        Files.createDirectories(cmp.resolve("report"));
+        Files.copy(out.resolve("report/report.json"), cmp.resolve("report/report.json"));
+        String[] args = onTrainedTeacher("compare", cmp, "--seeds", "2", "-Dkd.student.training.epochs=1",
+                "-Dkd.dataset.labelled-fraction=0.1", "-Dkd.dataset.input-shape=[1,28,28]", "-Dkd.augment.flip=0.5",
+                "-Dkd.compare.methods=[{name = \"hard labels\", loss = cross-entropy},"
+                        + " {name = \"hard + flip\", loss = cross-entropy, augment = true},"
+                        + " {name = hinton, loss = hinton}, {name = dist, loss = dist}]");
+        CliRun r = CliRun.of(args);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("comparison: 2 seeds, 1 epoch each, 12,730-parameter student");
+        JsonNode c = new ObjectMapper().readTree(cmp.resolve("report/compare.json").toFile());
+        assertThat(c.at("/seeds").asInt()).isEqualTo(2);
+        long fit = c.at("/train_rows").asLong();
+        assertThat(fit + c.at("/validation_rows").asLong()).isEqualTo(3000);   // validation: labelled rows only
+        assertThat((double) c.at("/labelled_train_rows").asLong() / fit).isBetween(0.06, 0.13);
+        assertThat(c.at("/validation_rows").asLong()).isBetween(15L, 60L);
+        JsonNode methods = c.at("/methods");
+        assertThat(methods.size()).isEqualTo(4);
+        JsonNode best = null;
+        for (JsonNode m : methods) {
+            assertThat(m.at("/validation_accuracy").size()).isEqualTo(2);
+            assertThat(m.at("/test_accuracy").size()).isEqualTo(2);
+            if (m.at("/name").asText().equals(c.at("/best_hard_label_method").asText())) {
+                best = m;
+            }
+        }
+        assertThat(best).isNotNull();
+        assertThat(best.at("/hard_labels").asBoolean()).isTrue();
+        JsonNode hinton = methods.get(2);
+        assertThat(hinton.at("/gain_points").asDouble()).isCloseTo(100 * (hinton.at("/test_mean").asDouble()
+                - best.at("/test_mean").asDouble()), within(1e-9));
+        assertThat(hinton.at("/significant").isBoolean()).isTrue();
+        assertThat(methods.get(1).at("/augment").asBoolean()).isTrue();
+        JsonNode report = new ObjectMapper().readTree(cmp.resolve("report/report.json").toFile());
+        assertThat(report.at("/comparison/methods").size()).isEqualTo(4);
+        assertThat(Files.readString(cmp.resolve("report/report.html"))).contains("<table id=\"comparison\">");
+        // A rerun trains nothing and reports the same figures.
+        Path model = cmp.resolve("compare/hinton/seed-2/model.zip");
+        java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(model);
+        CliRun again = CliRun.of(args);
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(Files.getLastModifiedTime(model)).isEqualTo(made);
+        JsonNode c2 = new ObjectMapper().readTree(cmp.resolve("report/compare.json").toFile());
+        assertThat(c2.at("/methods")).isEqualTo(methods);
+    }
+
     private static List<String> names(JsonNode stages) {
         List<String> names = new java.util.ArrayList<>();
         stages.forEach(s -> names.add(s.get("stage").asText()));

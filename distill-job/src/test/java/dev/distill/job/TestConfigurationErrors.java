@@ -43,8 +43,42 @@ class TestConfigurationErrors {
         CliRun r = run("  student.training.epocs = 3");
         assertThat(r.err()).isEqualTo("distill: configuration error in " + dir.resolve("job.conf") + ":\n  "
                 + dir.resolve("job.conf") + ":3: kd.student.training.epocs = 3: unknown key; did you mean"
-                + " kd.student.training.epochs? Valid keys under kd.student.training: averaging-frequency, batch-size,"
-                + " epochs, l2, schedule, seed, updater, workers\n");
+                + " kd.student.training.epochs? Valid keys under kd.student.training: augment, averaging-frequency,"
+                + " batch-size, epochs, l2, schedule, seed, updater, workers\n");
+    }
+
+    /** Augmentation without views to draw, or of rows that are not images; comparison methods that cannot run. */
+    @Test
+    void augmentationAndComparisonMistakes() throws Exception {
+        String f = dir.resolve("job.conf").toString();
+        CliRun r = run("  student.training.augment = true\n"
+                + "  compare.methods = [ { name = kd, loss = hinton, temprature = 2 }, { name = kd, loss = dkd,"
+                + " dkd.target-weight = -1, augment = true } ]");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n"
+                + "6 configuration problems:\n"
+                + "  " + f + ":4: kd.compare.methods = [{\"loss\":\"hinton\",\"name\":\"kd\",\"temprature\":2},"
+                + "{\"augment\":true,\"dkd\":{\"target-weight\":-1},\"loss\":\"dkd\",\"name\":\"kd\"}]: needs at least"
+                + " one hard-label method (loss = cross-entropy) to"
+                + " measure the gain over, e.g. { name = \"hard labels\", loss = cross-entropy }\n"
+                + "  " + f + ":4: kd.compare.methods[0].temprature = 2: unknown key in a comparison method; a method"
+                + " takes alpha, augment, dist, dkd, label-smoothing, loss, name, temperature, views (its loss settings"
+                + " fall back to kd.student.distillation)\n"
+                + "  " + f + ":4: kd.compare.methods[1].augment = true: is true but kd.augment draws no views: set"
+                + " kd.augment.shift, kd.augment.flip or kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)\n"
+                + "  " + f + ":4: kd.compare.methods[1].dkd.target-weight = -1: must be a number in [0.0, 1000.0]\n"
+                + "  " + f + ":4: kd.compare.methods[1].name = \"kd\": two methods are named \"kd\"; names must differ\n"
+                + "  " + f + ":3: kd.student.training.augment = true: is true but kd.augment draws no views: set"
+                + " kd.augment.shift, kd.augment.flip or kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)\n");
+        CliRun flat = run("  dataset.input-shape = [784]\n  augment.shift = 2\n  student.training.augment = true");
+        assertThat(flat.err()).contains(":5: kd.student.training.augment = true: needs image inputs of shape"
+                + " [channels, height, width], but the input shape is [784]; set kd.dataset.input-shape (e.g. [1, 28, 28])\n");
+        CliRun views = run("  soft-labels { views = 4, store = top-k, k = 3 }");
+        assertThat(views.err()).contains(":3: kd.soft-labels.views = 4: is above 1 but kd.augment draws no views: set"
+                + " kd.augment.shift, kd.augment.flip or kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)\n",
+                ":3: kd.soft-labels.views = 4: stored views keep every logit: set kd.soft-labels.store = full, or views = 1\n");
+        CliRun seeds = CliRun.of("compare", job("").toString(), "--seeds", "0");
+        assertThat(seeds.code()).isEqualTo(2);
+        assertThat(seeds.err()).isEqualTo("distill: --seeds takes a whole number of seeds from 1 to 100, not '0'\n");
     }
 
     @Test

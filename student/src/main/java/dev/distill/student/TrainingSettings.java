@@ -12,12 +12,21 @@ import org.nd4j.linalg.schedule.StepSchedule;
 
 /**
  * How a network is trained by the parameter-averaging trainer: epochs, per-worker batch size, number of
- * workers, minibatches between averaging, updater and learning-rate schedule, L2 and seed. Read from a
+ * workers, minibatches between averaging, updater and learning-rate schedule, L2, seed, and whether each
+ * example is seen through a random view of {@code kd.augment} each epoch ({@code augment}). Read from a
  * {@code training} section (see the {@code reference.conf} of the student and teacher modules).
  */
 public record TrainingSettings(int epochs, int batchSize, int workers, int averagingFrequency, String updaterType,
                                double learningRate, double momentum, String scheduleType, double decayRate,
-                               int stepEpochs, double l2, long seed) {
+                               int stepEpochs, double l2, long seed, boolean augment) {
+
+    /** Settings without augmentation. */
+    public TrainingSettings(int epochs, int batchSize, int workers, int averagingFrequency, String updaterType,
+                            double learningRate, double momentum, String scheduleType, double decayRate,
+                            int stepEpochs, double l2, long seed) {
+        this(epochs, batchSize, workers, averagingFrequency, updaterType, learningRate, momentum, scheduleType,
+                decayRate, stepEpochs, l2, seed, false);
+    }
 
     public static TrainingSettings read(SettingsReader r) {
         int epochs = r.integer("epochs", 1, 100_000);
@@ -34,7 +43,9 @@ public record TrainingSettings(int epochs, int batchSize, int workers, int avera
         int step = s.integer("step-epochs", 1, 100_000);
         double l2 = r.numberIn("l2", 0, 1);
         long seed = r.integer("seed", 0, Integer.MAX_VALUE);
-        return new TrainingSettings(epochs, batch, workers, freq, type, lr, momentum, schedule, decay, step, l2, seed);
+        boolean augment = r.has("augment") && r.bool("augment");
+        return new TrainingSettings(epochs, batch, workers, freq, type, lr, momentum, schedule, decay, step, l2, seed,
+                augment);
     }
 
     /** The DL4J updater, with the learning rate following the schedule by epoch. */
@@ -54,7 +65,19 @@ public record TrainingSettings(int epochs, int batchSize, int workers, int avera
     /** The same settings with another epoch count (a longer run may resume a shorter one's checkpoint). */
     public TrainingSettings withEpochs(int n) {
         return new TrainingSettings(n, batchSize, workers, averagingFrequency, updaterType, learningRate, momentum,
-                scheduleType, decayRate, stepEpochs, l2, seed);
+                scheduleType, decayRate, stepEpochs, l2, seed, augment);
+    }
+
+    /** The same settings with another seed (each seed of {@code distill compare}). */
+    public TrainingSettings withSeed(long s) {
+        return new TrainingSettings(epochs, batchSize, workers, averagingFrequency, updaterType, learningRate, momentum,
+                scheduleType, decayRate, stepEpochs, l2, s, augment);
+    }
+
+    /** The same settings with augmentation on or off. */
+    public TrainingSettings withAugment(boolean on) {
+        return new TrainingSettings(epochs, batchSize, workers, averagingFrequency, updaterType, learningRate, momentum,
+                scheduleType, decayRate, stepEpochs, l2, seed, on);
     }
 
     /** The number of workers to use when {@code workers = 0}: the cluster's default parallelism. */

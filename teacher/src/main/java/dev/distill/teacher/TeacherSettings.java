@@ -7,11 +7,11 @@ import dev.distill.student.TrainingSettings;
 /**
  * Settings of {@code kd.teacher} and {@code kd.soft-labels}: whether the teacher is trained here from an
  * architecture (on hard labels, by the same distributed trainer as the student) or loaded from a DL4J model
- * zip, and how labelling batches its inference.
+ * zip, and how labelling batches its inference and how many views of each training example it labels.
  */
 public record TeacherSettings(String source, String model, NetworkSpec architecture, TrainingSettings training,
                               int labelBatchSize, String compression, String format, OnnxTeacher.Options onnx,
-                              int topK) {
+                              int topK, int views) {
 
     public static TeacherSettings read(SettingsReader kd, int[] inputShape, int numClasses) {
         SettingsReader t = kd.section("teacher");
@@ -59,7 +59,11 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
             sl.problem("k", "must be below kd.dataset.num-classes (" + numClasses + ") to store fewer logits than"
                     + " store = full");
         }
-        return new TeacherSettings(source, model, arch, training, batch, compression, format, onnx, top ? k : 0);
+        int views = sl.has("views") ? sl.integer("views", 1, 1000) : 1;
+        if (views > 1 && top) {
+            sl.problem("views", "stored views keep every logit: set kd.soft-labels.store = full, or views = 1");
+        }
+        return new TeacherSettings(source, model, arch, training, batch, compression, format, onnx, top ? k : 0, views);
     }
 
     /** How to open this teacher for a data set of {@code featureLength} features and {@code numClasses} classes. */

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * <p>Views are drawn from a {@link SplittableRandom} seeded by (seed, example id, draw), so the view of an
  * example is the same in every run, task and retry, whatever the partitioning.
  */
-public record Augmentation(int shift, double flip, double cropMin, double cropMax) {
+public record Augmentation(int shift, double flip, double cropMin, double cropMax) implements java.io.Serializable {
     /** No augmentation: every view is the image itself. */
     public static final Augmentation NONE = new Augmentation(0, 0, 0, 0);
 
@@ -30,6 +30,24 @@ public record Augmentation(int shift, double flip, double cropMin, double cropMa
     /** True when some view differs from the image. */
     public boolean enabled() {
         return shift > 0 || flip > 0 || cropMax > 0;
+    }
+
+    /** In words, e.g. "shift ±2 px, flip 0.5" or "crop [0.35, 1], flip 0.5"; "none" without views. */
+    public String describe() {
+        if (!enabled()) {
+            return "none";
+        }
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (shift > 0) {
+            parts.add("shift ±" + shift + " px");
+        }
+        if (cropMax > 0) {
+            parts.add("crop [" + cropMin + ", " + cropMax + "]");
+        }
+        if (flip > 0) {
+            parts.add("flip " + flip);
+        }
+        return String.join(", ", parts);
     }
 
     /** Reads {@code kd.augment}; problems are recorded in the reader. */

@@ -13,11 +13,28 @@ package dev.distill.datasets.augment;
  * @param height box height in source rows (> 0)
  * @param flip   mirror the view left to right
  */
-public record View(int x, int y, int width, int height, boolean flip) {
+public record View(int x, int y, int width, int height, boolean flip) implements java.io.Serializable {
     public View {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("a view's box must have a positive size, not " + width + "x" + height);
         }
+    }
+
+    /** How many numbers describe a view: x, y, width, height, flip (0 or 1). */
+    public static final int NUMBERS = 5;
+
+    /** Writes this view's {@value #NUMBERS} numbers into {@code dst} at {@code offset}. */
+    public void encode(int[] dst, int offset) {
+        dst[offset] = x;
+        dst[offset + 1] = y;
+        dst[offset + 2] = width;
+        dst[offset + 3] = height;
+        dst[offset + 4] = flip ? 1 : 0;
+    }
+
+    /** The view of {@value #NUMBERS} numbers at {@code src[offset]}, as {@link #encode} wrote them. */
+    public static View decode(int[] src, int offset) {
+        return new View(src[offset], src[offset + 1], src[offset + 2], src[offset + 3], src[offset + 4] != 0);
     }
 
     /** The image itself: the whole of an {@code h}×{@code w} image, not mirrored. */

@@ -65,6 +65,21 @@ final class SoftLabelFileWriter implements Closeable {
               required group topk_index (LIST) { repeated int32 element; }
               required float logsumexp;
             }""");
+    /** With stored views: each view's box (V × 5 ints) and the teacher's logits on it (V × C). */
+    static final MessageType SCHEMA_VIEWS = MessageTypeParser.parseMessageType("""
+            message soft_labels {
+              required int64 id;
+              optional int32 label;
+              required group teacher_logits (LIST) { repeated float element; }
+              required group view_boxes (LIST) { repeated int32 element; }
+              required group view_logits (LIST) { repeated float element; }
+            }""");
+    private static final MessageType SCALARS_VIEWS = MessageTypeParser.parseMessageType("""
+            message soft_labels {
+              required int64 id;
+              optional int32 label;
+              required group view_boxes (LIST) { repeated int32 element; }
+            }""");
     static final long ROW_GROUP_BYTES = 128L << 20;
 
     private final ParquetProperties props;
@@ -75,6 +90,9 @@ final class SoftLabelFileWriter implements Closeable {
     private final long rowGroupBytes;
     private final int topK;
     private final MessageType schema;
+    private final boolean views;
+    private ColumnWriter viewBoxes;
+    private FloatListPages viewLogits;
     private ColumnWriter topIndex;
     private ColumnWriter logSumExp;
     private ColumnChunkPageWriteStore pages;
@@ -98,10 +116,20 @@ final class SoftLabelFileWriter implements Closeable {
     /** With {@code topK} > 0, each row keeps only its teacher's k largest logits (see {@link #SCHEMA_TOPK}). */
     SoftLabelFileWriter(Configuration conf, Path path, Map<String, String> footer, CompressionCodecName codec,
                         long rowGroupBytes, int topK) throws IOException {
+        this(conf, path, footer, codec, rowGroupBytes, topK, false);
+    }
+
+    /** With {@code views}, each row also holds its stored views (see {@link #SCHEMA_VIEWS}); not with top-k. */
+    SoftLabelFileWriter(Configuration conf, Path path, Map<String, String> footer, CompressionCodecName codec,
+                        long rowGroupBytes, int topK, boolean views) throws IOException {
+        if (views && topK > 0) {
+            throw new IllegalArgumentException("stored views keep full logits; they cannot be written as top-k");
+        }
         this.footer = footer;
         this.rowGroupBytes = rowGroupBytes;
         this.topK = topK;
-        this.schema = topK > 0 ? SCHEMA_TOPK : SCHEMA;
+        this.views = views;
+        this.schema = topK > 0 ? SCHEMA_TOPK : views ? SCHEMA_VIEWS : SCHEMA;
         this.props = ParquetProperties.builder()
                 .withDictionaryEncoding(false)
                 .withSizeStatisticsEnabled(false)
@@ -131,7 +159,7 @@ final class SoftLabelFileWriter implements Closeable {
     private void startRowGroup() {
         pages = new ColumnChunkPageWriteStore(compressor, schema, props.getAllocator(),
                 props.getColumnIndexTruncateLength(), props.getPageWriteChecksumEnabled());
-        columns = props.newColumnWriteStore(topK > 0 ? SCALARS_TOPK : SCALARS, pages, pages);
+        columns = props.newColumnWriteStore(topK > 0 ? SCALARS_TOPK : views ? SCALARS_VIEWS : SCALARS, pages, pages);
         List<ColumnDescriptor> cols = schema.getColumns();
         id = columns.getColumnWriter(cols.get(0));
         label = columns.getColumnWriter(cols.get(1));
@@ -141,6 +169,10 @@ final class SoftLabelFileWriter implements Closeable {
             logSumExp = columns.getColumnWriter(cols.get(4));
         } else {
             logits = new FloatListPages(cols.get(2), pages.getPageWriter(cols.get(2)), props.getPageSizeThreshold());
+        }
+        if (views) {
+            viewBoxes = columns.getColumnWriter(cols.get(3));
+            viewLogits = new FloatListPages(cols.get(4), pages.getPageWriter(cols.get(4)), props.getPageSizeThreshold());
         }
         rowsInGroup = 0;
     }
@@ -162,6 +194,16 @@ final class SoftLabelFileWriter implements Closeable {
         } else {
             logits.write(r.teacherLogits());
         }
+        if (views) {
+            if (r.viewBoxes() == null || r.viewBoxes().length == 0 || r.viewLogits() == null) {
+                throw new IllegalArgumentException("row " + r.id() + " has no stored views");
+            }
+            int[] boxes = r.viewBoxes();
+            for (int i = 0; i < boxes.length; i++) {
+                viewBoxes.write(boxes[i], i == 0 ? 0 : 1, 1);
+            }
+            viewLogits.write(r.viewLogits());
+        }
         columns.endRecord();
         rowsInGroup++;
         if ((rowsInGroup & 127) == 0 && bufferedBytes() > rowGroupBytes) {
@@ -173,7 +215,8 @@ final class SoftLabelFileWriter implements Closeable {
     private long bufferedBytes() {
         List<ColumnDescriptor> cols = schema.getColumns();
         return columns.getBufferedSize() + logits.bufferedBytes()
-                + pages.getPageWriter(cols.get(topK > 0 ? 3 : 2)).getMemSize();
+                + pages.getPageWriter(cols.get(topK > 0 ? 3 : 2)).getMemSize()
+                + (views ? viewLogits.bufferedBytes() + pages.getPageWriter(cols.get(4)).getMemSize() : 0);
     }
 
     private void flushRowGroup() throws IOException {
@@ -181,6 +224,9 @@ final class SoftLabelFileWriter implements Closeable {
             file.startBlock(rowsInGroup);
             columns.flush();
             logits.flush();
+            if (views) {
+                viewLogits.flush();
+            }
             pages.flushToFileWriter(file);
             file.endBlock();
         }

@@ -13,8 +13,16 @@ import java.util.Map;
  * must know it is the same one.
  */
 public record SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses,
-                                int[] inputShape, String normalisation, String dataKey, String createdAt, int topK)
+                                int[] inputShape, String normalisation, String dataKey, String createdAt, int topK,
+                                int views, String augmentation)
         implements java.io.Serializable {
+
+    /** Without stored views. */
+    public SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses, int[] inputShape,
+                             String normalisation, String dataKey, String createdAt, int topK) {
+        this(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation, dataKey, createdAt, topK,
+                1, "");
+    }
 
     /** Full logits ({@code teacher_logits}). */
     public SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses, int[] inputShape,
@@ -25,14 +33,32 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
     /** The same with the teacher's k largest logits only ({@code topk_index}, {@code topk_logit}, {@code logsumexp}). */
     public SoftLabelMetadata withTopK(int k) {
         return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
-                dataKey, createdAt, k);
+                dataKey, createdAt, k, views, augmentation);
     }
 
     /**
-     * Version 2: rows keyed by id without the features (version 1 repeated every row's features, which cost
-     * most of the labelling time for a cheap teacher and most of the disk).
+     * The same with {@code n} views per example (columns {@code view_boxes}, {@code view_logits}), drawn with
+     * {@code augmentation} (its settings as text, recorded in the footer); n = 1 for none.
      */
-    public static final int SCHEMA_VERSION = 2;
+    public SoftLabelMetadata withViews(int n, String augmentation) {
+        return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
+                dataKey, createdAt, topK, n, n > 1 ? augmentation : "");
+    }
+
+    /** True when every row holds several stored views. */
+    public boolean hasViews() {
+        return views > 1;
+    }
+
+    /**
+     * Version 3: optional stored views ({@code view_boxes}, {@code view_logits}; footer {@code distill.views},
+     * {@code distill.augmentation}). Version 2: rows keyed by id without the features (version 1 repeated every
+     * row's features, which cost most of the labelling time for a cheap teacher and most of the disk); it is
+     * read as version 3 without views.
+     */
+    public static final int SCHEMA_VERSION = 3;
+    /** The oldest version this build reads. */
+    static final int OLDEST_READ = 2;
     static final String PREFIX = "distill.";
 
     public int featureLength() {
@@ -57,6 +83,10 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
         if (topK > 0) {
             m.put(PREFIX + "top_k", Integer.toString(topK));
         }
+        if (views > 1) {
+            m.put(PREFIX + "views", Integer.toString(views));
+            m.put(PREFIX + "augmentation", augmentation);
+        }
         return m;
     }
 
@@ -67,10 +97,10 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
                     + "schema_version in its Parquet metadata); write soft labels with `distill label`");
         }
         int v = Integer.parseInt(version);
-        if (v != SCHEMA_VERSION) {
+        if (v < OLDEST_READ || v > SCHEMA_VERSION) {
             throw new IllegalArgumentException(file + ": soft-label schema version " + v
-                    + " is not supported; this build reads version " + SCHEMA_VERSION
-                    + (v < SCHEMA_VERSION ? " (rerun `distill label <job.conf>` to rewrite them)" : ""));
+                    + " is not supported; this build reads versions " + OLDEST_READ + " to " + SCHEMA_VERSION
+                    + (v < OLDEST_READ ? " (rerun `distill label <job.conf>` to rewrite them)" : ""));
         }
         return new SoftLabelMetadata(v, m.getOrDefault(PREFIX + "teacher_id", ""),
                 m.getOrDefault(PREFIX + "teacher_sha256", ""),
@@ -78,7 +108,8 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
                 parseShape(m.getOrDefault(PREFIX + "input_shape", "")),
                 m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "data_key", ""),
                 m.getOrDefault(PREFIX + "created_at", ""),
-                Integer.parseInt(m.getOrDefault(PREFIX + "top_k", "0")));
+                Integer.parseInt(m.getOrDefault(PREFIX + "top_k", "0")),
+                Integer.parseInt(m.getOrDefault(PREFIX + "views", "1")), m.getOrDefault(PREFIX + "augmentation", ""));
     }
 
     static String joinShape(int[] shape) {
@@ -99,7 +130,7 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
     /** Same content, ignoring creation time. */
     public boolean sameSource(SoftLabelMetadata o) {
         return schemaVersion == o.schemaVersion && teacherSha256.equals(o.teacherSha256) && numClasses == o.numClasses
-                && topK == o.topK
+                && topK == o.topK && views == o.views && augmentation.equals(o.augmentation)
                 && Arrays.equals(inputShape, o.inputShape) && normalisation.equals(o.normalisation)
                 && dataKey.equals(o.dataKey);
     }

@@ -69,12 +69,16 @@ public final class SoftLabelStore {
         long n = 0;
         FileSystem fs = finalPath.getFileSystem(conf);
         try (SoftLabelFileWriter writer = new SoftLabelFileWriter(conf, attemptPath, metadata.toFooter(), codec,
-                SoftLabelFileWriter.ROW_GROUP_BYTES, metadata.topK())) {
+                SoftLabelFileWriter.ROW_GROUP_BYTES, metadata.topK(), metadata.hasViews())) {
             while (rows.hasNext()) {
                 SoftLabelRecord r = rows.next();
                 if (r.teacherLogits().length != metadata.numClasses()) {
                     throw new IllegalStateException("teacher produced " + r.teacherLogits().length
                             + " logits for row " + r.id() + "; expected " + metadata.numClasses() + " classes");
+                }
+                if (metadata.hasViews() && (r.viewBoxes() == null || r.viewBoxes().length != 5 * metadata.views()
+                        || r.viewLogits() == null || r.viewLogits().length != metadata.views() * metadata.numClasses())) {
+                    throw new IllegalStateException("row " + r.id() + " does not hold " + metadata.views() + " views");
                 }
                 writer.write(r);
                 n++;

@@ -52,6 +52,9 @@ public final class DatasetLoader {
             test = all.filter(bucket.lt(threshold));
             train = all.filter(bucket.geq(threshold));
         }
+        if (s.labelledFraction() < 1) {
+            train = keepLabels(train, s.labelledFraction(), s.splitSeed());
+        }
         int[] shape = inputShape(spark, s);
         if (shape.length == 1 && shape[0] == 0) {
             Row first = train.first();
@@ -65,6 +68,18 @@ public final class DatasetLoader {
         LOG.info("dataset: {} features per row, input shape {}, normalisation {}", length,
                 java.util.Arrays.toString(shape), norm.describe());
         return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm);
+    }
+
+    /**
+     * The training rows with the labels of a share {@code fraction} of them kept (a seeded hash of the id, apart
+     * from the test split's) and the others' removed, as if only that share had been labelled: the setting in
+     * which a teacher's labels on unlabelled data pay most.
+     */
+    static Dataset<Row> keepLabels(Dataset<Row> train, double fraction, long seed) {
+        org.apache.spark.sql.Column bucket = functions.pmod(functions.xxhash64(functions.col(ExampleSchema.ID),
+                functions.lit(seed * 17 + 0x1AB), functions.lit("labelled")), functions.lit(1_000_000L));
+        return train.withColumn(ExampleSchema.LABEL, functions.when(bucket.lt(Math.round(fraction * 1_000_000)),
+                functions.col(ExampleSchema.LABEL)).otherwise(functions.lit(null).cast("int")));
     }
 
     /**
@@ -84,6 +99,9 @@ public final class DatasetLoader {
                 .append("\nnormalisation=").append(s.normalisation()).append(' ').append(s.scaleMax())
                 .append("\ninput-shape=").append(s.inputShape())
                 .append("\nmax-rows=").append(s.maxTrainRows()).append(' ').append(s.maxTestRows());
+        if (s.labelledFraction() < 1 && "train".equals(split)) {
+            b.append("\nlabelled-fraction=").append(s.labelledFraction()).append(' ').append(s.splitSeed());
+        }
         if (!s.hasTestSource()) {
             b.append("\nheld-out=").append(s.testFraction()).append(' ').append(s.splitSeed());
         }

@@ -18,7 +18,8 @@ import java.util.List;
  * {@code id, features, label, teacher_logits}: the features from the split, the label and logits from the
  * soft labels. Full logits are read as stored; top-k soft labels get {@code teacher_logits} rebuilt by
  * {@link TopK#expand} (the k stored logits, the tail mass spread evenly over the other classes), so training
- * and evaluation read either form the same way.
+ * and evaluation read either form the same way. Soft labels with stored views add {@code view_boxes} and
+ * {@code view_logits}.
  *
  * <p>The join is Spark's: soft labels of a few logits per row are small enough to be broadcast to the
  * split's partitions (no shuffle of the features); very large ones are joined by sorting on the id. The
@@ -29,6 +30,10 @@ public final class SoftLabelReader {
             .add(ExampleSchema.ID, DataTypes.LongType, false)
             .add(ExampleSchema.LABEL, DataTypes.IntegerType, true)
             .add("teacher_logits", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+    /** Columns of stored views (soft labels of {@code kd.soft-labels.views} > 1). */
+    public static final String VIEW_BOXES = "view_boxes";
+    public static final String VIEW_LOGITS = "view_logits";
 
     private SoftLabelReader() {
     }
@@ -41,6 +46,9 @@ public final class SoftLabelReader {
     /** The soft labels alone: {@code id, label, teacher_logits}, with top-k ones expanded to full logits. */
     public static Dataset<Row> logits(SparkSession spark, String dir, SoftLabelMetadata md) {
         Dataset<Row> raw = spark.read().parquet(dir);
+        if (md.hasViews()) {
+            return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "teacher_logits", VIEW_BOXES, VIEW_LOGITS);
+        }
         if (md.topK() <= 0) {
             return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "teacher_logits");
         }

@@ -134,13 +134,22 @@ class TestSoftLabelStore {
     @Test
     void refusesAnotherSchemaVersion() {
         var footer = new java.util.HashMap<>(md.toFooter());
-        footer.put("distill.schema_version", "3");
+        footer.put("distill.schema_version", "4");
         assertThatThrownBy(() -> SoftLabelMetadata.fromFooter(footer, "f.parquet"))
-                .hasMessage("f.parquet: soft-label schema version 3 is not supported; this build reads version 2");
+                .hasMessage("f.parquet: soft-label schema version 4 is not supported; this build reads versions 2 to 3");
         footer.put("distill.schema_version", "1");
         assertThatThrownBy(() -> SoftLabelMetadata.fromFooter(footer, "f.parquet"))
-                .hasMessage("f.parquet: soft-label schema version 1 is not supported; this build reads version 2"
+                .hasMessage("f.parquet: soft-label schema version 1 is not supported; this build reads versions 2 to 3"
                         + " (rerun `distill label <job.conf>` to rewrite them)");
+        // Version 2 (before stored views) reads as one view per example.
+        footer.put("distill.schema_version", "2");
+        assertThat(SoftLabelMetadata.fromFooter(footer, "f.parquet").views()).isEqualTo(1);
+        // Version 3 with views: their count and augmentation come back from the footer.
+        SoftLabelMetadata views = new SoftLabelMetadata(3, "t", "ab", 3, new int[] {1, 2, 2}, "none", "d", "now")
+                .withViews(6, "Augmentation[shift=2, flip=0.5, cropMin=0.0, cropMax=0.0]");
+        assertThat(SoftLabelMetadata.fromFooter(views.toFooter(), "f.parquet")).isEqualTo(views);
+        assertThat(views.toFooter()).containsEntry("distill.views", "6")
+                .containsEntry("distill.augmentation", "Augmentation[shift=2, flip=0.5, cropMin=0.0, cropMax=0.0]");
     }
 
     @Test

@@ -87,6 +87,34 @@ class TestDatasetLoader {
         assertThat(DatasetLoader.dataKey(spark, settings(base + " }"), "train")).as("one more row").isNotEqualTo(key);
     }
 
+    /** labelled-fraction keeps a seeded share of the training labels (the same ones every time), not the test's. */
+    @Test
+    void labelledFractionKeepsASeededShareOfTheTrainingLabels() throws Exception {
+        Synthetic.writeIdxPair(dir.resolve("a"), dir.resolve("b"), 2000, 2, 2, 3, false);
+        Synthetic.writeIdxPair(dir.resolve("c"), dir.resolve("d"), 50, 2, 2, 3, false);
+        String base = "kd.dataset { train = \"" + dir.resolve("a") + "\", train-labels = \"" + dir.resolve("b")
+                + "\", test = \"" + dir.resolve("c") + "\", test-labels = \"" + dir.resolve("d") + "\", num-classes = 3";
+        DatasetSettings s = settings(base + ", labelled-fraction = 0.1 }");
+        DatasetLoader.Splits splits = DatasetLoader.load(spark, s);
+        List<Row> train = splits.train().orderBy("id").collectAsList();
+        assertThat(train).hasSize(2000);
+        List<Long> kept = new java.util.ArrayList<>();
+        for (Row r : train) {
+            if (!r.isNullAt(2)) {
+                assertThat(r.getInt(2)).isEqualTo((int) (r.getLong(0) % 3));
+                kept.add(r.getLong(0));
+            }
+        }
+        assertThat(kept.size()).isBetween(160, 240);
+        assertThat(splits.test().filter("label is null").count()).isZero();
+        List<Long> again = DatasetLoader.load(spark, s).train().filter("label is not null").orderBy("id")
+                .select("id").as(org.apache.spark.sql.Encoders.LONG()).collectAsList();
+        assertThat(again).isEqualTo(kept);
+        String all = DatasetLoader.dataKey(spark, settings(base + " }"), "train");
+        assertThat(DatasetLoader.dataKey(spark, s, "train")).isNotEqualTo(all);
+        assertThat(DatasetLoader.dataKey(spark, s, "test")).isEqualTo(DatasetLoader.dataKey(spark, settings(base + " }"), "test"));
+    }
+
     @Test
     void maxRowsKeepsTheFirstIds() throws Exception {
         Synthetic.writeIdxPair(dir.resolve("a"), dir.resolve("b"), 20, 2, 2, 3, false);

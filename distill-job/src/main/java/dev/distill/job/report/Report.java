@@ -16,10 +16,17 @@ import java.util.Map;
  * left out); {@link ReportHtml} and {@link #table()} draw from the same record.
  *
  * @param baseline null when the job has no hard-label baseline
- * @param stages   the stage table; empty when the test split is empty
+ * @param stages     the stage table; empty when the test split is empty
+ * @param comparison what {@code distill compare} last measured with the same teacher, or null
  */
 public record Report(String jobFile, String createdAt, String outputDir, Scores teacher, Scores student,
-                     Scores baseline, Summary summary, List<StageRow> stages, Map<String, Object> versions) {
+                     Scores baseline, Summary summary, List<StageRow> stages, Map<String, Object> versions,
+                     Comparison comparison) {
+
+    /** This report with {@code c} as its comparison section (null for none). */
+    public Report withComparison(Comparison c) {
+        return new Report(jobFile, createdAt, outputDir, teacher, student, baseline, summary, stages, versions, c);
+    }
 
     /**
      * One model on the test split. Agreement and KL to the teacher, the quantisation, sparsity and history are

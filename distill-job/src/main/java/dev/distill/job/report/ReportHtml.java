@@ -19,14 +19,7 @@ public final class ReportHtml {
     private static final String STUDENT = "#1f6fb4";
     private static final String BASELINE = "#d9822b";
 
-    private ReportHtml() {
-    }
-
-    public static String render(Report report) {
-        Report.Scores teacher = report.teacher();
-        Report.Scores student = report.student();
-        Report.Scores baseline = report.baseline();
-        StringBuilder b = new StringBuilder("""
+    private static final String HEAD = """
                 <!DOCTYPE html>
                 <html lang="en"><head><meta charset="utf-8"><title>distill report</title>
                 <style>
@@ -38,7 +31,16 @@ public final class ReportHtml {
                 svg text { font: 11px system-ui, sans-serif; fill: #333; }
                 .note { color: #666; }
                 </style></head><body>
-                """);
+                """;
+
+    private ReportHtml() {
+    }
+
+    public static String render(Report report) {
+        Report.Scores teacher = report.teacher();
+        Report.Scores student = report.student();
+        Report.Scores baseline = report.baseline();
+        StringBuilder b = new StringBuilder(HEAD);
         b.append("<h1>distill report</h1>\n<p class=\"note\">").append(esc(String.valueOf(report.jobFile())))
                 .append(" &middot; ").append(esc(String.valueOf(report.createdAt()))).append(" &middot; ")
                 .append(esc(String.valueOf(report.outputDir()))).append("</p>\n");
@@ -57,7 +59,97 @@ public final class ReportHtml {
             figure(b, "per-class", "Per-class test accuracy, teacher and student",
                     perClass(teacher == null ? null : teacher.perClassAccuracy(), student.perClassAccuracy()));
         }
+        if (report.comparison() != null) {
+            comparison(b, report.comparison());
+        }
         return b.append("</body></html>\n").toString();
+    }
+
+    /** A page of its own for a comparison made before any report (no evaluate yet). */
+    public static String renderComparison(Comparison c) {
+        StringBuilder b = new StringBuilder(HEAD);
+        b.append("<h1>distill compare</h1>\n<p class=\"note\">").append(esc(String.valueOf(c.jobFile())))
+                .append(" &middot; ").append(esc(String.valueOf(c.createdAt()))).append("</p>\n");
+        comparison(b, c);
+        return b.append("</body></html>\n").toString();
+    }
+
+    /** The comparison table and the {@code comparison} chart: each method's test accuracy, mean ± std, per seed. */
+    static void comparison(StringBuilder b, Comparison c) {
+        b.append("<h2 id=\"compare\">Methods compared over ").append(c.seeds()).append(" seed")
+                .append(c.seeds() == 1 ? "" : "s").append("</h2>\n<p class=\"note\">The same ")
+                .append(fmt("%,d", c.parameters())).append("-parameter student, ").append(c.epochs())
+                .append(" epochs each; trained on ").append(fmt("%,d", c.trainRows())).append(" rows (")
+                .append(fmt("%,d", c.labelledTrainRows())).append(" labelled); validation ")
+                .append(fmt("%,d", c.validationRows())).append(" rows held out of them; test ")
+                .append(fmt("%,d", c.testRows())).append(" rows. Mean &plusmn; sample standard deviation; the gain is"
+                        + " over the best hard-label method on validation (")
+                .append(esc(String.valueOf(c.bestHardLabelMethod()))).append("), &plusmn; its standard error;"
+                        + " significant when above two standard errors.</p>\n");
+        b.append("<table id=\"comparison\"><tr><th>method</th><th>loss</th><th>validation accuracy</th>"
+                + "<th>test accuracy</th><th>gain (points)</th><th>&gt; 2 SE</th></tr>\n");
+        for (Comparison.Method m : c.methods()) {
+            b.append("<tr><td>").append(esc(m.name())).append("</td><td>").append(esc(m.loss()))
+                    .append(m.augment() ? " + augment" : "").append("</td><td>")
+                    .append(esc(Comparison.pm(m.validationMean(), m.validationStd()))).append("</td><td>")
+                    .append(esc(Comparison.pm(m.testMean(), m.testStd()))).append("</td><td>")
+                    .append(m.gainPoints() == null ? (m.name().equals(c.bestHardLabelMethod()) ? "best hard-label" : "&ndash;")
+                            : esc(fmt("%+.2f", m.gainPoints()) + " ± " + fmt("%.2f", m.gainStandardError())))
+                    .append("</td><td>").append(m.significant() == null ? "" : m.significant() ? "yes" : "no")
+                    .append("</td></tr>\n");
+        }
+        b.append("</table>\n");
+        figure(b, "comparison-chart", "Test accuracy by method: each seed (dots), mean and ±1 std (bar)",
+                comparisonChart(c));
+    }
+
+    private static String comparisonChart(Comparison c) {
+        List<Comparison.Method> ms = c.methods();
+        double lo = Double.MAX_VALUE;
+        double hi = -Double.MAX_VALUE;
+        for (Comparison.Method m : ms) {
+            for (double v : m.testAccuracy()) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            lo = Math.min(lo, m.testMean() - m.testStd());
+            hi = Math.max(hi, m.testMean() + m.testStd());
+        }
+        double pad = Math.max(0.002, (hi - lo) * 0.1);
+        lo -= pad;
+        hi += pad;
+        int rowH = 26;
+        int left = 220;
+        int width = 700;
+        StringBuilder b = svg(left + width + 40, ms.size() * rowH + 40);
+        for (int t = 0; t <= 4; t++) {
+            double v = lo + (hi - lo) * t / 4;
+            double x = left + width * t / 4.0;
+            b.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"10\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>"
+                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.2f%%</text>%n", x, x, ms.size() * rowH + 12, x,
+                    ms.size() * rowH + 28, 100 * v));
+        }
+        for (int i = 0; i < ms.size(); i++) {
+            Comparison.Method m = ms.get(i);
+            double y = 10 + i * rowH + rowH / 2.0;
+            String colour = m.hardLabels() ? BASELINE : STUDENT;
+            double finalLo = lo;
+            double finalHi = hi;
+            java.util.function.DoubleUnaryOperator sx = v -> left + width * (v - finalLo) / (finalHi - finalLo);
+            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", left - 8,
+                    y + 4, esc(m.name())));
+            b.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+                            + " stroke-width=\"6\" opacity=\"0.35\"/>%n", sx.applyAsDouble(m.testMean() - m.testStd()), y,
+                    sx.applyAsDouble(m.testMean() + m.testStd()), y, colour));
+            b.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+                    + " stroke-width=\"2\"/>%n", sx.applyAsDouble(m.testMean()), y - 8, sx.applyAsDouble(m.testMean()), y + 8,
+                    colour));
+            for (double v : m.testAccuracy()) {
+                b.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>%n",
+                        sx.applyAsDouble(v), y, colour));
+            }
+        }
+        return b.append("</svg>\n").toString();
     }
 
     private static void headline(StringBuilder b, Report.Scores teacher, Report.Scores student,
@@ -71,7 +163,7 @@ public final class ReportHtml {
         if (summary != null && summary.kdGainPoints() != null) {
             b.append("<p>Distillation gain over the hard-label baseline: <b>")
                     .append(fmt("%+.2f", summary.kdGainPoints()))
-                    .append(" points</b>.</p>\n");
+                    .append(" points</b> (one seed; <code>distill compare</code> measures it over several).</p>\n");
         }
     }
 

@@ -17,8 +17,8 @@ final class ReportTables {
         headline(b, "student", report.student());
         headline(b, "baseline", report.baseline());
         if (report.summary() != null && report.summary().kdGainPoints() != null) {
-            b.append(String.format("distillation gain over the hard-label baseline: %+.2f points%n",
-                    report.summary().kdGainPoints()));
+            b.append(String.format("distillation gain over the hard-label baseline: %+.2f points (one seed; `distill"
+                    + " compare` measures it over several)%n", report.summary().kdGainPoints()));
         }
         List<Pruning.LayerSparsity> sparsity = report.student() == null ? null : report.student().sparsityByLayer();
         if (sparsity != null && sparsity.stream().anyMatch(m -> m.zeros() > 0)) {
@@ -31,6 +31,9 @@ final class ReportTables {
         if (report.stages() != null && !report.stages().isEmpty()) {
             b.append(System.lineSeparator()).append("stages (test split; latency and throughput on one thread):")
                     .append(System.lineSeparator()).append(stages(report.stages()));
+        }
+        if (report.comparison() != null) {
+            b.append(System.lineSeparator()).append(report.comparison().table());
         }
         return b.toString();
     }

@@ -102,7 +102,8 @@ final class EvaluateStage implements Stage {
                         (double) teacher.modelFileBytes() / student.modelFileBytes());
                 List<Report.StageRow> stages = stages(ctx, test, numClasses, teacherNet, teacher.modelFileBytes());
                 Report report = new Report(ctx.jobFile(), Instant.now().toString(), w.root(), teacher, student,
-                        baseline, summary, stages, JobContext.versions());
+                        baseline, summary, stages, JobContext.versions(), null)
+                        .withComparison(Compare.lastComparison(ctx));
                 String path = w.path("report", "report.json");
                 w.writeString(path, Json.write(report));
                 String html = w.path("report", "report.html");

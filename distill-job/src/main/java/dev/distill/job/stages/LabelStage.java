@@ -42,10 +42,13 @@ final class LabelStage implements Stage {
 
     @Override
     public StageKey key(JobContext ctx) {
-        return StageKey.builder().file(ctx, "teacher model", ctx.teacherModel())
+        StageKey.Builder k = StageKey.builder().file(ctx, "teacher model", ctx.teacherModel())
                 .settings(ctx, "kd.teacher.format", "kd.teacher.onnx")
-                .settings(ctx, "kd.soft-labels.store", "kd.soft-labels.k")
-                .data(ctx).build();
+                .settings(ctx, "kd.soft-labels.store", "kd.soft-labels.k", "kd.soft-labels.views");
+        if (ctx.settings().teacher().views() > 1) {
+            k.settings(ctx, "kd.augment");
+        }
+        return k.data(ctx).build();
     }
 
     @Override
@@ -72,14 +75,27 @@ final class LabelStage implements Stage {
                     new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
                     data.normalisation().describe(), ctx.dataKey(split), Instant.now().toString(),
                     ctx.settings().teacher().topK());
-            ctx.describe(name(), "label the " + split + " split with the teacher (" + md.teacherId() + ")");
+            LabellingJob.Views views = viewsOf(ctx, split, data.inputShape());
+            md = md.withViews(views.count(), views.augmentation().toString());
+            ctx.describe(name(), "label the " + split + " split with the teacher (" + md.teacherId() + ")"
+                    + (views.count() > 1 ? ", " + views.count() + " views per example (" + views.augmentation().describe()
+                    + ")" : ""));
             Dataset<Row> split0 = "train".equals(split) ? data.train() : data.test();
             LabellingJob.Result r = LabellingJob.label(split0, source, sha, md, ctx.settings().teacher().labelBatchSize(),
-                    ctx.settings().teacher().compression(), ctx.workspace().softLabels(split), split0.count());
+                    ctx.settings().teacher().compression(), ctx.workspace().softLabels(split), split0.count(), views);
             rows[i] = r.rows();
             rates[i] = r.rows() / r.seconds();
         }
         return new Facts(rows[0], rates[0], rows[1], rates[1], sha, data.normalisation().toMap());
+    }
+
+    /** The views labelled per example of {@code split}: kd.soft-labels.views for train, the image only for test. */
+    static LabellingJob.Views viewsOf(JobContext ctx, String split, int[] shape) {
+        int n = ctx.settings().teacher().views();
+        if (n <= 1 || !"train".equals(split)) {
+            return LabellingJob.Views.NONE;
+        }
+        return new LabellingJob.Views(n, ctx.settings().augmentation(), shape, ctx.settings().dataset().splitSeed());
     }
 
     /** Opens the teacher once on the driver to check that its outputs are the data set's classes. */

@@ -1,5 +1,6 @@
 package dev.distill.job.stages;
 
+import dev.distill.datasets.augment.Augmentation;
 import dev.distill.job.JobContext;
 import dev.distill.job.Json;
 import dev.distill.job.report.Report;
@@ -48,10 +49,12 @@ public final class NetworkTraining {
         ParameterAveragingTrainer trainer = new ParameterAveragingTrainer(r.who(), t, workers,
                 ctx.workspace().checkpoint(r.who()))
                 .withHooks(TrainingHooks.compose(r.hooks(), qat)).withInitialParams(r.initialParams())
+                .withAugmentation(t.augment() ? ctx.settings().augmentation() : Augmentation.NONE, r.spec().inputShape())
                 .onEpoch(metrics::add);
         ParameterAveragingTrainer.Result result;
         try {
-            ctx.describe(stage, "train " + r.who() + " (" + r.loss().name() + (qat == null ? "" : ", quantisation-aware") + ")");
+            ctx.describe(stage, "train " + r.who() + " (" + r.loss().name() + (qat == null ? "" : ", quantisation-aware")
+                    + (t.augment() ? ", augmented: " + ctx.settings().augmentation().describe() : "") + ")");
             result = trainer.train(ctx.sc(), batches, conf, r.dataKey(), (epoch, net) -> ClusterEvaluator.evaluate(
                     r.test(), qat == null ? net : qat.fakeQuantised(net), numClasses).accuracy());
         } finally {

@@ -38,12 +38,23 @@ public final class SoftLabels {
                     + " features per row (input shape " + Arrays.toString(info.metadata().inputShape())
                     + ") but the student's input takes " + expectedLength + " (" + Arrays.toString(expected) + ")");
         }
+        int views = "train".equals(split) ? ctx.settings().teacher().views() : 1;
+        String augmentation = views > 1 ? ctx.settings().augmentation().toString() : "";
+        if (info.metadata().views() != views || !info.metadata().augmentation().equals(augmentation)) {
+            throw new IllegalArgumentException("soft labels in " + dir + " hold " + describeViews(info.metadata().views(),
+                    info.metadata().augmentation()) + " per example but the job asks for " + describeViews(views,
+                    augmentation) + " (kd.soft-labels.views, kd.augment); rerun `distill label <job.conf>`");
+        }
         if (!info.metadata().dataKey().equals(ctx.dataKey(split))) {
             throw new IllegalArgumentException("soft labels in " + dir + " were made from other data than the "
                     + split + " split of kd.dataset (its settings, paths or file sizes changed since `distill label`);"
                     + " rerun `distill label <job.conf>`");
         }
         return info;
+    }
+
+    private static String describeViews(int n, String augmentation) {
+        return n <= 1 ? "1 view (the image itself)" : n + " views (" + augmentation + ")";
     }
 
     /** The key prefix (then the int8 file's SHA-256) of the int8 file's test predictions export keeps for evaluate. */

@@ -60,6 +60,18 @@ public final class StageRunner {
         printOutputs(out);
     }
 
+    /**
+     * Runs the stages another command needs first ({@code compare}: the teacher and the soft labels), skipping
+     * those up to date, without printing their summaries.
+     */
+    public void runQuietly(List<Stage> stages) {
+        for (Stage stage : stages) {
+            if (stage.notInThisJob(ctx) == null) {
+                runOne(stage);
+            }
+        }
+    }
+
     /** Runs one stage unless it is up to date; true when it ran. */
     private boolean runOne(Stage stage) {
         Workspace w = ctx.workspace();

@@ -101,7 +101,11 @@ final class TrainStudentStage implements Stage {
         LOG.info("train-student: {} soft-labelled rows, {}{}", info.rows(), s.loss().name(), spec.quantised()
                 ? ", quantisation-aware (" + spec.quantisation().weightBits() + "-bit weights, from step "
                 + spec.quantisation().startStep() + ")" : "");
-        String dataKey = info.metadata().teacherSha256() + "/" + info.rows();
+        String dataKey = info.metadata().teacherSha256() + "/" + info.rows() + "/views " + info.metadata().views()
+                + " " + info.metadata().augmentation();
+        if (info.metadata().hasViews()) {
+            LOG.info("train-student: the student sees one of {} stored views per example and epoch", info.metadata().views());
+        }
         var student = NetworkTraining.train(ctx, TrainingRequest.builder("student", spec, s.loss(), s.training())
                 .rows(train, test, dataKey).softTargets(true).hooks(pruning).initialParams(initial).build());
         Dataset<Row> labelled = train.filter(functions.col("label").isNotNull());

@@ -30,7 +30,7 @@ class TestReportHtml {
                 model(0.9, 1_000_000, 4_000_000, false, List.of(0.95, 0.9, 0.85)),
                 model(0.85, 10_000, 40_000, true, List.of(0.9, 0.8, 0.85)),
                 model(0.84, 10_000, 40_100, true, List.of(0.88, 0.8, 0.84)),
-                new Report.Summary(1.0, 100, 100), stages, Map.of("distill", "test"));
+                new Report.Summary(1.0, 100, 100), stages, Map.of("distill", "test"), null);
     }
 
     private static Report.StageRow stage(String name, String engine, double acc, long bytes) {

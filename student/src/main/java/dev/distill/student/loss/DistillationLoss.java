@@ -7,6 +7,7 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.util.Map;
 
@@ -24,6 +25,54 @@ import java.util.Map;
  */
 public abstract class DistillationLoss implements ILossFunction {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * Label smoothing ε of the hard-label term (Szegedy et al. 2016, "Rethinking the Inception Architecture",
+     * §7): the one-hot target becomes {@code (1 − ε)·onehot(y) + ε/C}. 0 = none. Older saved networks have no
+     * such property and load with 0.
+     */
+    @JsonProperty("label_smoothing")
+    protected double labelSmoothing;
+
+    /** ε of the hard-label term's label smoothing. */
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    /** Checks the temperature and teacher weight every loss with a teacher term takes; for constructors. */
+    protected static void checkTemperatureAndAlpha(double temperature, double alpha) {
+        if (!(temperature > 0)) {
+            throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+        }
+        if (!(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
+        }
+    }
+
+    /**
+     * The settings map of {@link #settings()}: temperature, alpha, then {@code more} as name/value pairs, then
+     * the label smoothing when set.
+     */
+    protected Map<String, Object> settingsOf(double temperature, double alpha, Object... more) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("temperature", temperature);
+        m.put("alpha", alpha);
+        for (int i = 0; i < more.length; i += 2) {
+            m.put((String) more[i], more[i + 1]);
+        }
+        if (labelSmoothing > 0) {
+            m.put("label_smoothing", labelSmoothing);
+        }
+        return m;
+    }
+
+    /** Checks and sets ε; for constructors. */
+    protected final void setLabelSmoothing(double epsilon) {
+        if (!(epsilon >= 0 && epsilon < 1)) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + epsilon);
+        }
+        this.labelSmoothing = epsilon;
+    }
 
     /**
      * Per-example losses and, when {@code grad} is non-null, ∂L/∂z into it. All arrays are flat and row-major:
@@ -76,6 +125,42 @@ public abstract class DistillationLoss implements ILossFunction {
             s += Math.exp(v - max);
         }
         return max + Math.log(s);
+    }
+
+    /**
+     * Adds {@code weight · CE(softmax(z), ỹ)} of row {@code zo} to the returned loss and {@code weight · (softmax(z)
+     * − ỹ)} to {@code grad} (when non-null), where ỹ is the one-hot label at {@code packed[yo..yo+c)} smoothed by
+     * {@link #labelSmoothing}: {@code ỹ = (1 − ε)·y + ε/C}. {@code zs} is scratch of length c.
+     */
+    protected final double hardTerm(float[] z, int zo, float[] packed, int yo, int c, double weight, float[] grad,
+                                    double[] zs) {
+        if (weight <= 0) {
+            return 0;
+        }
+        for (int k = 0; k < c; k++) {
+            zs[k] = z[zo + k];
+        }
+        double lse = logSumExp(zs);
+        double eps = labelSmoothing;
+        double l = 0;
+        for (int k = 0; k < c; k++) {
+            double y = (1 - eps) * packed[yo + k] + eps / c;
+            double logQ = zs[k] - lse;
+            l -= weight * y * logQ;
+            if (grad != null) {
+                grad[zo + k] += (float) (weight * (Math.exp(logQ) - y));
+            }
+        }
+        return l;
+    }
+
+    /** softmax(x) into {@code out}; returns log Σ exp(x). */
+    protected static double softmax(double[] x, double[] out) {
+        double lse = logSumExp(x);
+        for (int k = 0; k < x.length; k++) {
+            out[k] = Math.exp(x[k] - lse);
+        }
+        return lse;
     }
 
     private static float[] logits(INDArray preOutput, IActivation activationFn) {

@@ -17,7 +17,10 @@ public final class DistillationLosses {
     }
 
     private static final Map<String, Entry> LOSSES = new TreeMap<>(Map.of(
-            "hinton", new Entry(HintonLoss::read, java.util.Set.of("temperature", "alpha"))));
+            "cross-entropy", new Entry(d -> new HintonLoss(1, 0, labelSmoothing(d)), java.util.Set.of("label-smoothing")),
+            "hinton", new Entry(HintonLoss::read, java.util.Set.of("temperature", "alpha", "label-smoothing")),
+            "dkd", new Entry(DkdLoss::read, java.util.Set.of("temperature", "alpha", "dkd", "label-smoothing")),
+            "dist", new Entry(DistLoss::read, java.util.Set.of("temperature", "alpha", "dist", "label-smoothing"))));
 
     private DistillationLosses() {
     }
@@ -35,6 +38,16 @@ public final class DistillationLosses {
     public static DistillationLoss read(SettingsReader distillation) {
         String name = distillation.oneOf("loss", LOSSES.keySet().toArray(String[]::new));
         return LOSSES.get(name).read().apply(distillation);
+    }
+
+    /** {@code label-smoothing} of {@code kd.student.distillation}: ε in [0, 0.5]. */
+    static double labelSmoothing(SettingsReader distillation) {
+        return distillation.has("label-smoothing") ? distillation.numberIn("label-smoothing", 0, 0.5) : 0;
+    }
+
+    /** True when {@code loss} learns from hard labels alone (no teacher term). */
+    public static boolean hardLabelsOnly(DistillationLoss loss) {
+        return loss instanceof HintonLoss h && h.alpha() == 0;
     }
 
     /** Plain cross-entropy on the hard labels, for teachers and hard-label baselines. */

@@ -3,7 +3,6 @@ package dev.distill.student.loss;
 import dev.distill.settings.SettingsReader;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -28,7 +27,7 @@ import java.util.Map;
  * runs on C classes as usual — the student's output has C classes in any case.
  *
  * <p>Key {@code hinton} in {@link DistillationLosses}; settings {@code kd.student.distillation.temperature}
- * (T) and {@code alpha} (α).
+ * (T), {@code alpha} (α) and {@code label-smoothing} (of the hard term, {@link #labelSmoothing()}).
  */
 public class HintonLoss extends DistillationLoss {
     private static final long serialVersionUID = 1L;
@@ -44,14 +43,15 @@ public class HintonLoss extends DistillationLoss {
     }
 
     public HintonLoss(double temperature, double alpha) {
-        if (!(temperature > 0)) {
-            throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
-        }
-        if (!(alpha >= 0 && alpha <= 1)) {
-            throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
-        }
+        this(temperature, alpha, 0);
+    }
+
+    /** With label smoothing ε on the hard-label term ({@link #labelSmoothing()}). */
+    public HintonLoss(double temperature, double alpha, double labelSmoothing) {
+        checkTemperatureAndAlpha(temperature, alpha);
         this.temperature = temperature;
         this.alpha = alpha;
+        setLabelSmoothing(labelSmoothing);
     }
 
     public double temperature() {
@@ -64,15 +64,13 @@ public class HintonLoss extends DistillationLoss {
 
     /** Reads T and α from {@code kd.student.distillation}. */
     static HintonLoss read(SettingsReader distillation) {
-        return new HintonLoss(distillation.positive("temperature"), distillation.fraction("alpha"));
+        return new HintonLoss(distillation.positive("temperature"), distillation.fraction("alpha"),
+                DistillationLosses.labelSmoothing(distillation));
     }
 
     @Override
     public Map<String, Object> settings() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("temperature", temperature);
-        m.put("alpha", alpha);
-        return m;
+        return settingsOf(temperature, alpha);
     }
 
     @Override
@@ -111,20 +109,7 @@ public class HintonLoss extends DistillationLoss {
                 }
                 l += wSoft * temperature * temperature * kl;
             }
-            if (wHard > 0) {
-                for (int k = 0; k < c; k++) {
-                    zs[k] = z[zo + k];
-                }
-                double lse = logSumExp(zs);
-                for (int k = 0; k < c; k++) {
-                    double y = packed[lo + c + k];
-                    double logQ = zs[k] - lse;
-                    l -= wHard * y * logQ;
-                    if (grad != null) {
-                        grad[zo + k] += (float) (wHard * (Math.exp(logQ) - y));
-                    }
-                }
-            }
+            l += hardTerm(z, zo, packed, lo + c, c, wHard, grad, zs);
             loss[i] = l;
         }
         return loss;
@@ -132,12 +117,15 @@ public class HintonLoss extends DistillationLoss {
 
     @Override
     public String name() {
-        return alpha == 0 ? "cross-entropy" : "hinton(T=" + temperature + ", alpha=" + alpha + ")";
+        String smoothing = labelSmoothing > 0 ? ", label smoothing " + labelSmoothing : "";
+        return alpha == 0 ? "cross-entropy" + (labelSmoothing > 0 ? "(label smoothing " + labelSmoothing + ")" : "")
+                : "hinton(T=" + temperature + ", alpha=" + alpha + smoothing + ")";
     }
 
     @Override
     public boolean equals(Object o) {
-        return o != null && o.getClass() == getClass() && o instanceof HintonLoss k && k.temperature == temperature && k.alpha == alpha;
+        return o != null && o.getClass() == getClass() && o instanceof HintonLoss k && k.temperature == temperature && k.alpha == alpha
+                && k.labelSmoothing == labelSmoothing;
     }
 
     @Override

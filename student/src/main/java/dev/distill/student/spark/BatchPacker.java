@@ -1,6 +1,7 @@
 package dev.distill.student.spark;
 
 import dev.distill.datasets.Rows;
+import dev.distill.datasets.augment.View;
 import dev.distill.student.loss.PackedTargets;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
@@ -20,9 +21,16 @@ import java.util.Random;
  * id and shuffled with a seed, packed into {@link PackedBatch}es once and cached as plain Java arrays. The
  * batches depend only on the rows, the seed and the worker count: not on how the rows were partitioned or in
  * which order shuffle blocks arrived, so two identical runs (or a run that lost an executor) train the same
- * model. Without teacher logits the labels carry only the hard label (α must then be 0).
+ * model. Without teacher logits the labels carry only the hard label (α must then be 0). Rows with stored
+ * views ({@value #VIEW_BOXES}, {@value #VIEW_LOGITS}) keep all their views in the batch, so picking a view
+ * each epoch moves no data.
  */
 public final class BatchPacker {
+    /** Column of stored views' boxes (V × 5 ints per row), when the soft labels hold views. */
+    public static final String VIEW_BOXES = dev.distill.datasets.spark.SoftLabelReader.VIEW_BOXES;
+    /** Column of the teacher's logits on each stored view (V × C floats per row). */
+    public static final String VIEW_LOGITS = dev.distill.datasets.spark.SoftLabelReader.VIEW_LOGITS;
+
     private BatchPacker() {
     }
 
@@ -38,6 +46,12 @@ public final class BatchPacker {
         }
         int width = PackedTargets.width(numClasses);
         int ii = java.util.Arrays.asList(names).indexOf("id");
+        int bi = withTeacher ? java.util.Arrays.asList(names).indexOf(VIEW_BOXES) : -1;
+        int vi = withTeacher ? java.util.Arrays.asList(names).indexOf(VIEW_LOGITS) : -1;
+        if ((bi < 0) != (vi < 0)) {
+            throw new IllegalArgumentException("training rows with stored views need both " + VIEW_BOXES + " and "
+                    + VIEW_LOGITS + "; found " + java.util.Arrays.toString(names));
+        }
         if (ii < 0) {
             throw new IllegalArgumentException("training rows need an id column; found " + java.util.Arrays.toString(names));
         }
@@ -56,8 +70,13 @@ public final class BatchPacker {
                         int n = Math.min(batchSize, all.size() - start);
                         float[] x = new float[n * featureLength];
                         float[] y = new float[n * width];
+                        long[] ids = new long[n];
+                        int views = bi < 0 ? 0 : all.get(start).getList(bi).size() / View.NUMBERS;
+                        int[] boxes = bi < 0 ? null : new int[n * views * View.NUMBERS];
+                        float[] viewLogits = bi < 0 ? null : new float[n * views * numClasses];
                         for (int r = 0; r < n; r++) {
                             Row row = all.get(start + r);
+                            ids[r] = row.getLong(ii);
                             float[] f = Rows.floats(row.getList(fi));
                             if (f.length != featureLength) {
                                 throw new IllegalArgumentException("row " + row.getLong(0) + " has " + f.length
@@ -75,8 +94,21 @@ public final class BatchPacker {
                                         + " teacher logits; the student has " + numClasses + " classes");
                             }
                             PackedTargets.pack(t, label, numClasses, y, r * width);
+                            if (bi >= 0) {
+                                List<Object> b = row.getList(bi);
+                                float[] v = Rows.floats(row.getList(vi));
+                                if (b.size() != views * View.NUMBERS || v.length != views * numClasses) {
+                                    throw new IllegalArgumentException("row " + ids[r] + " has " + b.size() + " view"
+                                            + " numbers and " + v.length + " view logits; expected " + views + " views of "
+                                            + View.NUMBERS + " numbers and " + numClasses + " logits");
+                                }
+                                for (int k = 0; k < b.size(); k++) {
+                                    boxes[(r * views) * View.NUMBERS + k] = ((Number) b.get(k)).intValue();
+                                }
+                                System.arraycopy(v, 0, viewLogits, r * views * numClasses, v.length);
+                            }
                         }
-                        out.add(new PackedBatch(n, x, y));
+                        out.add(new PackedBatch(n, x, y, ids, views, boxes, viewLogits));
                     }
                     return out.iterator();
                 }, true);

@@ -3,9 +3,20 @@ package dev.distill.student.spark;
 import java.io.Serializable;
 
 /**
- * A minibatch as two flat row-major {@code float[]}s: features (rows × F) and packed KD labels
- * (rows × (2C + 1), see {@link dev.distill.student.loss.PackedTargets}). Plain arrays, so Spark measures and
- * caches them correctly (ND4J arrays live off-heap and would be mis-sized).
+ * A minibatch as flat row-major arrays: features (rows × F), packed KD labels (rows × (2C + 1), see
+ * {@link dev.distill.student.loss.PackedTargets}) and the rows' ids (which seed their augmented views). Plain
+ * arrays, so Spark measures and caches them correctly (ND4J arrays live off-heap and would be mis-sized).
+ *
+ * <p>With stored views ({@code views > 0}, from soft labels labelled with {@code kd.soft-labels.views}), each row
+ * also carries its V views: {@code viewBoxes} (rows × V × 5: x, y, width, height, flip of
+ * {@link dev.distill.datasets.augment.View}) and the teacher's logits on each ({@code viewLogits}, rows × V × C);
+ * the trainer picks one view per row and epoch. Otherwise both are null.
  */
-public record PackedBatch(int rows, float[] features, float[] labels) implements Serializable {
+public record PackedBatch(int rows, float[] features, float[] labels, long[] ids, int views, int[] viewBoxes,
+                          float[] viewLogits) implements Serializable {
+
+    /** A minibatch without stored views. */
+    public PackedBatch(int rows, float[] features, float[] labels, long[] ids) {
+        this(rows, features, labels, ids, 0, null, null);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.distill.student.spark;
 
+import dev.distill.datasets.augment.Augmentation;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.TrainingHooks;
 import dev.distill.student.TrainingSettings;
@@ -70,6 +71,8 @@ public final class ParameterAveragingTrainer {
     private final String checkpointFile;
     private TrainingHooks hooks;
     private float[] initialParams;
+    private Augmentation augmentation = Augmentation.NONE;
+    private int[] inputShape = new int[0];
     private java.util.function.Consumer<EpochStats> onEpoch;
     /** Seconds between progress lines within an epoch. */
     static final double PROGRESS_SECONDS = 10;
@@ -94,6 +97,19 @@ public final class ParameterAveragingTrainer {
     /** Called on the driver after every epoch (after its checkpoint is written), for metrics files. */
     public ParameterAveragingTrainer onEpoch(java.util.function.Consumer<EpochStats> sink) {
         this.onEpoch = sink;
+        return this;
+    }
+
+    /**
+     * Shows each row through a random view of {@code augmentation} each epoch, drawn from (seed, id, epoch), for
+     * inputs of {@code shape} [C, H, W]; rows with stored views are shown through one of those instead.
+     */
+    public ParameterAveragingTrainer withAugmentation(Augmentation augmentation, int[] shape) {
+        this.augmentation = augmentation == null ? Augmentation.NONE : augmentation;
+        this.inputShape = shape.clone();
+        if (this.augmentation.enabled()) {
+            new ViewRenderer(this.augmentation, shape, 0);   // checks the shape
+        }
         return this;
     }
 
@@ -125,7 +141,7 @@ public final class ParameterAveragingTrainer {
         float[] hookState = hooks == null ? new float[0] : hooks.state(driver);
         String fingerprint = Checkpoint.fingerprintOf(json, settings.withEpochs(0).toString(), Integer.toString(workers),
                 dataKey, initialParams == null ? "" : Integer.toHexString(java.util.Arrays.hashCode(initialParams)),
-                hooks == null ? "" : hooks.toString());
+                hooks == null ? "" : hooks.toString(), augmentation.enabled() ? augmentation.toString() : "");
         int startEpoch = 0;
         int iteration = 0;
         if (checkpointFile != null) {
@@ -179,8 +195,9 @@ public final class ParameterAveragingTrainer {
                 final int ep = epoch;
                 final int rd = round;
                 final int it0 = iteration;
+                final ViewRenderer views = new ViewRenderer(augmentation, inputShape, seed);
                 RoundSum sum = sumInPartitionOrder(batches.mapPartitionsWithIndex((p, it) ->
-                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState, h, hs), true));
+                        runRound(json, it, p, ep, rd, freq, seed, it0, taskCpus, bParams, bState, h, hs, views), true));
                 bParams.unpersist(false);
                 bState.unpersist(false);
                 params = scale(sum.params(), 1.0f / sum.examples());
@@ -290,7 +307,7 @@ public final class ParameterAveragingTrainer {
     private static Iterator<RoundSum> runRound(String json, Iterator<PackedBatch> it, int partition, int epoch, int round,
                                                int freq, long seed, int iteration, int taskCpus,
                                                Broadcast<float[]> bParams, Broadcast<float[]> bState,
-                                               TrainingHooks hooks, float[] hookState) {
+                                               TrainingHooks hooks, float[] hookState, ViewRenderer views) {
         List<PackedBatch> all = new ArrayList<>();
         it.forEachRemaining(all::add);
         int from = round * freq;
@@ -330,8 +347,9 @@ public final class ParameterAveragingTrainer {
                     x = Nd4j.create(DataType.FLOAT, b.rows(), b.features().length / b.rows());
                     y = Nd4j.create(DataType.FLOAT, b.rows(), width);
                 }
-                x.data().setData(b.features());
-                y.data().setData(b.labels());
+                views.render(b, epoch);
+                x.data().setData(views.features(b));
+                y.data().setData(views.labels(b));
                 long step = (long) iteration + (i - from);
                 if (hooks != null) {
                     hooks.beforeStep(net, step);

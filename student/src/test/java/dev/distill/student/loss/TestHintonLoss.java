@@ -58,6 +58,29 @@ class TestHintonLoss {
         assertThat(loss.lossAndGradient(z, y, null)[0]).isCloseTo(lse - 3, within(1e-9));
     }
 
+    /**
+     * Label smoothing ε = 0.2 on two classes: ỹ = (0.9, 0.1). At z = 0, q = (1/2, 1/2): CE = ln 2 whatever ỹ;
+     * gradient q − ỹ = (−0.4, 0.4). The registry's {@code cross-entropy} is this loss.
+     */
+    @Test
+    void labelSmoothingOfTheHardTerm() {
+        HintonLoss loss = new HintonLoss(1, 0, 0.2);
+        float[][] grad = new float[1][2];
+        double[] l = loss.lossAndGradient(new float[][] {{0, 0}}, new float[][] {packed(null, 0, 2)}, grad);
+        assertThat(l[0]).isCloseTo(Math.log(2), within(1e-9));
+        assertThat(grad[0][0]).isCloseTo(-0.4f, within(1e-7f));
+        assertThat(grad[0][1]).isCloseTo(0.4f, within(1e-7f));
+        var d = dev.distill.settings.SettingsReader.of(com.typesafe.config.ConfigFactory.parseString(
+                "loss = cross-entropy, label-smoothing = 0.2").atPath("kd.student.distillation"), "kd.student.distillation");
+        DistillationLoss read = DistillationLosses.read(d);
+        assertThat(read).isEqualTo(loss);
+        assertThat(read.name()).isEqualTo("cross-entropy(label smoothing 0.2)");
+        assertThat(DistillationLosses.hardLabelsOnly(read)).isTrue();
+        assertThat(DistillationLosses.hardLabelsOnly(new HintonLoss(2, 0.5, 0.2))).isFalse();
+        LossChecks.assertGradientMatchesFiniteDifferences(new HintonLoss(2, 0.6, 0.1),
+                LossChecks.logits(new Random(8), 3, 4, 2), LossChecks.targets(new Random(9), 3, 4, 2, 1), 2e-3f);
+    }
+
     @Test
     void rowsWithoutLabelTrainOnTheSoftTermAloneWithWeightOne() {
         HintonLoss loss = new HintonLoss(3, 0.2);
@@ -81,33 +104,8 @@ class TestHintonLoss {
     @Test
     void gradientMatchesFiniteDifferences() {
         Random r = new Random(3);
-        int b = 4;
-        int c = 5;
-        float[][] z = new float[b][c];
-        float[][] y = new float[b][];
-        for (int i = 0; i < b; i++) {
-            float[] t = new float[c];
-            for (int k = 0; k < c; k++) {
-                z[i][k] = (float) r.nextGaussian() * 2;
-                t[k] = (float) r.nextGaussian() * 3;
-            }
-            y[i] = packed(t, i == 3 ? null : r.nextInt(c), c);
-        }
-        HintonLoss loss = new HintonLoss(2.5, 0.7);
-        float[][] grad = new float[b][c];
-        loss.lossAndGradient(z, y, grad);
-        double h = 1e-3;
-        for (int i = 0; i < b; i++) {
-            for (int k = 0; k < c; k++) {
-                float keep = z[i][k];
-                z[i][k] = (float) (keep + h);
-                double up = loss.lossAndGradient(z, y, null)[i];
-                z[i][k] = (float) (keep - h);
-                double down = loss.lossAndGradient(z, y, null)[i];
-                z[i][k] = keep;
-                assertThat(grad[i][k]).as("dL/dz[%d][%d]", i, k).isCloseTo((float) ((up - down) / (2 * h)), within(2e-3f));
-            }
-        }
+        LossChecks.assertGradientMatchesFiniteDifferences(new HintonLoss(2.5, 0.7), LossChecks.logits(r, 4, 5, 2),
+                LossChecks.targets(r, 4, 5, 3, 3), 2e-3f);
     }
 
     @Test
@@ -141,6 +139,14 @@ class TestHintonLoss {
         var back = org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(conf.toJson());
         var out = (org.deeplearning4j.nn.conf.layers.OutputLayer) back.getConf(1).getLayer();
         assertThat(out.getLossFn()).isEqualTo(new HintonLoss(3, 0.25));
+        for (DistillationLoss loss : java.util.List.of(new HintonLoss(2, 0.5, 0.1), new DkdLoss(4, 0.5, 1, 8, 0.05),
+                new DistLoss(1, 0.5, 2, 2, 0))) {
+            var c = new NetworkSpec(new int[] {4}, 3, java.util.List.of(LayerSpec.dense(5)))
+                    .toConfiguration(loss, Fixtures.training(), 1);
+            var l = ((org.deeplearning4j.nn.conf.layers.OutputLayer) org.deeplearning4j.nn.conf.MultiLayerConfiguration
+                    .fromJson(c.toJson()).getConf(1).getLayer()).getLossFn();
+            assertThat(l).as(loss.name()).isEqualTo(loss);
+        }
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.distill.teacher.spark;
 
 import dev.distill.datasets.ExampleSchema;
+import dev.distill.datasets.augment.Augmentation;
+import dev.distill.datasets.augment.View;
 import dev.distill.datasets.softlabels.SoftLabelMetadata;
 import dev.distill.datasets.softlabels.SoftLabelRecord;
 import dev.distill.datasets.softlabels.SoftLabelStore;
@@ -38,6 +40,20 @@ public final class LabellingJob {
     public record Result(long rows, double seconds) {
     }
 
+    /**
+     * The views labelled per example: {@code count} (1 = the image only), drawn from {@code augmentation} with
+     * {@code seed} and the example's id for images of {@code shape} [C, H, W]; view 0 is the image itself.
+     */
+    public record Views(int count, Augmentation augmentation, int[] shape, long seed) implements java.io.Serializable {
+        public static final Views NONE = new Views(1, Augmentation.NONE, new int[0], 0);
+
+        /** View {@code v} of example {@code id}. */
+        public View view(long id, int v) {
+            return v == 0 ? View.identity(shape[1], shape[2])
+                    : augmentation.sample(Augmentation.random(seed, id, v), shape[1], shape[2]);
+        }
+    }
+
     private LabellingJob() {
     }
 
@@ -49,6 +65,16 @@ public final class LabellingJob {
     /** As above; {@code expectedRows} (0 when unknown) is the total the progress lines count towards. */
     public static Result label(Dataset<Row> rows, TeacherSource source, String teacherSha256, SoftLabelMetadata metadata,
                                int batchSize, String compression, String target, long expectedRows) {
+        return label(rows, source, teacherSha256, metadata, batchSize, compression, target, expectedRows, Views.NONE);
+    }
+
+    /** As above, labelling {@code views} of every row ({@code metadata} must say as many). */
+    public static Result label(Dataset<Row> rows, TeacherSource source, String teacherSha256, SoftLabelMetadata metadata,
+                               int batchSize, String compression, String target, long expectedRows, Views views) {
+        if (views.count() != metadata.views()) {
+            throw new IllegalArgumentException("labelling " + views.count() + " views into soft labels that declare "
+                    + metadata.views());
+        }
         CompressionCodecName codec = CompressionCodecName.fromConf(compression);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
         SerializableConfiguration conf = new SerializableConfiguration(sc.hadoopConfiguration());
@@ -74,7 +100,7 @@ public final class LabellingJob {
                 Teacher teacher = ExecutorTeachers.borrow(conf.value(), source, teacherSha256, threads);
                 try {
                     long start = System.nanoTime();
-                    Labeller labeller = new Labeller(it, teacher, batchSize, featureLength, labelled);
+                    Labeller labeller = new Labeller(it, teacher, batchSize, featureLength, labelled, views);
                     long n = SoftLabelStore.writePart(conf.value(), tmp, partition, attempt, metadata, codec,
                             labeller);
                     if (LOG.isDebugEnabled()) {
@@ -136,6 +162,9 @@ public final class LabellingJob {
         private final List<SoftLabelRecord> ready = new ArrayList<>();
         /** One batch of features, refilled for every full batch (the teachers copy it during the call). */
         private final float[] x;
+        /** With views: every view of every row of the batch, row-major (row r's view v at r·V + v). */
+        private final float[] xv;
+        private final Views views;
         private final long[] ids;
         private final Integer[] labels;
         private int next;
@@ -147,7 +176,9 @@ public final class LabellingJob {
         private final org.apache.spark.util.LongAccumulator labelled;
 
         Labeller(Iterator<InternalRow> rows, Teacher teacher, int batchSize, int featureLength,
-                 org.apache.spark.util.LongAccumulator labelled) {
+                 org.apache.spark.util.LongAccumulator labelled, Views views) {
+            this.views = views;
+            this.xv = views.count() > 1 ? new float[batchSize * views.count() * featureLength] : null;
             this.labelled = labelled;
             this.rows = rows;
             this.teacher = teacher;
@@ -198,16 +229,43 @@ public final class LabellingJob {
             }
             long t1 = System.nanoTime();
             rowNanos += t1 - t0;
+            int c = teacher.numClasses();
+            if (xv != null) {
+                labelViews(n, c, t1);
+                return true;
+            }
             float[] logits = teacher.logits(n == batchSize ? x : java.util.Arrays.copyOf(x, n * featureLength), n);
             teacherNanos += System.nanoTime() - t1;
             labelled.add(n);
-            int c = teacher.numClasses();
             for (int r = 0; r < n; r++) {
                 float[] t = new float[c];
                 System.arraycopy(logits, r * c, t, 0, c);
                 ready.add(new SoftLabelRecord(ids[r], labels[r], t));
             }
             return true;
+        }
+
+        /** Renders the V views of the batch's n rows, runs the teacher on all of them, and makes the records. */
+        private void labelViews(int n, int c, long t1) {
+            int v = views.count();
+            int[] shape = views.shape();
+            int[][] boxes = new int[n][v * View.NUMBERS];
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < v; k++) {
+                    View view = views.view(ids[r], k);
+                    view.encode(boxes[r], k * View.NUMBERS);
+                    view.render(x, r * featureLength, shape[0], shape[1], shape[2], xv, (r * v + k) * featureLength);
+                }
+            }
+            int total = n * v;
+            float[] logits = teacher.logits(total == xv.length / featureLength ? xv
+                    : java.util.Arrays.copyOf(xv, total * featureLength), total);
+            teacherNanos += System.nanoTime() - t1;
+            labelled.add(n);
+            for (int r = 0; r < n; r++) {
+                float[] all = java.util.Arrays.copyOfRange(logits, r * v * c, (r + 1) * v * c);
+                ready.add(new SoftLabelRecord(ids[r], labels[r], java.util.Arrays.copyOf(all, c), boxes[r], all));
+            }
         }
 
         @Override

@@ -88,6 +88,56 @@ class TestLabellingJob {
         }
     }
 
+    /**
+     * Four views per row: view 0 is the image and its logits are teacher_logits; every view's box is the one
+     * (seed, id, view) draws, and its logits are the teacher's on that view rendered from the box; the footer
+     * records the views and the augmentation (schema version 3).
+     */
+    @Test
+    void storedViewsHoldEachViewsBoxAndTheTeachersLogitsOnIt() throws Exception {
+        float[] x = dev.distill.teacher.TestOnnxTeacher.images(300);
+        String target = dir.resolve("views").toString();
+        var aug = new dev.distill.datasets.augment.Augmentation(0, 0.5, 0.5, 1);
+        LabellingJob.Views views = new LabellingJob.Views(4, aug, new int[] {1, 28, 28}, 42);
+        SoftLabelMetadata md = MD.withViews(4, aug.toString());
+        LabellingJob.Result r = LabellingJob.label(examples(x, 784), SOURCE, "sha", md, 64, "snappy", target, 300, views);
+        assertThat(r.rows()).isEqualTo(300);
+        var info = SoftLabelStore.inspect(spark.sparkContext().hadoopConfiguration(), target);
+        assertThat(info.metadata().views()).isEqualTo(4);
+        assertThat(info.metadata().augmentation()).isEqualTo(aug.toString());
+        assertThat(info.metadata().toFooter()).containsEntry("distill.schema_version", "3").containsEntry("distill.views", "4");
+        List<Row> back = dev.distill.datasets.spark.SoftLabelReader.logits(spark, target, info.metadata())
+                .orderBy("id").collectAsList();
+        try (OnnxTeacher t = new OnnxTeacher(Files.readAllBytes(MODEL), "m", IMAGE, 784, 10, 1)) {
+            for (int i : new int[] {0, 1, 137, 299}) {
+                Row row = back.get(i);
+                long id = row.getLong(0);
+                List<Integer> boxes = row.getList(3);
+                List<Float> logits = row.getList(4);
+                assertThat(boxes).hasSize(20);
+                assertThat(logits).hasSize(40);
+                float[] rendered = new float[4 * 784];
+                for (int v = 0; v < 4; v++) {
+                    var view = views.view(id, v);
+                    assertThat(boxes.subList(v * 5, v * 5 + 5)).containsExactly(view.x(), view.y(), view.width(),
+                            view.height(), view.flip() ? 1 : 0);
+                    view.render(x, i * 784, 1, 28, 28, rendered, v * 784);
+                }
+                assertThat(boxes.subList(0, 5)).containsExactly(0, 0, 28, 28, 0);
+                float[] want = t.logits(rendered, 4);
+                for (int k = 0; k < 40; k++) {
+                    assertThat(logits.get(k)).as("row %d logit %d", i, k).isCloseTo(want[k], within(1e-4f));
+                }
+                List<Float> plain = row.getList(2);
+                assertThat(plain).isEqualTo(logits.subList(0, 10));
+                assertThat(boxes.subList(5, 20)).as("views 1..3 are not the image").isNotEqualTo(
+                        List.of(0, 0, 28, 28, 0, 0, 0, 28, 28, 0, 0, 0, 28, 28, 0));
+            }
+        }
+        assertThatThrownBy(() -> LabellingJob.label(examples(x, 784), SOURCE, "sha", MD, 64, "snappy",
+                dir.resolve("x").toString(), 300, views)).hasMessage("labelling 4 views into soft labels that declare 1");
+    }
+
     @Test
     void aRowOfTheWrongLengthFailsTheJobAndLeavesNothing() throws Exception {
         float[] x = dev.distill.teacher.TestOnnxTeacher.images(300);

@@ -1,0 +1,107 @@
+package dev.distill.job;
+
+import com.typesafe.config.Config;
+import dev.distill.datasets.augment.Augmentation;
+import dev.distill.settings.SettingsReader;
+import dev.distill.student.StudentSettings;
+import dev.distill.student.loss.DistillationLoss;
+import dev.distill.student.loss.DistillationLosses;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code kd.compare}: what {@code distill compare} trains: the job's student with each method, for
+ * {@code seeds} seeds, on the training split minus a validation share held out by a seeded hash of the id;
+ * methods are scored on the validation rows (to choose settings by) and on the test split (to report).
+ *
+ * @param seeds              seeds per method (the student's training seed, then +1, +2, …)
+ * @param validationFraction share of the training rows held out for validation, in (0, 0.5]
+ * @param methods            in the order listed
+ */
+public record CompareSettings(int seeds, double validationFraction, List<Method> methods) {
+
+    /**
+     * One way of training the student.
+     *
+     * @param name    as shown in the table
+     * @param loss    its loss; a hard-label method's has no teacher term
+     * @param augment each example seen through a random view of {@code kd.augment} each epoch
+     * @param views   use the stored views of soft labels that have them (else the plain image's soft labels)
+     */
+    public record Method(String name, DistillationLoss loss, boolean augment, boolean views) {
+        /** True when the method learns from hard labels alone. */
+        public boolean hardLabels() {
+            return DistillationLosses.hardLabelsOnly(loss);
+        }
+
+        /** A folder name for the method: lower case letters, digits and dashes. */
+        public String slug() {
+            String s = name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+            return s.isEmpty() ? "method" : s;
+        }
+    }
+
+    /** Keys a method may set besides those of {@code kd.student.distillation}. */
+    static final Set<String> METHOD_KEYS = Set.of("name", "augment", "views");
+
+    static CompareSettings read(SettingsReader kd, StudentSettings student, Augmentation augmentation) {
+        SettingsReader c = kd.section("compare");
+        int seeds = c.integer("seeds", 1, 100);
+        double validation = c.numberIn("validation-fraction", 0.01, 0.5);
+        List<Method> methods = new ArrayList<>();
+        List<? extends Config> raw = c.configList("methods");
+        Config distillation = kd.config().getConfig("student.distillation");
+        Set<String> distillationKeys = distillation.root().keySet();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < raw.size(); i++) {
+            Config m = raw.get(i);
+            SettingsReader r = c.over(m, c.fullKey("methods") + "[" + i + "]");
+            for (String key : m.root().keySet()) {
+                if (!METHOD_KEYS.contains(key) && !distillationKeys.contains(key)) {
+                    List<String> valid = new ArrayList<>(METHOD_KEYS);
+                    valid.addAll(distillationKeys);
+                    java.util.Collections.sort(valid);
+                    r.problem(key, "unknown key in a comparison method; a method takes " + String.join(", ", valid)
+                            + " (its loss settings fall back to kd.student.distillation)");
+                }
+            }
+            String name = m.hasPath("name") ? r.string("name").trim() : "";
+            if (name.isEmpty()) {
+                r.problem("name", "each method needs a name, e.g. name = \"hinton T=4\"");
+                name = "method " + (i + 1);
+            } else if (!names.add(name)) {
+                r.problem("name", "two methods are named \"" + name + "\"; names must differ");
+            }
+            boolean augment = m.hasPath("augment") && r.bool("augment");
+            if (augment && !augmentation.enabled()) {
+                r.problem("augment", "is true but kd.augment draws no views: set kd.augment.shift, kd.augment.flip or"
+                        + " kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)");
+            }
+            boolean views = !m.hasPath("views") || r.bool("views");
+            Config merged = m.withoutPath("name").withoutPath("augment").withoutPath("views").withFallback(distillation);
+            String prefix = c.fullKey("methods") + "[" + i + "]";
+            int before = kd.problems().size();
+            DistillationLoss loss = DistillationLosses.read(c.over(merged, prefix));
+            // A value the method takes from kd.student.distillation is reported there, once.
+            List<dev.distill.settings.Problem> added = kd.problems().subList(before, kd.problems().size());
+            added.removeIf(p -> p.key().startsWith(prefix + ".") && !m.hasPath(p.key().substring(prefix.length() + 1)));
+            methods.add(new Method(name, loss, augment, views));
+        }
+        if (!raw.isEmpty() && methods.stream().noneMatch(Method::hardLabels)) {
+            c.problem("methods", "needs at least one hard-label method (loss = cross-entropy) to measure the gain"
+                    + " over, e.g. { name = \"hard labels\", loss = cross-entropy }");
+        }
+        if (raw.isEmpty()) {
+            c.problem("methods", "lists no methods; list at least a hard-label method and a distillation method");
+        }
+        return new CompareSettings(seeds, validation, List.copyOf(methods));
+    }
+
+    /** These settings with {@code n} seeds ({@code --seeds N}). */
+    public CompareSettings withSeeds(int n) {
+        return new CompareSettings(n, validationFraction, methods);
+    }
+}
