@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.distill.datasets.augment.Augmentation;
 import dev.distill.settings.SettingsReader;
 import dev.distill.student.StudentSettings;
+import dev.distill.student.TrainingSettings;
 import dev.distill.student.loss.DistillationLoss;
 import dev.distill.student.loss.DistillationLosses;
 
@@ -31,7 +32,7 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
      * @param augment each example seen through a random view of {@code kd.augment} each epoch
      * @param views   use the stored views of soft labels that have them (else the plain image's soft labels)
      */
-    public record Method(String name, DistillationLoss loss, boolean augment, boolean views) {
+    public record Method(String name, DistillationLoss loss, boolean augment, boolean views, TrainingSettings training) {
         /** True when the method learns from hard labels alone. */
         public boolean hardLabels() {
             return DistillationLosses.hardLabelsOnly(loss);
@@ -45,7 +46,7 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
     }
 
     /** Keys a method may set besides those of {@code kd.student.distillation}. */
-    static final Set<String> METHOD_KEYS = Set.of("name", "augment", "views");
+    static final Set<String> METHOD_KEYS = Set.of("name", "augment", "views", "training");
 
     static CompareSettings read(SettingsReader kd, StudentSettings student, Augmentation augmentation) {
         SettingsReader c = kd.section("compare");
@@ -75,20 +76,30 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
             } else if (!names.add(name)) {
                 r.problem("name", "two methods are named \"" + name + "\"; names must differ");
             }
-            boolean augment = m.hasPath("augment") && r.bool("augment");
-            if (augment && !augmentation.enabled()) {
+            boolean augment = m.hasPath("augment") ? r.bool("augment") : student.training().augment();
+            if (augment && !augmentation.enabled() && m.hasPath("augment")) {   // else reported at the student's
                 r.problem("augment", "is true but kd.augment draws no views: set kd.augment.shift, kd.augment.flip or"
                         + " kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)");
             }
             boolean views = !m.hasPath("views") || r.bool("views");
-            Config merged = m.withoutPath("name").withoutPath("augment").withoutPath("views").withFallback(distillation);
+            TrainingSettings training = student.training();
+            if (m.hasPath("training")) {
+                int before0 = kd.problems().size();
+                Config t = r.section("training").config().withFallback(kd.config().getConfig("student.training"));
+                training = TrainingSettings.read(c.over(t, c.fullKey("methods") + "[" + i + "].training"));
+                String tp = c.fullKey("methods") + "[" + i + "].training";
+                kd.problems().subList(before0, kd.problems().size()).removeIf(p -> p.key().startsWith(tp + ".")
+                        && !m.hasPath("training." + p.key().substring(tp.length() + 1)));
+            }
+            Config merged = m.withoutPath("name").withoutPath("augment").withoutPath("views").withoutPath("training")
+                    .withFallback(distillation);
             String prefix = c.fullKey("methods") + "[" + i + "]";
             int before = kd.problems().size();
             DistillationLoss loss = DistillationLosses.read(c.over(merged, prefix));
             // A value the method takes from kd.student.distillation is reported there, once.
             List<dev.distill.settings.Problem> added = kd.problems().subList(before, kd.problems().size());
             added.removeIf(p -> p.key().startsWith(prefix + ".") && !m.hasPath(p.key().substring(prefix.length() + 1)));
-            methods.add(new Method(name, loss, augment, views));
+            methods.add(new Method(name, loss, augment, views, training.withAugment(augment)));
         }
         if (!raw.isEmpty() && methods.stream().noneMatch(Method::hardLabels)) {
             c.problem("methods", "needs at least one hard-label method (loss = cross-entropy) to measure the gain"

@@ -352,12 +352,14 @@ class DistillPipelineIT {
         Files.copy(out.resolve("report/report.json"), cmp.resolve("report/report.json"));
         String[] args = onTrainedTeacher("compare", cmp, "--seeds", "2", "-Dkd.student.training.epochs=1",
                 "-Dkd.dataset.labelled-fraction=0.1", "-Dkd.dataset.input-shape=[1,28,28]", "-Dkd.augment.flip=0.5",
+                "-Dkd.soft-labels.views=3",
                 "-Dkd.compare.methods=[{name = \"hard labels\", loss = cross-entropy},"
                         + " {name = \"hard + flip\", loss = cross-entropy, augment = true},"
-                        + " {name = hinton, loss = hinton}, {name = dist, loss = dist}]");
+                        + " {name = hinton, loss = hinton, views = false}, {name = dist, loss = dist, views = false},"
+                        + " {name = \"hinton on views\", loss = hinton}]");
         CliRun r = CliRun.of(args);
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("comparison: 2 seeds, 1 epoch each, 12,730-parameter student");
+        assertThat(r.out()).contains("comparison: 2 seeds, 12,730-parameter student");
         JsonNode c = new ObjectMapper().readTree(cmp.resolve("report/compare.json").toFile());
         assertThat(c.at("/seeds").asInt()).isEqualTo(2);
         long fit = c.at("/train_rows").asLong();
@@ -365,7 +367,7 @@ class DistillPipelineIT {
         assertThat((double) c.at("/labelled_train_rows").asLong() / fit).isBetween(0.06, 0.13);
         assertThat(c.at("/validation_rows").asLong()).isBetween(15L, 60L);
         JsonNode methods = c.at("/methods");
-        assertThat(methods.size()).isEqualTo(4);
+        assertThat(methods.size()).isEqualTo(5);
         JsonNode best = null;
         for (JsonNode m : methods) {
             assertThat(m.at("/validation_accuracy").size()).isEqualTo(2);
@@ -382,7 +384,20 @@ class DistillPipelineIT {
         assertThat(hinton.at("/significant").isBoolean()).isTrue();
         assertThat(methods.get(1).at("/augment").asBoolean()).isTrue();
         JsonNode report = new ObjectMapper().readTree(cmp.resolve("report/report.json").toFile());
-        assertThat(report.at("/comparison/methods").size()).isEqualTo(4);
+        assertThat(report.at("/comparison/methods").size()).isEqualTo(5);
+        // The soft labels hold 3 views per training row; a job asking for other views is refused.
+        var info = dev.distill.datasets.softlabels.SoftLabelStore.inspect(new org.apache.hadoop.conf.Configuration(),
+                cmp.resolve("soft-labels/train").toString());
+        assertThat(info.metadata().views()).isEqualTo(3);
+        assertThat(methods.get(4).at("/views").asBoolean()).isTrue();
+        assertThat(methods.get(4).at("/test_mean").asDouble()).isNotEqualTo(hinton.at("/test_mean").asDouble());
+        CliRun other = CliRun.of(onTrainedTeacher("train-student", cmp, "-Dkd.dataset.labelled-fraction=0.1",
+                "-Dkd.dataset.input-shape=[1,28,28]", "-Dkd.augment.flip=0.5", "-Dkd.soft-labels.views=2"));
+        assertThat(other.code()).isEqualTo(1);
+        assertThat(other.err()).startsWith("distill: train-student failed: soft labels in "
+                + cmp.resolve("soft-labels/train") + " hold 3 views (Augmentation[shift=0, flip=0.5, cropMin=0.0,"
+                + " cropMax=0.0]) per example but the job asks for 2 views (Augmentation[shift=0, flip=0.5, cropMin=0.0,"
+                + " cropMax=0.0]) (kd.soft-labels.views, kd.augment); rerun `distill label <job.conf>`\n");
         assertThat(Files.readString(cmp.resolve("report/report.html"))).contains("<table id=\"comparison\">");
         // A rerun trains nothing and reports the same figures.
         Path model = cmp.resolve("compare/hinton/seed-2/model.zip");

@@ -61,7 +61,7 @@ class TestConfigurationErrors {
                 + " one hard-label method (loss = cross-entropy) to"
                 + " measure the gain over, e.g. { name = \"hard labels\", loss = cross-entropy }\n"
                 + "  " + f + ":4: kd.compare.methods[0].temprature = 2: unknown key in a comparison method; a method"
-                + " takes alpha, augment, dist, dkd, label-smoothing, loss, name, temperature, views (its loss settings"
+                + " takes alpha, augment, dist, dkd, label-smoothing, loss, name, temperature, training, views (its loss settings"
                 + " fall back to kd.student.distillation)\n"
                 + "  " + f + ":4: kd.compare.methods[1].augment = true: is true but kd.augment draws no views: set"
                 + " kd.augment.shift, kd.augment.flip or kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)\n"

@@ -25,7 +25,7 @@ public record Comparison(String createdAt, String jobFile, int seeds, int epochs
      * that gain and whether it exceeds two standard errors (null for the best hard-label method itself).
      */
     public record Method(String name, String loss, Map<String, Object> settings, boolean hardLabels, boolean augment,
-                         boolean views, List<Double> validationAccuracy, List<Double> testAccuracy,
+                         boolean views, int epochs, List<Double> validationAccuracy, List<Double> testAccuracy,
                          double validationMean, double validationStd, double testMean, double testStd,
                          Double gainPoints, Double gainStandardError, Boolean significant, double secondsPerSeed) {
     }
@@ -54,7 +54,7 @@ public record Comparison(String createdAt, String jobFile, int seeds, int epochs
 
     /** A method's raw results, before the gains are known. */
     public record Measured(String name, String loss, Map<String, Object> settings, boolean hardLabels, boolean augment,
-                           boolean views, List<Double> validation, List<Double> test, double secondsPerSeed) {
+                           boolean views, int epochs, List<Double> validation, List<Double> test, double secondsPerSeed) {
     }
 
     /**
@@ -79,7 +79,8 @@ public record Comparison(String createdAt, String jobFile, int seeds, int epochs
                 se = 100 * Math.sqrt(sq(std(m.test())) / m.test().size() + sq(std(ref.test())) / ref.test().size());
                 significant = m.test().size() > 1 && ref.test().size() > 1 && gain > 2 * se;
             }
-            out.add(new Method(m.name(), m.loss(), m.settings(), m.hardLabels(), m.augment(), m.views(), m.validation(),
+            out.add(new Method(m.name(), m.loss(), m.settings(), m.hardLabels(), m.augment(), m.views(), m.epochs(),
+                    m.validation(),
                     m.test(), mean(m.validation()), std(m.validation()), mean(m.test()), std(m.test()), gain, se,
                     significant, m.secondsPerSeed()));
         }
@@ -93,14 +94,14 @@ public record Comparison(String createdAt, String jobFile, int seeds, int epochs
     /** The comparison as a console table. */
     public String table() {
         StringBuilder b = new StringBuilder();
-        b.append(String.format("comparison: %d seed%s, %d epoch%s each, %,d-parameter student; trained on %,d rows (%,d"
+        b.append(String.format("comparison: %d seed%s, %,d-parameter student; trained on %,d rows (%,d"
                         + " labelled), validation %,d rows held out of them, test %,d rows%s%n", seeds,
-                seeds == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s", parameters, trainRows, labelledTrainRows, validationRows, testRows,
+                seeds == 1 ? "" : "s", parameters, trainRows, labelledTrainRows, validationRows, testRows,
                 augmentation == null ? "" : "; augmentation: " + augmentation));
-        b.append(String.format("%-28s %18s %18s %22s %12s %9s%n", "method", "validation acc", "test acc",
+        b.append(String.format("%-28s %6s %16s %16s %22s %7s %7s%n", "method", "epochs", "validation acc", "test acc",
                 "test gain vs best hard", "> 2 SE", "s/seed"));
         for (Method m : methods) {
-            b.append(String.format("%-28s %18s %18s %22s %12s %9.0f%n", cut(m.name(), 28),
+            b.append(String.format("%-28s %6d %16s %16s %22s %7s %7.0f%n", cut(m.name(), 28), m.epochs(),
                     pm(m.validationMean(), m.validationStd()), pm(m.testMean(), m.testStd()),
                     m.gainPoints() == null ? (m.name().equals(bestHardLabelMethod) ? "(best hard-label)" : "-")
                             : String.format("%+.2f ± %.2f", m.gainPoints(), m.gainStandardError()),

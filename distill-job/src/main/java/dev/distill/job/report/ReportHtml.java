@@ -78,19 +78,18 @@ public final class ReportHtml {
     static void comparison(StringBuilder b, Comparison c) {
         b.append("<h2 id=\"compare\">Methods compared over ").append(c.seeds()).append(" seed")
                 .append(c.seeds() == 1 ? "" : "s").append("</h2>\n<p class=\"note\">The same ")
-                .append(fmt("%,d", c.parameters())).append("-parameter student, ").append(c.epochs())
-                .append(" epochs each; trained on ").append(fmt("%,d", c.trainRows())).append(" rows (")
+                .append(fmt("%,d", c.parameters())).append("-parameter student; trained on ").append(fmt("%,d", c.trainRows())).append(" rows (")
                 .append(fmt("%,d", c.labelledTrainRows())).append(" labelled); validation ")
                 .append(fmt("%,d", c.validationRows())).append(" rows held out of them; test ")
                 .append(fmt("%,d", c.testRows())).append(" rows. Mean &plusmn; sample standard deviation; the gain is"
                         + " over the best hard-label method on validation (")
                 .append(esc(String.valueOf(c.bestHardLabelMethod()))).append("), &plusmn; its standard error;"
                         + " significant when above two standard errors.</p>\n");
-        b.append("<table id=\"comparison\"><tr><th>method</th><th>loss</th><th>validation accuracy</th>"
+        b.append("<table id=\"comparison\"><tr><th>method</th><th>loss</th><th>epochs</th><th>validation accuracy</th>"
                 + "<th>test accuracy</th><th>gain (points)</th><th>&gt; 2 SE</th></tr>\n");
         for (Comparison.Method m : c.methods()) {
             b.append("<tr><td>").append(esc(m.name())).append("</td><td>").append(esc(m.loss()))
-                    .append(m.augment() ? " + augment" : "").append("</td><td>")
+                    .append(m.augment() ? " + augment" : "").append("</td><td>").append(m.epochs()).append("</td><td>")
                     .append(esc(Comparison.pm(m.validationMean(), m.validationStd()))).append("</td><td>")
                     .append(esc(Comparison.pm(m.testMean(), m.testStd()))).append("</td><td>")
                     .append(m.gainPoints() == null ? (m.name().equals(c.bestHardLabelMethod()) ? "best hard-label" : "&ndash;")

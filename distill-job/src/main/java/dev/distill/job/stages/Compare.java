@@ -123,11 +123,12 @@ public final class Compare {
             for (int seed = 1; seed <= cs.seeds(); seed++) {
                 for (int m = 0; m < cs.methods().size(); m++) {
                     CompareSettings.Method method = cs.methods().get(m);
-                    TrainingSettings t = s.training().withSeed(s.training().seed() + seed - 1).withAugment(method.augment());
+                    TrainingSettings t = method.training().withSeed(s.training().seed() + seed - 1);
                     String who = "compare/" + method.slug() + "/seed-" + seed;
                     String key = Sha256.of(String.join("\n", method.loss().getClass().getName(),
                             method.loss().settings().toString(), method.name(), Boolean.toString(method.views()),
-                            t.toString(), spec.toString(), dataKey, String.valueOf(storedViews),
+                            t.toString(), java.util.Arrays.toString(spec.inputShape()) + " " + spec.numClasses() + " "
+                                    + spec.layers() + " " + spec.quantisation(), dataKey, String.valueOf(storedViews),
                             method.augment() ? ctx.settings().augmentation().toString() : "",
                             s.pruning().toString(), s.initFrom()));
                     String resultPath = w.path(who, "result.json");
@@ -147,7 +148,7 @@ public final class Compare {
                             : method.views() ? fit : fit.drop(BatchPacker.VIEW_BOXES, BatchPacker.VIEW_LOGITS);
                     long t0 = System.nanoTime();
                     MultiLayerNetwork net = NetworkTraining.train(ctx, TrainingRequest.builder(who, spec, method.loss(), t)
-                            .rows(rows, validation, dataKey).softTargets(!method.hardLabels()).hooks(pruning).build())
+                            .rows(rows, validation, dataKey).softTargets(!method.hardLabels()).hooks(pruning).scoredOn("validation").build())
                             .network();
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     parameters = net.numParams();
@@ -175,7 +176,7 @@ public final class Compare {
             CompareSettings.Method method = cs.methods().get(m);
             List<SeedResult> rs = results.get(m);
             measured.add(new Comparison.Measured(method.name(), method.loss().name(), method.loss().settings(),
-                    method.hardLabels(), method.augment(), method.views(),
+                    method.hardLabels(), method.augment(), method.views(), method.training().epochs(),
                     rs.stream().map(SeedResult::validationAccuracy).toList(),
                     rs.stream().map(SeedResult::testAccuracy).toList(),
                     rs.stream().mapToDouble(SeedResult::seconds).average().orElse(0)));

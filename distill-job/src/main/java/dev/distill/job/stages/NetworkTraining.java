@@ -50,7 +50,7 @@ public final class NetworkTraining {
                 ctx.workspace().checkpoint(r.who()))
                 .withHooks(TrainingHooks.compose(r.hooks(), qat)).withInitialParams(r.initialParams())
                 .withAugmentation(t.augment() ? ctx.settings().augmentation() : Augmentation.NONE, r.spec().inputShape())
-                .onEpoch(metrics::add);
+                .onEpoch(metrics::add).scoredOn(r.scoredOn());
         ParameterAveragingTrainer.Result result;
         try {
             ctx.describe(stage, "train " + r.who() + " (" + r.loss().name() + (qat == null ? "" : ", quantisation-aware")

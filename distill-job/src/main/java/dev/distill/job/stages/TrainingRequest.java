@@ -20,7 +20,7 @@ import org.apache.spark.sql.Row;
  */
 public record TrainingRequest(String who, NetworkSpec spec, DistillationLoss loss, TrainingSettings settings,
                               Dataset<Row> train, Dataset<Row> test, boolean softTargets, String dataKey,
-                              TrainingHooks hooks, float[] initialParams) {
+                              TrainingHooks hooks, float[] initialParams, String scoredOn) {
 
     /** A request for {@code who} with the required parts; set the rows with {@link Builder#rows}. */
     public static Builder builder(String who, NetworkSpec spec, DistillationLoss loss, TrainingSettings settings) {
@@ -39,6 +39,7 @@ public record TrainingRequest(String who, NetworkSpec spec, DistillationLoss los
         private String dataKey;
         private TrainingHooks hooks;
         private float[] initialParams;
+        private String scoredOn = "test";
 
         private Builder(String who, NetworkSpec spec, DistillationLoss loss, TrainingSettings settings) {
             this.who = who;
@@ -65,6 +66,12 @@ public record TrainingRequest(String who, NetworkSpec spec, DistillationLoss los
             return this;
         }
 
+        /** What the rows scored after every epoch are, for the log: "test" (the default) or "validation". */
+        public Builder scoredOn(String split) {
+            this.scoredOn = split;
+            return this;
+        }
+
         public Builder initialParams(float[] params) {
             this.initialParams = params;
             return this;
@@ -75,7 +82,7 @@ public record TrainingRequest(String who, NetworkSpec spec, DistillationLoss los
                 throw new IllegalStateException(who + ": a training request needs its rows (Builder.rows)");
             }
             return new TrainingRequest(who, spec, loss, settings, train, test, softTargets, dataKey, hooks,
-                    initialParams);
+                    initialParams, scoredOn);
         }
     }
 }

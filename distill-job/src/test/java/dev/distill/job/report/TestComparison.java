@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.within;
 class TestComparison {
 
     private static Comparison.Measured m(String name, boolean hard, List<Double> val, List<Double> test) {
-        return new Comparison.Measured(name, hard ? "cross-entropy" : "hinton", Map.of(), hard, false, true, val, test, 10);
+        return new Comparison.Measured(name, hard ? "cross-entropy" : "hinton", Map.of(), hard, false, true, 15, val, test, 10);
     }
 
     @Test
@@ -63,7 +63,7 @@ class TestComparison {
                 List.of(0.79, 0.81)), m("kd", false, List.of(0.85, 0.86), List.of(0.84, 0.86))), best);
         Comparison c = new Comparison("2026-11-30T00:00:00Z", "job.conf", 2, 15, 9098, "abc", 54000, 540, 6000, 10000,
                 null, best[0], methods);
-        assertThat(c.table()).contains("comparison: 2 seeds, 15 epochs each, 9,098-parameter student; trained on 54,000"
+        assertThat(c.table()).contains("comparison: 2 seeds, 9,098-parameter student; trained on 54,000"
                         + " rows (540 labelled), validation 6,000 rows held out of them, test 10,000 rows")
                 .contains("hard <labels>", "80.00 ± 1.41", "(best hard-label)", "+5.00 ± 1.41");
         String html = ReportHtml.renderComparison(c);

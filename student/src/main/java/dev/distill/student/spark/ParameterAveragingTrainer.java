@@ -73,6 +73,7 @@ public final class ParameterAveragingTrainer {
     private float[] initialParams;
     private Augmentation augmentation = Augmentation.NONE;
     private int[] inputShape = new int[0];
+    private String scoredOn = "test";
     private java.util.function.Consumer<EpochStats> onEpoch;
     /** Seconds between progress lines within an epoch. */
     static final double PROGRESS_SECONDS = 10;
@@ -110,6 +111,12 @@ public final class ParameterAveragingTrainer {
         if (this.augmentation.enabled()) {
             new ViewRenderer(this.augmentation, shape, 0);   // checks the shape
         }
+        return this;
+    }
+
+    /** Names the rows the epoch listener scores on, for the log ("test" unless told otherwise). */
+    public ParameterAveragingTrainer scoredOn(String split) {
+        this.scoredOn = split;
         return this;
     }
 
@@ -233,7 +240,7 @@ public final class ParameterAveragingTrainer {
             int left = settings.epochs() - epoch - 1;
             LOG.info(String.format("%s: epoch %d/%d  loss %.4f%s  %.0f examples/s  %.1f s  (about %.0f s left)",
                     name, epoch + 1, settings.epochs(), stats.meanLoss(),
-                    Double.isNaN(acc) ? "" : String.format("  test accuracy %.2f%%", 100 * acc),
+                    Double.isNaN(acc) ? "" : String.format("  %s accuracy %.2f%%", scoredOn, 100 * acc),
                     examples / seconds, seconds, left * seconds));
             if (checkpointFile != null) {
                 new Checkpoint(fingerprint, epoch, iteration, params, state, hookState)
