@@ -19,7 +19,7 @@ import java.util.Set;
  * methods are scored on the validation rows (to choose settings by) and on the test split (to report).
  *
  * @param seeds              seeds per method (the student's training seed, then +1, +2, …)
- * @param validationFraction share of the training rows held out for validation, in (0, 0.5]
+ * @param validationFraction share of the labelled training rows held out for validation, in [0.01, 0.5]
  * @param methods            in the order listed
  */
 public record CompareSettings(int seeds, double validationFraction, List<Method> methods) {
@@ -57,6 +57,7 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
         Config distillation = kd.config().getConfig("student.distillation");
         Set<String> distillationKeys = distillation.root().keySet();
         Set<String> names = new HashSet<>();
+        Set<String> slugs = new HashSet<>();
         for (int i = 0; i < raw.size(); i++) {
             Config m = raw.get(i);
             SettingsReader r = c.over(m, c.fullKey("methods") + "[" + i + "]");
@@ -75,9 +76,14 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
                 name = "method " + (i + 1);
             } else if (!names.add(name)) {
                 r.problem("name", "two methods are named \"" + name + "\"; names must differ");
+            } else if (!slugs.add(new Method(name, null, false, false, null).slug())) {
+                r.problem("name", "\"" + name + "\" is kept in the same folder as an earlier method (compare/"
+                        + new Method(name, null, false, false, null).slug() + "/); names must differ in their letters"
+                        + " or digits");
             }
-            boolean augment = m.hasPath("augment") ? r.bool("augment") : student.training().augment();
-            if (augment && !augmentation.enabled() && m.hasPath("augment")) {   // else reported at the student's
+            boolean augment = m.hasPath("augment") ? r.bool("augment")
+                    : m.hasPath("training.augment") ? r.bool("training.augment") : student.training().augment();
+            if (augment && !augmentation.enabled() && (m.hasPath("augment") || m.hasPath("training.augment"))) {
                 r.problem("augment", "is true but kd.augment draws no views: set kd.augment.shift, kd.augment.flip or"
                         + " kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)");
             }
@@ -96,9 +102,12 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
             String prefix = c.fullKey("methods") + "[" + i + "]";
             int before = kd.problems().size();
             DistillationLoss loss = DistillationLosses.read(c.over(merged, prefix));
-            // A value the method takes from kd.student.distillation is reported there, once.
+            // A value the method takes from kd.student.distillation is reported once, there, when the student's
+            // own loss read it too; else here, under the method that uses it.
             List<dev.distill.settings.Problem> added = kd.problems().subList(before, kd.problems().size());
-            added.removeIf(p -> p.key().startsWith(prefix + ".") && !m.hasPath(p.key().substring(prefix.length() + 1)));
+            added.removeIf(p -> p.key().startsWith(prefix + ".") && !m.hasPath(p.key().substring(prefix.length() + 1))
+                    && kd.problems().subList(0, before).stream().anyMatch(q -> q.key().equals(
+                    "kd.student.distillation." + p.key().substring(prefix.length() + 1))));
             methods.add(new Method(name, loss, augment, views, training.withAugment(augment)));
         }
         if (!raw.isEmpty() && methods.stream().noneMatch(Method::hardLabels)) {

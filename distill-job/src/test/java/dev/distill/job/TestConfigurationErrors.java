@@ -76,6 +76,14 @@ class TestConfigurationErrors {
         assertThat(views.err()).contains(":3: kd.soft-labels.views = 4: is above 1 but kd.augment draws no views: set"
                 + " kd.augment.shift, kd.augment.flip or kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)\n",
                 ":3: kd.soft-labels.views = 4: stored views keep every logit: set kd.soft-labels.store = full, or views = 1\n");
+        // A setting only a compared method's loss reads is reported under that method, not dropped.
+        CliRun inherited = run("  student.distillation.dkd.target-weight = -1");
+        assertThat(inherited.err()).contains("kd.compare.methods[3].dkd.target-weight = -1: must be a number in"
+                + " [0.0, 1000.0]\n");
+        CliRun sameFolder = run("  compare.methods = [ { name = hard, loss = cross-entropy }, { name = KD, loss = hinton },"
+                + " { name = \"kd!\", loss = dkd } ]");
+        assertThat(sameFolder.err()).contains("kd.compare.methods[2].name = \"kd!\": \"kd!\" is kept in the same folder as"
+                + " an earlier method (compare/kd/); names must differ in their letters or digits\n");
         CliRun seeds = CliRun.of("compare", job("").toString(), "--seeds", "0");
         assertThat(seeds.code()).isEqualTo(2);
         assertThat(seeds.err()).isEqualTo("distill: --seeds takes a whole number of seeds from 1 to 100, not '0'\n");

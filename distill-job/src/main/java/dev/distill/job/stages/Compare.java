@@ -34,7 +34,7 @@ import java.util.List;
  * (skipping what is up to date), holds {@code kd.compare.validation-fraction} of the labelled training rows out
  * by a seeded hash of the id (unlabelled rows cannot score a method, so they all stay in training), then trains the job's student with every method of {@code kd.compare.methods} for
  * each seed, all with the same epochs and settings ({@code kd.student.training}; seed s uses the training seed
- * + s), and scores each on the validation rows and on the test split. Hard-label methods learn from the
+ * + s − 1), and scores each on the validation rows and on the test split. Hard-label methods learn from the
  * labelled training rows only; distillation methods from all of them. Each (method, seed) is kept in
  * {@code compare/<method>/seed-<s>/} with its {@code result.json}; a rerun reuses those made with the same
  * settings and data (so a stopped comparison resumes), and {@code --force} trains them all again. Writes
@@ -79,7 +79,8 @@ public final class Compare {
     public static Comparison run(JobContext ctx, PrintStream out, boolean force) {
         List<Stage> before = ctx.settings().teacher().trainedHere()
                 ? List.of(Stages.named("train-teacher"), Stages.named("label")) : List.of(Stages.named("label"));
-        new StageRunner(ctx, true, force).runQuietly(before);
+        // --force redoes the comparison's runs, not the teacher or the soft labels (`run --force` does those).
+        new StageRunner(ctx, true, false).runQuietly(before);
         CompareSettings cs = ctx.settings().compare();
         StudentSettings s = ctx.settings().student();
         Workspace w = ctx.workspace();
@@ -107,9 +108,18 @@ public final class Compare {
         boolean storedViews = java.util.Arrays.asList(all.columns()).contains(BatchPacker.VIEW_BOXES);
         NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers())
                 .withQuantisation(s.architecture().quantisation());
+        float[] initial = null;
+        if (!s.initFrom().isEmpty()) {
+            TrainStudentStage.Start start = TrainStudentStage.start(ctx, spec, s);
+            spec = start.spec();
+            initial = start.params();
+        }
         Pruning pruning = Pruning.of(spec, s.pruning());
         Qat qat = Qat.of(spec);
-        String dataKey = info.metadata().teacherSha256() + "/" + info.rows() + "/validation " + cs.validationFraction()
+        // The data itself (both splits' keys: sources, labelled-fraction, normalisation, ...) and how the
+        // validation rows are drawn, so that no result or checkpoint of other data is ever reused.
+        String dataKey = info.metadata().teacherSha256() + "/" + info.rows() + "/" + ctx.dataKey("train") + "/"
+                + ctx.dataKey("test") + "/validation " + cs.validationFraction() + " " + splitSeed
                 + "/views " + info.metadata().views() + " " + info.metadata().augmentation();
         LOG.info("compare: {} methods x {} seeds; training on {} rows ({} labelled), validation {}, test {}",
                 cs.methods().size(), cs.seeds(), fitRows, labelledRows, validationCount, testRows);
@@ -148,7 +158,8 @@ public final class Compare {
                             : method.views() ? fit : fit.drop(BatchPacker.VIEW_BOXES, BatchPacker.VIEW_LOGITS);
                     long t0 = System.nanoTime();
                     MultiLayerNetwork net = NetworkTraining.train(ctx, TrainingRequest.builder(who, spec, method.loss(), t)
-                            .rows(rows, validation, dataKey).softTargets(!method.hardLabels()).hooks(pruning).scoredOn("validation").build())
+                            .rows(rows, validation, dataKey).softTargets(!method.hardLabels()).hooks(pruning).initialParams(initial).scoredOn("validation")
+                            .build())
                             .network();
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     parameters = net.numParams();

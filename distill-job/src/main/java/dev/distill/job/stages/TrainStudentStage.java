@@ -57,6 +57,9 @@ final class TrainStudentStage implements Stage {
         StageKey.Builder k = StageKey.builder()
                 .recorded(ctx, "soft labels", ctx.workspace().path("soft-labels", Provenance.FILE))
                 .settings(ctx, "kd.student");
+        if (ctx.settings().student().training().augment()) {
+            k.settings(ctx, "kd.augment");
+        }
         String init = ctx.settings().student().initFrom();
         if (!init.isEmpty()) {
             k.file(ctx, "kd.student.architecture.init-from model", init);
@@ -85,13 +88,9 @@ final class TrainStudentStage implements Stage {
                 s.architecture().layers()).withQuantisation(s.architecture().quantisation());
         float[] initial = null;
         if (!s.initFrom().isEmpty()) {
-            MultiLayerNetwork source = ctx.loadNetwork(s.initFrom());
-            spec = LowRank.resolve(spec, source, s.initFrom());
-            MultiLayerNetwork fresh = spec.newNetwork(s.loss(), s.training(), s.training().seed());
-            for (String line : LowRank.initialise(fresh, spec, source, s.initFrom())) {
-                LOG.info("train-student: initialise {}", line);
-            }
-            initial = FlatArrays.of(fresh.params());
+            Start start = start(ctx, spec, s);
+            spec = start.spec();
+            initial = start.params();
         }
         Pruning pruning = Pruning.of(spec, s.pruning());
         if (pruning != null) {
@@ -126,6 +125,21 @@ final class TrainStudentStage implements Stage {
         test.unpersist();
         return new Facts(student.network().numParams(), s.loss().name(), s.loss().settings(), s.training().seed(),
                 info.rows(), labelledRows, info.metadata().teacherSha256(), s.baseline() && labelledRows > 0);
+    }
+
+    /** A student started from {@code kd.student.architecture.init-from}: its resolved architecture and parameters. */
+    record Start(NetworkSpec spec, float[] params) {
+    }
+
+    /** Resolves low-rank layers against the trained model of init-from and initialises from it. */
+    static Start start(JobContext ctx, NetworkSpec spec, StudentSettings s) {
+        MultiLayerNetwork source = ctx.loadNetwork(s.initFrom());
+        NetworkSpec resolved = LowRank.resolve(spec, source, s.initFrom());
+        MultiLayerNetwork fresh = resolved.newNetwork(s.loss(), s.training(), s.training().seed());
+        for (String line : LowRank.initialise(fresh, resolved, source, s.initFrom())) {
+            LOG.info("train-student: initialise {}", line);
+        }
+        return new Start(resolved, FlatArrays.of(fresh.params()));
     }
 
     @Override

@@ -47,8 +47,12 @@ final class TrainTeacherStage implements Stage {
 
     @Override
     public StageKey key(JobContext ctx) {
-        return StageKey.builder().settings(ctx, "kd.teacher.architecture").settings(ctx, "kd.teacher.training")
-                .data(ctx).build();
+        StageKey.Builder k = StageKey.builder().settings(ctx, "kd.teacher.architecture")
+                .settings(ctx, "kd.teacher.training");
+        if (ctx.settings().teacher().training().augment()) {
+            k.settings(ctx, "kd.augment");
+        }
+        return k.data(ctx).build();
     }
 
     @Override

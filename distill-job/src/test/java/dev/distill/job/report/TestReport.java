@@ -54,7 +54,7 @@ class TestReport {
                 + String.format("teacher        90.00%%    1,000,000      4,000,000          -         -%n")
                 + String.format("student        85.00%%       10,000         40,000     93.00%%    0.0700%n")
                 + String.format("baseline       84.00%%       10,000         40,100     93.00%%    0.0700%n")
-                + String.format("distillation gain over the hard-label baseline: +1.00 points%n"));
+                + String.format("distillation gain over the hard-label baseline: +1.00 points (one seed; `distill compare` measures it over several)%n"));
         assertThat(table).contains("stages (test split; latency and throughput on one thread):",
                 "student int8 file      distill-rt      84.90%");
     }
