@@ -52,9 +52,7 @@ public class DistLoss extends DistillationLoss {
 
     public DistLoss(double temperature, double alpha, double interWeight, double intraWeight, double labelSmoothing) {
         checkTemperatureAndAlpha(temperature, alpha);
-        if (!(interWeight >= 0) || !(intraWeight >= 0)) {
-            throw new IllegalArgumentException("DIST weights must be >= 0, got " + interWeight + ", " + intraWeight);
-        }
+        checkWeights("DIST", interWeight, intraWeight);
         this.temperature = temperature;
         this.alpha = alpha;
         this.interWeight = interWeight;
@@ -122,8 +120,7 @@ public class DistLoss extends DistillationLoss {
         double[] wSoft = new double[b];
         double[] loss = new double[b];
         for (int i = 0; i < b; i++) {
-            boolean hasLabel = packed[i * w + 2 * c] > 0.5f;
-            wSoft[i] = hasLabel ? alpha : 1.0;
+            wSoft[i] = teacherWeight(PackedTargets.hasLabel(packed, i * w, c), alpha);
             for (int k = 0; k < c; k++) {
                 row[k] = z[i * c + k] * invT;
             }
@@ -168,8 +165,8 @@ public class DistLoss extends DistillationLoss {
                     grad[zo + k] = (float) (q[zo + k] * (g[zo + k] - dot) * invT);
                 }
             }
-            boolean hasLabel = packed[i * w + 2 * c] > 0.5f;
-            loss[i] += hardTerm(z, zo, packed, i * w + c, c, hasLabel ? 1 - alpha : 0, grad, scratch);
+            loss[i] += hardTerm(z, zo, packed, i * w + c, c, labelWeight(PackedTargets.hasLabel(packed, i * w, c), alpha),
+                    grad, scratch);
         }
         return loss;
     }

@@ -39,6 +39,19 @@ public abstract class DistillationLoss implements ILossFunction {
         return labelSmoothing;
     }
 
+    /**
+     * The weight of a row's teacher term: α for a row with a hard label, 1 for one without (it learns from the
+     * teacher alone). {@link #labelWeight} is the hard term's: 1 − α, or 0 without a label.
+     */
+    protected static double teacherWeight(boolean hasLabel, double alpha) {
+        return hasLabel ? alpha : 1.0;
+    }
+
+    /** The weight of a row's hard-label term: 1 − α with a hard label, 0 without. */
+    protected static double labelWeight(boolean hasLabel, double alpha) {
+        return hasLabel ? 1.0 - alpha : 0.0;
+    }
+
     /** Checks the temperature and teacher weight every loss with a teacher term takes; for constructors. */
     protected static void checkTemperatureAndAlpha(double temperature, double alpha) {
         if (!(temperature > 0)) {
@@ -64,6 +77,13 @@ public abstract class DistillationLoss implements ILossFunction {
             m.put("label_smoothing", labelSmoothing);
         }
         return m;
+    }
+
+    /** Checks the two term weights of a loss named {@code loss} (DKD's, DIST's); for constructors. */
+    protected static void checkWeights(String loss, double first, double second) {
+        if (!(first >= 0) || !(second >= 0)) {
+            throw new IllegalArgumentException(loss + " weights must be >= 0, got " + first + ", " + second);
+        }
     }
 
     /** Checks and sets ε; for constructors. */

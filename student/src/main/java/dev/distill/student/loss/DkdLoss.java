@@ -55,9 +55,7 @@ public class DkdLoss extends DistillationLoss {
     public DkdLoss(double temperature, double alpha, double targetWeight, double nonTargetWeight,
                    double labelSmoothing) {
         checkTemperatureAndAlpha(temperature, alpha);
-        if (!(targetWeight >= 0) || !(nonTargetWeight >= 0)) {
-            throw new IllegalArgumentException("DKD weights must be >= 0, got " + targetWeight + ", " + nonTargetWeight);
-        }
+        checkWeights("DKD", targetWeight, nonTargetWeight);
         this.temperature = temperature;
         this.alpha = alpha;
         this.targetWeight = targetWeight;
@@ -87,9 +85,9 @@ public class DkdLoss extends DistillationLoss {
         for (int i = 0; i < b; i++) {
             int zo = i * c;
             int lo = i * w;
-            boolean hasLabel = packed[lo + 2 * c] > 0.5f;
-            double wSoft = hasLabel ? alpha : 1.0;
-            double wHard = hasLabel ? 1.0 - alpha : 0.0;
+            boolean hasLabel = PackedTargets.hasLabel(packed, lo, c);
+            double wSoft = teacherWeight(hasLabel, alpha);
+            double wHard = labelWeight(hasLabel, alpha);
             if (grad != null) {
                 java.util.Arrays.fill(grad, zo, zo + c, 0f);
             }

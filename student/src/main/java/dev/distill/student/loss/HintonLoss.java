@@ -83,9 +83,9 @@ public class HintonLoss extends DistillationLoss {
         for (int i = 0; i < b; i++) {
             int zo = i * c;
             int lo = i * w;
-            boolean hasLabel = packed[lo + 2 * c] > 0.5f;
-            double wSoft = hasLabel ? alpha : 1.0;
-            double wHard = hasLabel ? 1.0 - alpha : 0.0;
+            boolean hasLabel = PackedTargets.hasLabel(packed, lo, c);
+            double wSoft = teacherWeight(hasLabel, alpha);
+            double wHard = labelWeight(hasLabel, alpha);
             double l = 0;
             if (grad != null) {
                 java.util.Arrays.fill(grad, zo, zo + c, 0f);

@@ -15,6 +15,11 @@ public final class PackedTargets {
         return 2 * numClasses + 1;
     }
 
+    /** True when the packed row starting at {@code offset} carries a hard label (its flag is set). */
+    public static boolean hasLabel(float[] packed, int offset, int numClasses) {
+        return packed[offset + 2 * numClasses] > 0.5f;
+    }
+
     /**
      * Packs one row's targets into {@code dst} at {@code offset}: teacher logits (zeros when null), the
      * one-hot hard label (zeros when null) and the has-label flag.
