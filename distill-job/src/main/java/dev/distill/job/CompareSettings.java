@@ -38,10 +38,9 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
             return DistillationLosses.hardLabelsOnly(loss);
         }
 
-        /** A folder name for the method: lower case letters, digits and dashes. */
+        /** The method's folder name: lower case letters, digits and dashes. */
         public String slug() {
-            String s = name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
-            return s.isEmpty() ? "method" : s;
+            return CompareSettings.slug(name);
         }
     }
 
@@ -76,10 +75,9 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
                 name = "method " + (i + 1);
             } else if (!names.add(name)) {
                 r.problem("name", "two methods are named \"" + name + "\"; names must differ");
-            } else if (!slugs.add(new Method(name, null, false, false, null).slug())) {
+            } else if (!slugs.add(slug(name))) {
                 r.problem("name", "\"" + name + "\" is kept in the same folder as an earlier method (compare/"
-                        + new Method(name, null, false, false, null).slug() + "/); names must differ in their letters"
-                        + " or digits");
+                        + slug(name) + "/); names must differ in their letters or digits");
             }
             boolean augment = m.hasPath("augment") ? r.bool("augment")
                     : m.hasPath("training.augment") ? r.bool("training.augment") : student.training().augment();
@@ -88,27 +86,12 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
                         + " kd.augment.crop.scale (e.g. shift = 2, flip = 0.5)");
             }
             boolean views = !m.hasPath("views") || r.bool("views");
-            TrainingSettings training = student.training();
-            if (m.hasPath("training")) {
-                int before0 = kd.problems().size();
-                Config t = r.section("training").config().withFallback(kd.config().getConfig("student.training"));
-                training = TrainingSettings.read(c.over(t, c.fullKey("methods") + "[" + i + "].training"));
-                String tp = c.fullKey("methods") + "[" + i + "].training";
-                kd.problems().subList(before0, kd.problems().size()).removeIf(p -> p.key().startsWith(tp + ".")
-                        && !m.hasPath("training." + p.key().substring(tp.length() + 1)));
-            }
-            Config merged = m.withoutPath("name").withoutPath("augment").withoutPath("views").withoutPath("training")
-                    .withFallback(distillation);
-            String prefix = c.fullKey("methods") + "[" + i + "]";
-            int before = kd.problems().size();
-            DistillationLoss loss = DistillationLosses.read(c.over(merged, prefix));
-            // A value the method takes from kd.student.distillation is reported once, there, when the student's
-            // own loss read it too; else here, under the method that uses it.
-            List<dev.distill.settings.Problem> added = kd.problems().subList(before, kd.problems().size());
-            added.removeIf(p -> p.key().startsWith(prefix + ".") && !m.hasPath(p.key().substring(prefix.length() + 1))
-                    && kd.problems().subList(0, before).stream().anyMatch(q -> q.key().equals(
-                    "kd.student.distillation." + p.key().substring(prefix.length() + 1))));
-            methods.add(new Method(name, loss, augment, views, training.withAugment(augment)));
+            TrainingSettings training = !m.hasPath("training") ? student.training()
+                    : readOver(kd, r.section("training"), "student.training", TrainingSettings::read);
+            Config loss = m.withoutPath("name").withoutPath("augment").withoutPath("views").withoutPath("training");
+            DistillationLoss read = readOver(kd, c.over(loss, r.prefix()), "student.distillation",
+                    DistillationLosses::read);
+            methods.add(new Method(name, read, augment, views, training.withAugment(augment)));
         }
         if (!raw.isEmpty() && methods.stream().noneMatch(Method::hardLabels)) {
             c.problem("methods", "needs at least one hard-label method (loss = cross-entropy) to measure the gain"
@@ -120,8 +103,27 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
         return new CompareSettings(seeds, validation, List.copyOf(methods));
     }
 
-    /** These settings with {@code n} seeds ({@code --seeds N}). */
-    public CompareSettings withSeeds(int n) {
-        return new CompareSettings(n, validationFraction, methods);
+    /**
+     * Reads {@code own} (a method's section, its settings over {@code kd.<fallback>}) with {@code read}. A problem
+     * with a value the method takes from {@code kd.<fallback>} is reported once, there, when it was reported
+     * there already (the student read it too); else here, under the method that uses it.
+     */
+    private static <T> T readOver(SettingsReader kd, SettingsReader own, String fallback,
+                                  java.util.function.Function<SettingsReader, T> read) {
+        int before = kd.problems().size();
+        Set<String> reported = new HashSet<>();
+        kd.problems().forEach(p -> reported.add(p.key()));
+        String prefix = own.prefix() + ".";
+        T value = read.apply(own.over(own.config().withFallback(kd.config().getConfig(fallback)), own.prefix()));
+        kd.problems().subList(before, kd.problems().size()).removeIf(p -> p.key().startsWith(prefix)
+                && !own.config().hasPath(p.key().substring(prefix.length()))
+                && reported.contains("kd." + fallback + "." + p.key().substring(prefix.length())));
+        return value;
+    }
+
+    /** The folder name of a method named {@code name}: lower case letters, digits and dashes. */
+    static String slug(String name) {
+        String s = name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+        return s.isEmpty() ? "method" : s;
     }
 }

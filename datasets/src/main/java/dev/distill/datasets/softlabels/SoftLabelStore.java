@@ -1,5 +1,6 @@
 package dev.distill.datasets.softlabels;
 
+import dev.distill.datasets.augment.View;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -76,7 +77,7 @@ public final class SoftLabelStore {
                     throw new IllegalStateException("teacher produced " + r.teacherLogits().length
                             + " logits for row " + r.id() + "; expected " + metadata.numClasses() + " classes");
                 }
-                if (metadata.hasViews() && (r.viewBoxes() == null || r.viewBoxes().length != 5 * metadata.views()
+                if (metadata.hasViews() && (r.viewBoxes() == null || r.viewBoxes().length != View.NUMBERS * metadata.views()
                         || r.viewLogits() == null || r.viewLogits().length != metadata.views() * metadata.numClasses())) {
                     throw new IllegalStateException("row " + r.id() + " does not hold " + metadata.views() + " views");
                 }

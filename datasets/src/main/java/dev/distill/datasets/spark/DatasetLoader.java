@@ -47,8 +47,7 @@ public final class DatasetLoader {
             long threshold = (long) (s.testFraction() * 1_000_000);
             long seed = s.splitSeed();
             Dataset<Row> all = train;
-            org.apache.spark.sql.Column bucket = functions.pmod(
-                    functions.xxhash64(functions.col(ExampleSchema.ID), functions.lit(seed)), functions.lit(1_000_000L));
+            org.apache.spark.sql.Column bucket = idBucket(seed);
             test = all.filter(bucket.lt(threshold));
             train = all.filter(bucket.geq(threshold));
         }
@@ -71,13 +70,26 @@ public final class DatasetLoader {
     }
 
     /**
+     * A row's bucket in [0, 10⁶): a hash of its id and {@code salts}, the same on any cluster and partitioning.
+     * A share f of the rows is those with a bucket below f·10⁶; different salts pick independent shares (the
+     * test split, the labelled share, compare's validation rows).
+     */
+    public static org.apache.spark.sql.Column idBucket(Object... salts) {
+        org.apache.spark.sql.Column[] parts = new org.apache.spark.sql.Column[salts.length + 1];
+        parts[0] = functions.col(ExampleSchema.ID);
+        for (int i = 0; i < salts.length; i++) {
+            parts[i + 1] = functions.lit(salts[i]);
+        }
+        return functions.pmod(functions.xxhash64(parts), functions.lit(1_000_000L));
+    }
+
+    /**
      * The training rows with the labels of a share {@code fraction} of them kept (a seeded hash of the id, apart
      * from the test split's) and the others' removed, as if only that share had been labelled: the setting in
      * which a teacher's labels on unlabelled data pay most.
      */
     static Dataset<Row> keepLabels(Dataset<Row> train, double fraction, long seed) {
-        org.apache.spark.sql.Column bucket = functions.pmod(functions.xxhash64(functions.col(ExampleSchema.ID),
-                functions.lit(seed * 17 + 0x1AB), functions.lit("labelled")), functions.lit(1_000_000L));
+        org.apache.spark.sql.Column bucket = idBucket(seed * 17 + 0x1AB, "labelled");
         return train.withColumn(ExampleSchema.LABEL, functions.when(bucket.lt(Math.round(fraction * 1_000_000)),
                 functions.col(ExampleSchema.LABEL)).otherwise(functions.lit(null).cast("int")));
     }

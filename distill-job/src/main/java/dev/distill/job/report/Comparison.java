@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * What {@code distill compare} measured ({@code report/compare.json}, and the {@code comparison} section of
- * {@code report.json} and {@code report.html}): the same student trained with each method for the same epochs
- * and several seeds, scored on a validation split held out of the training rows and on the test split.
+ * {@code report.json} and {@code report.html}): the same student trained with each method (each with its
+ * epochs) over several seeds, scored on a validation split held out of the training rows and on the test split.
  * The best hard-label method is the one with the highest mean validation accuracy; every method's gain is its
  * mean test accuracy minus that method's, with the standard error of that difference of means,
  * {@code sqrt(s_a²/n_a + s_b²/n_b)} (s: sample standard deviation over seeds); a gain is significant when it
@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * @param bestHardLabelMethod null when no hard-label method was trained
  */
-public record Comparison(String createdAt, String jobFile, int seeds, int epochs, long parameters,
+public record Comparison(String createdAt, String jobFile, int seeds, long parameters,
                          String teacherSha256, long trainRows, long labelledTrainRows, long validationRows,
                          long testRows, String augmentation, String bestHardLabelMethod, List<Method> methods) {
 

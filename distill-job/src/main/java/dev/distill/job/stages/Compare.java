@@ -2,6 +2,8 @@ package dev.distill.job.stages;
 
 import dev.distill.datasets.Sha256;
 import dev.distill.datasets.softlabels.SoftLabelStore;
+import dev.distill.datasets.spark.DatasetLoader;
+import dev.distill.datasets.spark.SoftLabelReader;
 import dev.distill.job.CompareSettings;
 import dev.distill.job.JobContext;
 import dev.distill.job.Json;
@@ -14,7 +16,6 @@ import dev.distill.student.StudentSettings;
 import dev.distill.student.TrainingSettings;
 import dev.distill.student.compress.Pruning;
 import dev.distill.student.quant.Qat;
-import dev.distill.student.spark.BatchPacker;
 import dev.distill.student.spark.ClusterEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -72,8 +73,7 @@ public final class Compare {
 
     /** True for rows held out for validation: a seeded hash of the id, apart from the test split's. */
     static Column validationRows(double fraction, long seed) {
-        return functions.pmod(functions.xxhash64(functions.col("id"), functions.lit(seed * 31 + 0x5EED)),
-                functions.lit(1_000_000L)).lt(functions.lit(Math.round(fraction * 1_000_000)));
+        return DatasetLoader.idBucket(seed * 31 + 0x5EED).lt(functions.lit(Math.round(fraction * 1_000_000)));
     }
 
     public static Comparison run(JobContext ctx, PrintStream out, boolean force) {
@@ -105,7 +105,6 @@ public final class Compare {
             throw new IllegalArgumentException("kd.compare.validation-fraction = " + cs.validationFraction()
                     + " holds out no labelled training row; the validation split needs labels to score methods on");
         }
-        boolean storedViews = java.util.Arrays.asList(all.columns()).contains(BatchPacker.VIEW_BOXES);
         NetworkSpec spec = new NetworkSpec(info.metadata().inputShape(), numClasses, s.architecture().layers())
                 .withQuantisation(s.architecture().quantisation());
         float[] initial = null;
@@ -138,7 +137,7 @@ public final class Compare {
                     String key = Sha256.of(String.join("\n", method.loss().getClass().getName(),
                             method.loss().settings().toString(), method.name(), Boolean.toString(method.views()),
                             t.toString(), java.util.Arrays.toString(spec.inputShape()) + " " + spec.numClasses() + " "
-                                    + spec.layers() + " " + spec.quantisation(), dataKey, String.valueOf(storedViews),
+                                    + spec.layers() + " " + spec.quantisation(), dataKey,
                             method.augment() ? ctx.settings().augmentation().toString() : "",
                             s.pruning().toString(), s.initFrom()));
                     String resultPath = w.path(who, "result.json");
@@ -155,7 +154,7 @@ public final class Compare {
                     }
                     ctx.describe("compare", method.name() + ", seed " + seed + " of " + cs.seeds());
                     Dataset<Row> rows = method.hardLabels() ? labelled
-                            : method.views() ? fit : fit.drop(BatchPacker.VIEW_BOXES, BatchPacker.VIEW_LOGITS);
+                            : method.views() ? fit : fit.drop(SoftLabelReader.VIEW_BOXES, SoftLabelReader.VIEW_LOGITS);
                     long t0 = System.nanoTime();
                     MultiLayerNetwork net = NetworkTraining.train(ctx, TrainingRequest.builder(who, spec, method.loss(), t)
                             .rows(rows, validation, dataKey).softTargets(!method.hardLabels()).hooks(pruning).initialParams(initial).scoredOn("validation")
@@ -195,8 +194,7 @@ public final class Compare {
         String[] best = new String[1];
         List<Comparison.Method> methods = Comparison.withGains(measured, best);
         boolean anyAugment = cs.methods().stream().anyMatch(CompareSettings.Method::augment);
-        Comparison c = new Comparison(Instant.now().toString(), ctx.jobFile(), cs.seeds(), s.training().epochs(),
-                parameters, info.metadata().teacherSha256(), fitRows, labelledRows, validationCount, testRows,
+        Comparison c = new Comparison(Instant.now().toString(), ctx.jobFile(), cs.seeds(), parameters, info.metadata().teacherSha256(), fitRows, labelledRows, validationCount, testRows,
                 anyAugment ? ctx.settings().augmentation().describe() : null, best[0], methods);
         write(ctx, c);
         out.println();

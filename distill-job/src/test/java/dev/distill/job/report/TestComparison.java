@@ -61,7 +61,7 @@ class TestComparison {
         String[] best = new String[1];
         List<Comparison.Method> methods = Comparison.withGains(List.of(m("hard <labels>", true, List.of(0.8, 0.82),
                 List.of(0.79, 0.81)), m("kd", false, List.of(0.85, 0.86), List.of(0.84, 0.86))), best);
-        Comparison c = new Comparison("2026-11-30T00:00:00Z", "job.conf", 2, 15, 9098, "abc", 54000, 540, 6000, 10000,
+        Comparison c = new Comparison("2026-11-30T00:00:00Z", "job.conf", 2, 9098, "abc", 54000, 540, 6000, 10000,
                 null, best[0], methods);
         assertThat(c.table()).contains("comparison: 2 seeds, 9,098-parameter student; trained on 54,000"
                         + " rows (540 labelled), validation 6,000 rows held out of them, test 10,000 rows")

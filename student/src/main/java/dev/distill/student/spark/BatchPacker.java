@@ -2,6 +2,7 @@ package dev.distill.student.spark;
 
 import dev.distill.datasets.Rows;
 import dev.distill.datasets.augment.View;
+import dev.distill.datasets.spark.SoftLabelReader;
 import dev.distill.student.loss.PackedTargets;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
@@ -22,15 +23,10 @@ import java.util.Random;
  * batches depend only on the rows, the seed and the worker count: not on how the rows were partitioned or in
  * which order shuffle blocks arrived, so two identical runs (or a run that lost an executor) train the same
  * model. Without teacher logits the labels carry only the hard label (α must then be 0). Rows with stored
- * views ({@value #VIEW_BOXES}, {@value #VIEW_LOGITS}) keep all their views in the batch, so picking a view
+ * views ({@code view_boxes}, {@code view_logits}) keep all their views in the batch, so picking a view
  * each epoch moves no data.
  */
 public final class BatchPacker {
-    /** Column of stored views' boxes (V × 5 ints per row), when the soft labels hold views. */
-    public static final String VIEW_BOXES = dev.distill.datasets.spark.SoftLabelReader.VIEW_BOXES;
-    /** Column of the teacher's logits on each stored view (V × C floats per row). */
-    public static final String VIEW_LOGITS = dev.distill.datasets.spark.SoftLabelReader.VIEW_LOGITS;
-
     private BatchPacker() {
     }
 
@@ -46,11 +42,11 @@ public final class BatchPacker {
         }
         int width = PackedTargets.width(numClasses);
         int ii = java.util.Arrays.asList(names).indexOf("id");
-        int bi = withTeacher ? java.util.Arrays.asList(names).indexOf(VIEW_BOXES) : -1;
-        int vi = withTeacher ? java.util.Arrays.asList(names).indexOf(VIEW_LOGITS) : -1;
+        int bi = withTeacher ? java.util.Arrays.asList(names).indexOf(SoftLabelReader.VIEW_BOXES) : -1;
+        int vi = withTeacher ? java.util.Arrays.asList(names).indexOf(SoftLabelReader.VIEW_LOGITS) : -1;
         if ((bi < 0) != (vi < 0)) {
-            throw new IllegalArgumentException("training rows with stored views need both " + VIEW_BOXES + " and "
-                    + VIEW_LOGITS + "; found " + java.util.Arrays.toString(names));
+            throw new IllegalArgumentException("training rows with stored views need both " + SoftLabelReader.VIEW_BOXES + " and "
+                    + SoftLabelReader.VIEW_LOGITS + "; found " + java.util.Arrays.toString(names));
         }
         if (ii < 0) {
             throw new IllegalArgumentException("training rows need an id column; found " + java.util.Arrays.toString(names));

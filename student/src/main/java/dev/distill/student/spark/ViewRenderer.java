@@ -43,11 +43,6 @@ final class ViewRenderer implements Serializable {
         }
     }
 
-    /** True when some batch may look different from its stored arrays. */
-    static boolean needed(Augmentation augmentation, boolean storedViews) {
-        return augmentation.enabled() || storedViews;
-    }
-
     /** The random generator of row {@code id} in {@code epoch}. */
     SplittableRandom random(long id, int epoch) {
         return Augmentation.random(seed ^ SALT, id, epoch);
