@@ -120,6 +120,55 @@ public final class JobContext {
         return path;
     }
 
+    /** Every model the soft labels come from: {@link #teacherModel()}, then kd.teacher.ensemble's in order. */
+    public java.util.List<String> teacherModels() {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(teacherModel()));
+        java.util.List<TeacherSettings.Member> others = settings.teacher().ensemble();
+        for (int i = 0; i < others.size(); i++) {
+            String path = others.get(i).model();
+            if (!workspace.exists(path)) {
+                throw new IllegalArgumentException("teacher model not found: " + path + "; check kd.teacher.ensemble["
+                        + i + "].model");
+            }
+            all.add(path);
+        }
+        return all;
+    }
+
+    /**
+     * The teacher's identity in soft labels, stage keys and comparisons: its model file's SHA-256, or for an
+     * ensemble the SHA-256 of its members' in order (so reordering or swapping one relabels).
+     */
+    public String teacherSha256() {
+        java.util.List<String> models = teacherModels();
+        if (models.size() == 1) {
+            return workspace.sha256(models.get(0));
+        }
+        return dev.distill.datasets.Sha256.of("ensemble " + ensembleMembers());
+    }
+
+    /** For an ensemble, each member's file name and SHA-256 ({@code "a.zip sha256:…; b.onnx sha256:…"}), else "". */
+    public String ensembleMembers() {
+        java.util.List<String> models = teacherModels();
+        if (models.size() == 1) {
+            return "";
+        }
+        return models.stream().map(m -> new org.apache.hadoop.fs.Path(m).getName() + " sha256:" + workspace.sha256(m))
+                .collect(java.util.stream.Collectors.joining("; "));
+    }
+
+    /** The teacher's name in soft labels and reports: its file name, or "ensemble of a.zip, b.onnx". */
+    public String teacherId() {
+        java.util.List<String> names = teacherModels().stream().map(m -> new org.apache.hadoop.fs.Path(m).getName())
+                .toList();
+        return names.size() == 1 ? names.get(0) : "ensemble of " + String.join(", ", names);
+    }
+
+    /** How to open the teacher (an ensemble with kd.teacher.ensemble) for this job's data set. */
+    public dev.distill.teacher.TeacherSource teacherSource() {
+        return settings.teacher().source(teacherModel(), data().featureLength(), settings.dataset().numClasses());
+    }
+
     /** Names the Spark jobs that follow in the UI and event log: their stage (job group) and what they do. */
     public void describe(String stage, String what) {
         spark.sparkContext().setJobGroup(stage, what, false);

@@ -323,6 +323,66 @@ class DistillPipelineIT {
         assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
     }
 
+    /**
+     * A DL4J teacher and an ONNX teacher label as one ensemble: every logit is the log of the mean of their
+     * probabilities, and the footer and provenance name both with their hashes. A misspelt key in a member is
+     * a configuration error naming it.
+     */
+    @Test
+    @Order(9)
+    void anEnsembleOfADl4jAndAnOnnxTeacherLabelsWithTheMeanOfTheirProbabilities() throws Exception {
+        Path onnxModel = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
+        Path ensemble = dir.resolve("ensemble");
+        String member = "-Dkd.teacher.ensemble=[{ model = \"" + onnxModel + "\", onnx.input-shape = [1, 28, 28] }]";
+        CliRun typo = CliRun.of(onTrainedTeacher("label", ensemble,
+                "-Dkd.teacher.ensemble=[{ model = \"" + onnxModel + "\", onnx.input-shap = [1, 28, 28] }]"));
+        assertThat(typo.code()).isEqualTo(2);
+        assertThat(typo.err()).contains("kd.teacher.ensemble[0].onnx.input-shap = [1,28,28]: unknown key; valid keys:"
+                + " input, input-shape, output, output-type");
+        assertThat(ensemble.resolve("soft-labels")).doesNotExist();
+
+        CliRun r = CliRun.of(onTrainedTeacher("label", ensemble, member));
+        assertThat(r.code()).as(r.err()).isZero();
+        SparkSession spark = spark();
+        List<Row> rows = spark.read().parquet(ensemble.resolve("soft-labels/test").toString()).orderBy("id").limit(64)
+                .collectAsList();
+        List<Row> dl4j = spark.read().parquet(out.resolve("soft-labels/test").toString()).orderBy("id").limit(64)
+                .collectAsList();
+        List<String> onnx = Files.readAllLines(onnxModel.resolveSibling("fashion-cnn-logits.csv"));
+        for (int i = 0; i < 64; i++) {
+            assertThat(rows.get(i).getLong(0)).isEqualTo(i);
+            double[] a = logSoftmax(dl4j.get(i).<Float>getList(2).stream().mapToDouble(Float::doubleValue).toArray());
+            double[] b = logSoftmax(Arrays.stream(onnx.get(i).split(",")).mapToDouble(Double::parseDouble).toArray());
+            List<Float> got = rows.get(i).getList(2);
+            for (int c = 0; c < 10; c++) {
+                double want = Math.log((Math.exp(a[c]) + Math.exp(b[c])) / 2);
+                assertThat((double) got.get(c)).as("image %d class %d", i, c).isCloseTo(want, within(2e-3));
+            }
+        }
+        spark.stop();
+        var info = dev.distill.datasets.softlabels.SoftLabelStore.inspect(new org.apache.hadoop.conf.Configuration(),
+                ensemble.resolve("soft-labels/train").toString());
+        assertThat(info.metadata().teacherId()).isEqualTo("ensemble of model.zip, fashion-cnn.onnx");
+        String dl4jSha = sha256(out.resolve("teacher/model.zip"));
+        String onnxSha = sha256(onnxModel);
+        assertThat(info.metadata().ensemble()).isEqualTo("model.zip sha256:" + dl4jSha + "; fashion-cnn.onnx sha256:"
+                + onnxSha);
+        JsonNode provenance = new ObjectMapper().readTree(ensemble.resolve("soft-labels/provenance.json").toFile());
+        assertThat(provenance.toString()).contains("fashion-cnn.onnx sha256:" + onnxSha);
+        assertThat(provenance.toString()).contains(info.metadata().teacherSha256());
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(file)));
+    }
+
+    private static double[] logSoftmax(double[] z) {
+        double max = Arrays.stream(z).max().orElseThrow();
+        double lse = max + Math.log(Arrays.stream(z).map(v -> Math.exp(v - max)).sum());
+        return Arrays.stream(z).map(v -> v - lse).toArray();
+    }
+
     /** Labels withheld from the transfer set: the student learns from the teacher alone, with no baseline. */
     @Test
     @Order(10)

@@ -47,6 +47,22 @@ class TestConfigurationErrors {
                 + " batch-size, epochs, l2, schedule, seed, updater, workers\n");
     }
 
+    /** Each teacher of an ensemble needs a model; its keys are checked; a missing file is named with its key. */
+    @Test
+    void ensembleMistakes() throws Exception {
+        String f = dir.resolve("job.conf").toString();
+        CliRun r = run("  teacher.ensemble = [ { format = onnx }, { model = \"b.onnx\", formt = onnx } ]");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n"
+                + "2 configuration problems:\n"
+                + "  " + f + ":3: kd.teacher.ensemble[0].model: each teacher of kd.teacher.ensemble needs a model (a DL4J"
+                + " zip or an ONNX file)\n"
+                + "  " + f + ":3: kd.teacher.ensemble[1].formt = \"onnx\": unknown key in a teacher of the ensemble;"
+                + " valid keys: model, format, onnx\n");
+        r = run("  teacher.ensemble = \"b.onnx\"");
+        assertThat(r.err()).contains("kd.teacher.ensemble = \"b.onnx\": must be a list of objects such as"
+                + " { model = \"other-teacher.onnx\" }");
+    }
+
     /** Augmentation without views to draw, or of rows that are not images; comparison methods that cannot run. */
     @Test
     void augmentationAndComparisonMistakes() throws Exception {

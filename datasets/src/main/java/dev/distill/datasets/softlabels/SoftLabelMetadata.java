@@ -14,8 +14,16 @@ import java.util.Map;
  */
 public record SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses,
                                 int[] inputShape, String normalisation, String dataKey, String createdAt, int topK,
-                                int views, String augmentation)
+                                int views, String augmentation, String ensemble)
         implements java.io.Serializable {
+
+    /** With views, from one teacher. */
+    public SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses, int[] inputShape,
+                             String normalisation, String dataKey, String createdAt, int topK, int views,
+                             String augmentation) {
+        this(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation, dataKey, createdAt, topK,
+                views, augmentation, "");
+    }
 
     /** Without stored views. */
     public SoftLabelMetadata(int schemaVersion, String teacherId, String teacherSha256, int numClasses, int[] inputShape,
@@ -33,7 +41,7 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
     /** The same with the teacher's k largest logits only ({@code topk_index}, {@code topk_logit}, {@code logsumexp}). */
     public SoftLabelMetadata withTopK(int k) {
         return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
-                dataKey, createdAt, k, views, augmentation);
+                dataKey, createdAt, k, views, augmentation, ensemble);
     }
 
     /**
@@ -42,7 +50,16 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
      */
     public SoftLabelMetadata withViews(int n, String augmentation) {
         return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
-                dataKey, createdAt, topK, n, n > 1 ? augmentation : "");
+                dataKey, createdAt, topK, n, n > 1 ? augmentation : "", ensemble);
+    }
+
+    /**
+     * The same labelled by an ensemble of teachers, {@code members} naming each model and its SHA-256
+     * ({@code "a.zip sha256:…; b.onnx sha256:…"}, footer {@code distill.ensemble}); "" for one teacher.
+     */
+    public SoftLabelMetadata withEnsemble(String members) {
+        return new SoftLabelMetadata(schemaVersion, teacherId, teacherSha256, numClasses, inputShape, normalisation,
+                dataKey, createdAt, topK, views, augmentation, members);
     }
 
     /** True when every row holds several stored views. */
@@ -87,6 +104,9 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
             m.put(PREFIX + "views", Integer.toString(views));
             m.put(PREFIX + "augmentation", augmentation);
         }
+        if (!ensemble.isEmpty()) {
+            m.put(PREFIX + "ensemble", ensemble);
+        }
         return m;
     }
 
@@ -109,7 +129,8 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
                 m.getOrDefault(PREFIX + "normalisation", ""), m.getOrDefault(PREFIX + "data_key", ""),
                 m.getOrDefault(PREFIX + "created_at", ""),
                 Integer.parseInt(m.getOrDefault(PREFIX + "top_k", "0")),
-                Integer.parseInt(m.getOrDefault(PREFIX + "views", "1")), m.getOrDefault(PREFIX + "augmentation", ""));
+                Integer.parseInt(m.getOrDefault(PREFIX + "views", "1")), m.getOrDefault(PREFIX + "augmentation", ""),
+                m.getOrDefault(PREFIX + "ensemble", ""));
     }
 
     static String joinShape(int[] shape) {
@@ -130,7 +151,7 @@ public record SoftLabelMetadata(int schemaVersion, String teacherId, String teac
     /** Same content, ignoring creation time. */
     public boolean sameSource(SoftLabelMetadata o) {
         return schemaVersion == o.schemaVersion && teacherSha256.equals(o.teacherSha256) && numClasses == o.numClasses
-                && topK == o.topK && views == o.views && augmentation.equals(o.augmentation)
+                && topK == o.topK && views == o.views && augmentation.equals(o.augmentation) && ensemble.equals(o.ensemble)
                 && Arrays.equals(inputShape, o.inputShape) && normalisation.equals(o.normalisation)
                 && dataKey.equals(o.dataKey);
     }

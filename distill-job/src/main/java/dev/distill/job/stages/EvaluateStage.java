@@ -55,7 +55,7 @@ final class EvaluateStage implements Stage {
     @Override
     public StageKey key(JobContext ctx) {
         Workspace w = ctx.workspace();
-        StageKey.Builder k = StageKey.builder().file(ctx, "teacher model", ctx.teacherModel())
+        StageKey.Builder k = StageKey.builder().part("teacher model", ctx.teacherSha256())
                 .recorded(ctx, "soft labels", w.path("soft-labels", Provenance.FILE))
                 .file(ctx, "student model", w.model("student"));
         if (ctx.settings().student().baseline()) {
@@ -82,12 +82,13 @@ final class EvaluateStage implements Stage {
         int numClasses = ctx.settings().dataset().numClasses();
         Dataset<Row> test = SoftLabels.joined(ctx, "test").rows().cache();
         try {
-            String teacherModel = ctx.teacherModel();
-            Teacher teacherNet = ctx.settings().teacher().source(teacherModel, ctx.data().featureLength(), numClasses)
-                    .open(w.hadoop(), 1);
+            List<String> teacherModels = ctx.teacherModels();
+            Teacher teacherNet = ctx.teacherSource().open(w.hadoop(), 1);
             try {
+                // An ensemble is named after its members; its size is theirs together.
                 Report.Scores teacher = Report.Scores.of(ClusterEvaluator.evaluateTeacherLogits(test, numClasses), false)
-                        .withModel(teacherNet.parameters(), teacherModel, w.size(teacherModel));
+                        .withModel(teacherNet.parameters(), String.join(" + ", teacherModels),
+                                teacherModels.stream().mapToLong(w::size).sum());
                 Report.Scores student = scores(ctx, "student", test, numClasses);
                 if (student == null) {
                     throw new IllegalArgumentException("student model not found: " + w.model("student")
@@ -111,8 +112,12 @@ final class EvaluateStage implements Stage {
                 LOG.info("evaluate: wrote {} and {}", path, html);
                 return new Facts(path, teacher.testRows());
             } finally {
-                if (teacherNet instanceof OnnxTeacher o) {
-                    o.close();
+                if (teacherNet instanceof AutoCloseable c) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        LOG.info("evaluate: closing the teacher: {}", e.getMessage());
+                    }
                 }
             }
         } finally {
@@ -151,7 +156,8 @@ final class EvaluateStage implements Stage {
         if (set.x().length == 0) {
             return rows;
         }
-        rows.add(StageTable.measure("teacher fp32", teacher instanceof OnnxTeacher ? "ONNX Runtime" : "ND4J",
+        rows.add(StageTable.measure("teacher fp32", teacher instanceof OnnxTeacher ? "ONNX Runtime"
+                        : teacher instanceof dev.distill.teacher.EnsembleTeacher ? "ensemble" : "ND4J",
                 StageTable.teacher(teacher), set, numClasses, teacher.parameters(), teacherBytes, teacherBytes, null).row());
         String model = w.model("student");
         MultiLayerNetwork student = ctx.loadNetwork(model);

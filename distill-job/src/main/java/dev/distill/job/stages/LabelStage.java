@@ -20,9 +20,12 @@ import java.util.Map;
  * with the teacher's hash, the input shape, the normalisation and the data key in the footer).
  */
 final class LabelStage implements Stage {
-    /** The facts of {@code soft-labels/provenance.json}. */
+    /**
+     * The facts of {@code soft-labels/provenance.json}; for an ensemble, {@code ensemble} names each teacher
+     * with its SHA-256 ("" for one teacher).
+     */
     record Facts(long trainRows, double trainRowsPerSecond, long testRows, double testRowsPerSecond,
-                 String teacherSha256, Map<String, Object> normalisation) {
+                 String teacherId, String teacherSha256, String ensemble, Map<String, Object> normalisation) {
     }
 
     @Override
@@ -42,8 +45,8 @@ final class LabelStage implements Stage {
 
     @Override
     public StageKey key(JobContext ctx) {
-        StageKey.Builder k = StageKey.builder().file(ctx, "teacher model", ctx.teacherModel())
-                .settings(ctx, "kd.teacher.format", "kd.teacher.onnx")
+        StageKey.Builder k = StageKey.builder().part("teacher model", ctx.teacherSha256())
+                .settings(ctx, "kd.teacher.format", "kd.teacher.onnx", "kd.teacher.ensemble")
                 .settings(ctx, "kd.soft-labels.store", "kd.soft-labels.k", "kd.soft-labels.views");
         if (ctx.settings().teacher().views() > 1) {
             k.settings(ctx, "kd.augment");
@@ -60,21 +63,21 @@ final class LabelStage implements Stage {
     @Override
     public Object run(JobContext ctx) {
         ctx.describe(name(), "read the data set");
-        String model = ctx.teacherModel();
         DatasetLoader.Splits data = ctx.data();
         int numClasses = ctx.settings().dataset().numClasses();
-        TeacherSource source = ctx.settings().teacher().source(model, data.featureLength(), numClasses);
-        checkOutputs(ctx, source, model, numClasses);
-        String sha = ctx.workspace().sha256(model);
+        TeacherSource source = ctx.teacherSource();
+        checkOutputs(ctx, source, numClasses);
+        String sha = ctx.teacherSha256();
+        String teacherId = ctx.teacherId();
+        String ensemble = ctx.ensembleMembers();
         long[] rows = new long[2];
         double[] rates = new double[2];
         String[] splits = {"train", "test"};
         for (int i = 0; i < 2; i++) {
             String split = splits[i];
-            SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION,
-                    new org.apache.hadoop.fs.Path(model).getName(), sha, numClasses, data.inputShape(),
-                    data.normalisation().describe(), ctx.dataKey(split), Instant.now().toString(),
-                    ctx.settings().teacher().topK());
+            SoftLabelMetadata md = new SoftLabelMetadata(SoftLabelMetadata.SCHEMA_VERSION, teacherId, sha, numClasses,
+                    data.inputShape(), data.normalisation().describe(), ctx.dataKey(split), Instant.now().toString(),
+                    ctx.settings().teacher().topK()).withEnsemble(ensemble);
             LabellingJob.Views views = viewsOf(ctx, split, data.inputShape());
             md = md.withViews(views.count(), views.augmentation().toString());
             ctx.describe(name(), "label the " + split + " split with the teacher (" + md.teacherId() + ")"
@@ -86,7 +89,7 @@ final class LabelStage implements Stage {
             rows[i] = r.rows();
             rates[i] = r.rows() / r.seconds();
         }
-        return new Facts(rows[0], rates[0], rows[1], rates[1], sha, data.normalisation().toMap());
+        return new Facts(rows[0], rates[0], rows[1], rates[1], teacherId, sha, ensemble, data.normalisation().toMap());
     }
 
     /** The views labelled per example of {@code split}: kd.soft-labels.views for train, the image only for test. */
@@ -98,12 +101,15 @@ final class LabelStage implements Stage {
         return new LabellingJob.Views(n, ctx.settings().augmentation(), shape, ctx.settings().dataset().splitSeed());
     }
 
-    /** Opens the teacher once on the driver to check that its outputs are the data set's classes. */
-    private static void checkOutputs(JobContext ctx, TeacherSource source, String model, int numClasses) {
+    /**
+     * Opens the teacher once on the driver to check that its outputs are the data set's classes (an ensemble
+     * checks that its members agree when it opens).
+     */
+    private static void checkOutputs(JobContext ctx, TeacherSource source, int numClasses) {
         Teacher teacher = source.open(ctx.workspace().hadoop(), 1);
         try {
             if (teacher.numClasses() != numClasses) {
-                throw new IllegalArgumentException("teacher " + model + " has " + teacher.numClasses()
+                throw new IllegalArgumentException("teacher " + source.model() + " has " + teacher.numClasses()
                         + " output classes but kd.dataset.num-classes = " + numClasses);
             }
         } finally {

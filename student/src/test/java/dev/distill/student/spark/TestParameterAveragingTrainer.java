@@ -77,10 +77,39 @@ class TestParameterAveragingTrainer {
         JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 1, 32, 5, false);
         var result = new ParameterAveragingTrainer("test", t, 1, null).train(sc, batches, conf, "d", null);
 
-        List<PackedBatch> packed = batches.collect();
+        assertSameAsPlainDl4j(result.network(), conf, batches.collect(), 2);
+        assertThat(result.history()).hasSize(2);
+        assertThat(result.history().get(1).examples()).isEqualTo(512);
+        batches.unpersist();
+    }
+
+    /**
+     * A one-cycle schedule reaches the workers (through the network's JSON) and follows the epoch: one worker
+     * gives what plain DL4J gives when told the epoch before each one. Were the epoch not passed on, every
+     * epoch would run at the first epoch's rate and the parameters would differ.
+     */
+    @Test
+    void aOneCycleScheduleFollowsTheEpochOnTheWorkers() {
+        TrainingSettings t = new TrainingSettings(3, 32, 1, 3, "adam", 0.02, 0.9, "one-cycle", 0.5, 1, 0.3, 0, 5,
+                false);
+        MultiLayerConfiguration conf = spec().toConfiguration(new HintonLoss(1, 0), t, 5);
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(train, 3, 8, 1, 32, 5, false);
+        var result = new ParameterAveragingTrainer("test", t, 1, null).train(sc, batches, conf, "d", null);
+
+        assertSameAsPlainDl4j(result.network(), conf, batches.collect(), 3);
+        batches.unpersist();
+    }
+
+    /**
+     * {@code trained} has the parameters of plain DL4J fitting {@code packed} for {@code epochs} epochs in the
+     * trainer's order, told the epoch before each one.
+     */
+    private static void assertSameAsPlainDl4j(MultiLayerNetwork trained, MultiLayerConfiguration conf,
+                                              List<PackedBatch> packed, int epochs) {
         MultiLayerNetwork plain = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.toJson()));
         plain.init();
-        for (int epoch = 0; epoch < 2; epoch++) {
+        for (int epoch = 0; epoch < epochs; epoch++) {
+            plain.setEpochCount(epoch);
             for (int i : ParameterAveragingTrainer.epochOrder(packed.size(), 5, epoch, 0)) {
                 PackedBatch b = packed.get(i);
                 plain.fit(new DataSet(Nd4j.create(b.features(), new long[] {b.rows(), 8}, 'c'),
@@ -88,14 +117,11 @@ class TestParameterAveragingTrainer {
             }
         }
         float[] expected = plain.params().toFloatVector();
-        float[] actual = result.network().params().toFloatVector();
+        float[] actual = trained.params().toFloatVector();
         assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < expected.length; i++) {
             assertThat(actual[i]).as("parameter %d", i).isCloseTo(expected[i], within(1e-5f + 1e-5f * Math.abs(expected[i])));
         }
-        assertThat(result.history()).hasSize(2);
-        assertThat(result.history().get(1).examples()).isEqualTo(512);
-        batches.unpersist();
     }
 
     /**
