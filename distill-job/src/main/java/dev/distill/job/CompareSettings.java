@@ -69,6 +69,7 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
                             + " (its loss settings fall back to kd.student.distillation)");
                 }
             }
+            checkNestedKeys(kd, r, m);
             String name = m.hasPath("name") ? r.string("name").trim() : "";
             if (name.isEmpty()) {
                 r.problem("name", "each method needs a name, e.g. name = \"hinton T=4\"");
@@ -101,6 +102,30 @@ public record CompareSettings(int seeds, double validationFraction, List<Method>
             c.problem("methods", "lists no methods; list at least a hard-label method and a distillation method");
         }
         return new CompareSettings(seeds, validation, List.copyOf(methods));
+    }
+
+    /**
+     * Reports misspelt keys inside a method's sections ({@code training { ... }}, {@code dkd { ... }}, …),
+     * checked against {@code kd.student.training} and {@code kd.student.distillation}; the method's own
+     * top-level keys are checked by the caller.
+     */
+    private static void checkNestedKeys(SettingsReader kd, SettingsReader r, Config m) {
+        Config reference = kd.config().atPath("kd");
+        List<dev.distill.settings.Problem> found = new ArrayList<>();
+        for (var e : m.root().entrySet()) {
+            boolean training = "training".equals(e.getKey());
+            if (e.getValue().valueType() != com.typesafe.config.ConfigValueType.OBJECT
+                    || !(training || reference.hasPath("kd.student.distillation." + e.getKey()))) {
+                continue;   // a single value, or a key the caller reports as unknown
+            }
+            String under = training ? "kd.student" : "kd.student.distillation";
+            for (var p : dev.distill.settings.UnknownKeys.find(m.withOnlyPath(e.getKey()).atPath(under), reference, under,
+                    Set.of())) {
+                found.add(new dev.distill.settings.Problem(r.prefix() + p.key().substring(under.length()), p.origin(),
+                        p.value(), p.message()));
+            }
+        }
+        kd.problems().addAll(found);
     }
 
     /**

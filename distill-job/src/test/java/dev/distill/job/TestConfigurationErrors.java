@@ -96,6 +96,15 @@ class TestConfigurationErrors {
         CliRun inherited = run("  student.distillation.dkd.target-weight = -1");
         assertThat(inherited.err()).contains("kd.compare.methods[3].dkd.target-weight = -1: must be a number in"
                 + " [0.0, 1000.0]\n");
+        // Misspelt keys inside a method's sections are named, with what they were probably meant to be.
+        CliRun nested = run("  compare.methods = [ { name = hard, loss = cross-entropy, training { epoch = 30,"
+                + " schedule.typ = one-cycle } }, { name = dkd, loss = dkd, dkd.target-weigth = 2 } ]");
+        assertThat(nested.err()).contains(
+                ":3: kd.compare.methods[0].training.epoch = 30: unknown key; did you mean kd.student.training.epochs?",
+                ":3: kd.compare.methods[0].training.schedule.typ = \"one-cycle\": unknown key; did you mean"
+                        + " kd.student.training.schedule.type?",
+                ":3: kd.compare.methods[1].dkd.target-weigth = 2: unknown key; did you mean"
+                        + " kd.student.distillation.dkd.target-weight?");
         CliRun sameFolder = run("  compare.methods = [ { name = hard, loss = cross-entropy }, { name = KD, loss = hinton },"
                 + " { name = \"kd!\", loss = dkd } ]");
         assertThat(sameFolder.err()).contains("kd.compare.methods[2].name = \"kd!\": \"kd!\" is kept in the same folder as"
