@@ -57,6 +57,16 @@ public final class LabellingJob {
     private LabellingJob() {
     }
 
+    /**
+     * Examples per teacher call: {@code kd.soft-labels.batch-size} counts what the teacher sees in one call,
+     * so with V views a call takes {@code batchSize / V} examples (at least one). The memory of a call then
+     * stays that of a plain batch however many views are labelled (100 views of 224² RGB images at 512 per
+     * call would otherwise hold 31 GB).
+     */
+    static int imagesPerCall(int batchSize, int views) {
+        return Math.max(1, batchSize / Math.max(1, views));
+    }
+
     public static Result label(Dataset<Row> rows, TeacherSource source, String teacherSha256, SoftLabelMetadata metadata,
                                int batchSize, String compression, String target) {
         return label(rows, source, teacherSha256, metadata, batchSize, compression, target, 0);
@@ -178,6 +188,7 @@ public final class LabellingJob {
         Labeller(Iterator<InternalRow> rows, Teacher teacher, int batchSize, int featureLength,
                  org.apache.spark.util.LongAccumulator labelled, Views views) {
             this.views = views;
+            batchSize = imagesPerCall(batchSize, views.count());
             this.xv = views.count() > 1 ? new float[batchSize * views.count() * featureLength] : null;
             this.labelled = labelled;
             this.rows = rows;

@@ -88,8 +88,16 @@ class TestLabellingJob {
         }
     }
 
+    /** A teacher call holds batch-size views, whatever the number of views per example. */
+    @Test
+    void aCallHoldsBatchSizeViews() {
+        assertThat(LabellingJob.imagesPerCall(512, 1)).isEqualTo(512);
+        assertThat(LabellingJob.imagesPerCall(512, 6)).isEqualTo(85);
+        assertThat(LabellingJob.imagesPerCall(64, 100)).isEqualTo(1);
+    }
+
     /**
-     * Four views per row: view 0 is the image and its logits are teacher_logits; every view's box is the one
+     * Four views per row (16 examples per teacher call of 64 views, the last call short): view 0 is the image and its logits are teacher_logits; every view's box is the one
      * (seed, id, view) draws, and its logits are the teacher's on that view rendered from the box; the footer
      * records the views and the augmentation (schema version 3).
      */
