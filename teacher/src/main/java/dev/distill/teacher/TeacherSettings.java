@@ -69,9 +69,6 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
                     + " store = full");
         }
         int views = sl.has("views") ? sl.integer("views", 1, 1000) : 1;
-        if (views > 1 && top) {
-            sl.problem("views", "stored views keep every logit: set kd.soft-labels.store = full, or views = 1");
-        }
         return new TeacherSettings(source, model, arch, training, batch, compression, format, onnx, top ? k : 0, views,
                 ensemble);
     }

@@ -43,12 +43,6 @@ final class SoftLabelFileWriter implements Closeable {
               optional int32 label;
               required group teacher_logits (LIST) { repeated float element; }
             }""");
-    /** The columns written through parquet-mr's column writers; the same descriptors as in {@link #SCHEMA}. */
-    private static final MessageType SCALARS = MessageTypeParser.parseMessageType("""
-            message soft_labels {
-              required int64 id;
-              optional int32 label;
-            }""");
     /** With top-k soft labels: the k largest teacher logits, their classes, and log Σ exp over all logits. */
     static final MessageType SCHEMA_TOPK = MessageTypeParser.parseMessageType("""
             message soft_labels {
@@ -56,13 +50,6 @@ final class SoftLabelFileWriter implements Closeable {
               optional int32 label;
               required group topk_index (LIST) { repeated int32 element; }
               required group topk_logit (LIST) { repeated float element; }
-              required float logsumexp;
-            }""");
-    private static final MessageType SCALARS_TOPK = MessageTypeParser.parseMessageType("""
-            message soft_labels {
-              required int64 id;
-              optional int32 label;
-              required group topk_index (LIST) { repeated int32 element; }
               required float logsumexp;
             }""");
     /** With stored views: each view's box (V × 5 ints) and the teacher's logits on it (V × C). */
@@ -74,12 +61,25 @@ final class SoftLabelFileWriter implements Closeable {
               required group view_boxes (LIST) { repeated int32 element; }
               required group view_logits (LIST) { repeated float element; }
             }""");
-    private static final MessageType SCALARS_VIEWS = MessageTypeParser.parseMessageType("""
+    /**
+     * With stored views as top-k: the image's own top k (as {@link #SCHEMA_TOPK}), each view's box, and each
+     * view's k largest logits (V × k classes and logits, view after view) and logsumexp (V).
+     */
+    static final MessageType SCHEMA_VIEWS_TOPK = MessageTypeParser.parseMessageType("""
             message soft_labels {
               required int64 id;
               optional int32 label;
+              required group topk_index (LIST) { repeated int32 element; }
+              required group topk_logit (LIST) { repeated float element; }
+              required float logsumexp;
               required group view_boxes (LIST) { repeated int32 element; }
+              required group view_topk_index (LIST) { repeated int32 element; }
+              required group view_topk_logit (LIST) { repeated float element; }
+              required group view_logsumexp (LIST) { repeated float element; }
             }""");
+    /** The float-list columns, written a whole array at a time by {@link FloatListPages}; the rest by parquet-mr. */
+    private static final java.util.Set<String> FLOAT_LISTS = java.util.Set.of("teacher_logits", "topk_logit",
+            "view_logits", "view_topk_logit", "view_logsumexp");
     static final long ROW_GROUP_BYTES = 128L << 20;
 
     private final ParquetProperties props;
@@ -91,10 +91,17 @@ final class SoftLabelFileWriter implements Closeable {
     private final int topK;
     private final MessageType schema;
     private final boolean views;
+    /** The schema without the float lists: the columns parquet-mr's column writers write. */
+    private final MessageType scalars;
     private ColumnWriter viewBoxes;
     private FloatListPages viewLogits;
+    private ColumnWriter viewTopIndex;
+    private FloatListPages viewLogSumExp;
     private ColumnWriter topIndex;
     private ColumnWriter logSumExp;
+    /** Every float-list column of the row group, with its descriptor. */
+    private final List<FloatListPages> floatLists = new java.util.ArrayList<>();
+    private final List<ColumnDescriptor> floatColumns = new java.util.ArrayList<>();
     private ColumnChunkPageWriteStore pages;
     private ColumnWriteStore columns;
     private ColumnWriter id;
@@ -119,17 +126,19 @@ final class SoftLabelFileWriter implements Closeable {
         this(conf, path, footer, codec, rowGroupBytes, topK, false);
     }
 
-    /** With {@code views}, each row also holds its stored views (see {@link #SCHEMA_VIEWS}); not with top-k. */
+    /**
+     * With {@code views}, each row also holds its stored views (see {@link #SCHEMA_VIEWS}, and with top-k
+     * {@link #SCHEMA_VIEWS_TOPK}).
+     */
     SoftLabelFileWriter(Configuration conf, Path path, Map<String, String> footer, CompressionCodecName codec,
                         long rowGroupBytes, int topK, boolean views) throws IOException {
-        if (views && topK > 0) {
-            throw new IllegalArgumentException("stored views keep full logits; they cannot be written as top-k");
-        }
         this.footer = footer;
         this.rowGroupBytes = rowGroupBytes;
         this.topK = topK;
         this.views = views;
-        this.schema = topK > 0 ? SCHEMA_TOPK : views ? SCHEMA_VIEWS : SCHEMA;
+        this.schema = views ? (topK > 0 ? SCHEMA_VIEWS_TOPK : SCHEMA_VIEWS) : topK > 0 ? SCHEMA_TOPK : SCHEMA;
+        this.scalars = new MessageType(schema.getName(), schema.getFields().stream()
+                .filter(f -> !FLOAT_LISTS.contains(f.getName())).toList());
         this.props = ParquetProperties.builder()
                 .withDictionaryEncoding(false)
                 .withSizeStatisticsEnabled(false)
@@ -159,22 +168,49 @@ final class SoftLabelFileWriter implements Closeable {
     private void startRowGroup() {
         pages = new ColumnChunkPageWriteStore(compressor, schema, props.getAllocator(),
                 props.getColumnIndexTruncateLength(), props.getPageWriteChecksumEnabled());
-        columns = props.newColumnWriteStore(topK > 0 ? SCALARS_TOPK : views ? SCALARS_VIEWS : SCALARS, pages, pages);
-        List<ColumnDescriptor> cols = schema.getColumns();
-        id = columns.getColumnWriter(cols.get(0));
-        label = columns.getColumnWriter(cols.get(1));
+        columns = props.newColumnWriteStore(scalars, pages, pages);
+        floatLists.clear();
+        floatColumns.clear();
+        id = columns.getColumnWriter(column("id"));
+        label = columns.getColumnWriter(column("label"));
         if (topK > 0) {
-            topIndex = columns.getColumnWriter(cols.get(2));
-            logits = new FloatListPages(cols.get(3), pages.getPageWriter(cols.get(3)), props.getPageSizeThreshold());
-            logSumExp = columns.getColumnWriter(cols.get(4));
+            topIndex = columns.getColumnWriter(column("topk_index"));
+            logits = floatList("topk_logit");
+            logSumExp = columns.getColumnWriter(column("logsumexp"));
         } else {
-            logits = new FloatListPages(cols.get(2), pages.getPageWriter(cols.get(2)), props.getPageSizeThreshold());
+            logits = floatList("teacher_logits");
         }
         if (views) {
-            viewBoxes = columns.getColumnWriter(cols.get(3));
-            viewLogits = new FloatListPages(cols.get(4), pages.getPageWriter(cols.get(4)), props.getPageSizeThreshold());
+            viewBoxes = columns.getColumnWriter(column("view_boxes"));
+            if (topK > 0) {
+                viewTopIndex = columns.getColumnWriter(column("view_topk_index"));
+                viewLogits = floatList("view_topk_logit");
+                viewLogSumExp = floatList("view_logsumexp");
+            } else {
+                viewLogits = floatList("view_logits");
+            }
         }
         rowsInGroup = 0;
+    }
+
+    /** The leaf column of field {@code name} ({@code name.element} for a list in two-level form). */
+    private ColumnDescriptor column(String name) {
+        return schema.getColumns().stream().filter(d -> d.getPath()[0].equals(name)).findFirst().orElseThrow();
+    }
+
+    /** The writer of the float-list column {@code name}. */
+    private FloatListPages floatList(String name) {
+        ColumnDescriptor c = column(name);
+        FloatListPages f = new FloatListPages(c, pages.getPageWriter(c), props.getPageSizeThreshold());
+        floatLists.add(f);
+        floatColumns.add(c);
+        return f;
+    }
+
+    private static void writeInts(ColumnWriter w, int[] values, int from, int count) {
+        for (int i = 0; i < count; i++) {
+            w.write(values[from + i], i == 0 ? 0 : 1, 1);
+        }
     }
 
     void write(SoftLabelRecord r) throws IOException {
@@ -186,9 +222,7 @@ final class SoftLabelFileWriter implements Closeable {
         }
         if (topK > 0) {
             TopK top = TopK.of(r.teacherLogits(), topK);
-            for (int i = 0; i < top.index().length; i++) {
-                topIndex.write(top.index()[i], i == 0 ? 0 : 1, 1);
-            }
+            writeInts(topIndex, top.index(), 0, top.index().length);
             logits.write(top.logit());
             logSumExp.write(top.logSumExp(), 0, 0);
         } else {
@@ -198,11 +232,12 @@ final class SoftLabelFileWriter implements Closeable {
             if (r.viewBoxes() == null || r.viewBoxes().length == 0 || r.viewLogits() == null) {
                 throw new IllegalArgumentException("row " + r.id() + " has no stored views");
             }
-            int[] boxes = r.viewBoxes();
-            for (int i = 0; i < boxes.length; i++) {
-                viewBoxes.write(boxes[i], i == 0 ? 0 : 1, 1);
+            writeInts(viewBoxes, r.viewBoxes(), 0, r.viewBoxes().length);
+            if (topK > 0) {
+                writeViewsTopK(r);
+            } else {
+                viewLogits.write(r.viewLogits());
             }
-            viewLogits.write(r.viewLogits());
         }
         columns.endRecord();
         rowsInGroup++;
@@ -212,20 +247,39 @@ final class SoftLabelFileWriter implements Closeable {
         }
     }
 
+    /** Each view's k largest logits, from the record's full view logits (V × C). */
+    private void writeViewsTopK(SoftLabelRecord r) throws IOException {
+        int v = r.viewBoxes().length / 5;
+        int c = r.viewLogits().length / v;
+        int k = Math.min(topK, c);
+        int[] index = new int[v * k];
+        float[] top = new float[v * k];
+        float[] lse = new float[v];
+        for (int i = 0; i < v; i++) {
+            TopK t = TopK.of(java.util.Arrays.copyOfRange(r.viewLogits(), i * c, (i + 1) * c), k);
+            System.arraycopy(t.index(), 0, index, i * k, k);
+            System.arraycopy(t.logit(), 0, top, i * k, k);
+            lse[i] = t.logSumExp();
+        }
+        writeInts(viewTopIndex, index, 0, index.length);
+        viewLogits.write(top);
+        viewLogSumExp.write(lse);
+    }
+
     private long bufferedBytes() {
-        List<ColumnDescriptor> cols = schema.getColumns();
-        return columns.getBufferedSize() + logits.bufferedBytes()
-                + pages.getPageWriter(cols.get(topK > 0 ? 3 : 2)).getMemSize()
-                + (views ? viewLogits.bufferedBytes() + pages.getPageWriter(cols.get(4)).getMemSize() : 0);
+        long b = columns.getBufferedSize();
+        for (int i = 0; i < floatLists.size(); i++) {
+            b += floatLists.get(i).bufferedBytes() + pages.getPageWriter(floatColumns.get(i)).getMemSize();
+        }
+        return b;
     }
 
     private void flushRowGroup() throws IOException {
         if (rowsInGroup > 0) {
             file.startBlock(rowsInGroup);
             columns.flush();
-            logits.flush();
-            if (views) {
-                viewLogits.flush();
+            for (FloatListPages f : floatLists) {
+                f.flush();
             }
             pages.flushToFileWriter(file);
             file.endBlock();

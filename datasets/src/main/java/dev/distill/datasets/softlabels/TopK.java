@@ -41,18 +41,27 @@ public record TopK(int[] index, float[] logit, float logSumExp) {
      */
     public static float[] expand(int[] index, float[] logit, float logSumExp, int numClasses) {
         float[] z = new float[numClasses];
-        int rest = numClasses - index.length;
+        expandInto(index, logit, 0, index.length, logSumExp, numClasses, z, 0);
+        return z;
+    }
+
+    /**
+     * {@link #expand} of the {@code k} classes and logits at {@code from} in {@code index} and {@code logit}, into
+     * {@code out} at {@code at} (no allocation: the trainer rebuilds one stored view per row this way).
+     */
+    public static void expandInto(int[] index, float[] logit, int from, int k, float logSumExp, int numClasses,
+                                  float[] out, int at) {
+        int rest = numClasses - k;
         if (rest > 0) {
             double top = 0;
-            for (float v : logit) {
-                top += Math.exp(v - logSumExp);
+            for (int i = 0; i < k; i++) {
+                top += Math.exp(logit[from + i] - logSumExp);
             }
             double tail = Math.max(1 - top, 1e-12);
-            Arrays.fill(z, (float) (logSumExp + Math.log(tail / rest)));
+            Arrays.fill(out, at, at + numClasses, (float) (logSumExp + Math.log(tail / rest)));
         }
-        for (int i = 0; i < index.length; i++) {
-            z[index[i]] = logit[i];
+        for (int i = 0; i < k; i++) {
+            out[at + index[from + i]] = logit[from + i];
         }
-        return z;
     }
 }

@@ -34,6 +34,12 @@ public final class SoftLabelReader {
     /** Columns of stored views (soft labels of {@code kd.soft-labels.views} > 1). */
     public static final String VIEW_BOXES = "view_boxes";
     public static final String VIEW_LOGITS = "view_logits";
+    /** Columns of stored views as top-k ({@code kd.soft-labels.store = top-k}): V × k classes and logits, V logsumexp. */
+    public static final String VIEW_TOPK_INDEX = "view_topk_index";
+    public static final String VIEW_TOPK_LOGIT = "view_topk_logit";
+    public static final String VIEW_LOGSUMEXP = "view_logsumexp";
+    /** Every column of stored views, in either form (what a method that does not use them drops). */
+    public static final String[] VIEW_COLUMNS = {VIEW_BOXES, VIEW_LOGITS, VIEW_TOPK_INDEX, VIEW_TOPK_LOGIT, VIEW_LOGSUMEXP};
 
     private SoftLabelReader() {
     }
@@ -43,28 +49,48 @@ public final class SoftLabelReader {
         return examples.select(ExampleSchema.ID, ExampleSchema.FEATURES).join(logits(spark, dir, md), ExampleSchema.ID);
     }
 
-    /** The soft labels alone: {@code id, label, teacher_logits}, with top-k ones expanded to full logits. */
+    /**
+     * The soft labels alone: {@code id, label, teacher_logits}, with top-k ones expanded to full logits; with
+     * stored views also their columns, as stored (top-k views stay compact: the trainer expands the one view
+     * it picks, so a cached minibatch holds k logits per view, not C).
+     */
     public static Dataset<Row> logits(SparkSession spark, String dir, SoftLabelMetadata md) {
         Dataset<Row> raw = spark.read().parquet(dir);
-        if (md.hasViews()) {
+        if (md.hasViews() && md.topK() <= 0) {
             return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "teacher_logits", VIEW_BOXES, VIEW_LOGITS);
         }
         if (md.topK() <= 0) {
             return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "teacher_logits");
         }
         int classes = md.numClasses();
-        return raw.select(ExampleSchema.ID, ExampleSchema.LABEL, "topk_index", "topk_logit", "logsumexp").map(
-                (org.apache.spark.api.java.function.MapFunction<Row, Row>) r -> {
-                    List<Integer> idx = r.getList(2);
-                    List<Float> logit = r.getList(3);
-                    int[] index = new int[idx.size()];
-                    float[] values = new float[logit.size()];
-                    for (int i = 0; i < index.length; i++) {
-                        index[i] = idx.get(i);
-                        values[i] = logit.get(i);
-                    }
-                    return RowFactory.create(r.getLong(0), r.isNullAt(1) ? null : r.getInt(1),
-                            TopK.expand(index, values, r.getFloat(4), classes));
-                }, ExpressionEncoder.apply(LOGITS));
+        String[] views = md.hasViews() ? new String[] {VIEW_BOXES, VIEW_TOPK_INDEX, VIEW_TOPK_LOGIT, VIEW_LOGSUMEXP}
+                : new String[0];
+        StructType schema = LOGITS;
+        for (String v : views) {
+            schema = schema.add(raw.schema().apply(v));
+        }
+        org.apache.spark.sql.Column[] columns = new org.apache.spark.sql.Column[5 + views.length];
+        String[] names = {ExampleSchema.ID, ExampleSchema.LABEL, "topk_index", "topk_logit", "logsumexp"};
+        for (int i = 0; i < columns.length; i++) {
+            columns[i] = org.apache.spark.sql.functions.col(i < 5 ? names[i] : views[i - 5]);
+        }
+        return raw.select(columns).map((org.apache.spark.api.java.function.MapFunction<Row, Row>) r -> {
+            List<Integer> idx = r.getList(2);
+            List<Float> logit = r.getList(3);
+            int[] index = new int[idx.size()];
+            float[] values = new float[logit.size()];
+            for (int i = 0; i < index.length; i++) {
+                index[i] = idx.get(i);
+                values[i] = logit.get(i);
+            }
+            Object[] out = new Object[3 + (r.length() - 5)];
+            out[0] = r.getLong(0);
+            out[1] = r.isNullAt(1) ? null : r.getInt(1);
+            out[2] = TopK.expand(index, values, r.getFloat(4), classes);
+            for (int i = 5; i < r.length(); i++) {
+                out[i - 2] = r.get(i);
+            }
+            return RowFactory.create(out);
+        }, ExpressionEncoder.apply(schema));
     }
 }

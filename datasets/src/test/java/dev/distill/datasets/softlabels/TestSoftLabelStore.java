@@ -228,4 +228,87 @@ class TestSoftLabelStore {
         }
         assertThat(i).isEqualTo(3000);
     }
+
+    /**
+     * Stored views as top-k: the image's own top k, each view's box, and each view's k largest classes and
+     * logits and its logsumexp, read back through parquet-mr's own reader; several row groups.
+     */
+    @Test
+    void topKViewsReadBackThroughAnIndependentReader() throws IOException {
+        int classes = 5;
+        int views = 3;
+        SoftLabelMetadata md = new SoftLabelMetadata(3, "teacher.zip", "ab12", classes, new int[] {1, 2, 2},
+                "none", "c0ffee", "2026-01-01T00:00:00Z", 2).withViews(views, "Augmentation[shift=1]");
+        String target = dir.resolve("topviews").toString();
+        String tmp = SoftLabelStore.createTemp(conf, target);
+        java.util.Random r = new java.util.Random(3);
+        List<SoftLabelRecord> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 700; i++) {
+            float[] all = new float[views * classes];
+            for (int j = 0; j < all.length; j++) {
+                all[j] = (float) r.nextGaussian() * 3;
+            }
+            int[] boxes = new int[views * 5];
+            for (int j = 0; j < boxes.length; j++) {
+                boxes[j] = r.nextInt(9);
+            }
+            rows.add(new SoftLabelRecord(i, i % 5 == 0 ? null : i % 5, java.util.Arrays.copyOf(all, classes), boxes, all));
+        }
+        try (SoftLabelFileWriter w = new SoftLabelFileWriter(conf, new org.apache.hadoop.fs.Path(tmp, "part-00000.parquet"),
+                md.toFooter(), org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY, 4096, 2, true)) {
+            for (SoftLabelRecord row : rows) {
+                w.write(row);
+            }
+        }
+        try (ParquetFileReader f = ParquetFileReader.open(HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(tmp, "part-00000.parquet"), conf))) {
+            assertThat(f.getFooter().getBlocks().size()).as("row groups").isGreaterThan(1);
+            assertThat(f.getFooter().getFileMetaData().getSchema()).isEqualTo(SoftLabelFileWriter.SCHEMA_VIEWS_TOPK);
+        }
+        int i = 0;
+        try (org.apache.parquet.hadoop.ParquetReader<org.apache.parquet.example.data.Group> reader =
+                     org.apache.parquet.hadoop.ParquetReader.builder(new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                             new org.apache.hadoop.fs.Path(tmp, "part-00000.parquet")).withConf(conf).build()) {
+            for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; i++) {
+                SoftLabelRecord want = rows.get(i);
+                assertThat(g.getLong("id", 0)).isEqualTo(want.id());
+                TopK own = TopK.of(want.teacherLogits(), 2);
+                assertThat(ints(g, "topk_index")).containsExactly(own.index());
+                assertThat(floats(g, "topk_logit")).containsExactly(own.logit());
+                assertThat(g.getFloat("logsumexp", 0)).isEqualTo(own.logSumExp());
+                assertThat(ints(g, "view_boxes")).containsExactly(want.viewBoxes());
+                int[] index = ints(g, "view_topk_index");
+                float[] logit = floats(g, "view_topk_logit");
+                float[] lse = floats(g, "view_logsumexp");
+                assertThat(index).hasSize(views * 2);
+                assertThat(lse).hasSize(views);
+                for (int v = 0; v < views; v++) {
+                    TopK t = TopK.of(java.util.Arrays.copyOfRange(want.viewLogits(), v * classes, (v + 1) * classes), 2);
+                    assertThat(java.util.Arrays.copyOfRange(index, v * 2, v * 2 + 2)).as("row %d view %d", i, v)
+                            .containsExactly(t.index());
+                    assertThat(java.util.Arrays.copyOfRange(logit, v * 2, v * 2 + 2)).containsExactly(t.logit());
+                    assertThat(lse[v]).isEqualTo(t.logSumExp());
+                }
+            }
+        }
+        assertThat(i).isEqualTo(700);
+    }
+
+    private static int[] ints(org.apache.parquet.example.data.Group g, String list) {
+        var l = g.getGroup(list, 0);
+        int[] out = new int[l.getFieldRepetitionCount("element")];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = l.getInteger("element", i);
+        }
+        return out;
+    }
+
+    private static float[] floats(org.apache.parquet.example.data.Group g, String list) {
+        var l = g.getGroup(list, 0);
+        float[] out = new float[l.getFieldRepetitionCount("element")];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = l.getFloat("element", i);
+        }
+        return out;
+    }
 }

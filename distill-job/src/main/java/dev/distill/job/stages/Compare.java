@@ -154,7 +154,7 @@ public final class Compare {
                     }
                     ctx.describe("compare", method.name() + ", seed " + seed + " of " + cs.seeds());
                     Dataset<Row> rows = method.hardLabels() ? labelled
-                            : method.views() ? fit : fit.drop(SoftLabelReader.VIEW_BOXES, SoftLabelReader.VIEW_LOGITS);
+                            : method.views() ? fit : fit.drop(SoftLabelReader.VIEW_COLUMNS);
                     long t0 = System.nanoTime();
                     MultiLayerNetwork net = NetworkTraining.train(ctx, TrainingRequest.builder(who, spec, method.loss(), t)
                             .rows(rows, validation, dataKey).softTargets(!method.hardLabels()).hooks(pruning).initialParams(initial).scoredOn("validation")

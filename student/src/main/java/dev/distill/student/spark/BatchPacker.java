@@ -23,8 +23,9 @@ import java.util.Random;
  * batches depend only on the rows, the seed and the worker count: not on how the rows were partitioned or in
  * which order shuffle blocks arrived, so two identical runs (or a run that lost an executor) train the same
  * model. Without teacher logits the labels carry only the hard label (α must then be 0). Rows with stored
- * views ({@code view_boxes}, {@code view_logits}) keep all their views in the batch, so picking a view
- * each epoch moves no data.
+ * views ({@code view_boxes} and {@code view_logits}, or the top-k form {@code view_topk_index},
+ * {@code view_topk_logit}, {@code view_logsumexp}) keep all their views in the batch, so picking a view each
+ * epoch moves no data.
  */
 public final class BatchPacker {
     private BatchPacker() {
@@ -42,11 +43,23 @@ public final class BatchPacker {
         }
         int width = PackedTargets.width(numClasses);
         int ii = java.util.Arrays.asList(names).indexOf("id");
-        int bi = withTeacher ? java.util.Arrays.asList(names).indexOf(SoftLabelReader.VIEW_BOXES) : -1;
-        int vi = withTeacher ? java.util.Arrays.asList(names).indexOf(SoftLabelReader.VIEW_LOGITS) : -1;
-        if ((bi < 0) != (vi < 0)) {
-            throw new IllegalArgumentException("training rows with stored views need both " + SoftLabelReader.VIEW_BOXES + " and "
-                    + SoftLabelReader.VIEW_LOGITS + "; found " + java.util.Arrays.toString(names));
+        List<String> columns = java.util.Arrays.asList(names);
+        int bi = withTeacher ? columns.indexOf(SoftLabelReader.VIEW_BOXES) : -1;
+        int vi = withTeacher ? columns.indexOf(SoftLabelReader.VIEW_LOGITS) : -1;
+        // Views stored as top-k: each view's k classes and logits and its logsumexp, kept compact.
+        int ki = withTeacher ? columns.indexOf(SoftLabelReader.VIEW_TOPK_INDEX) : -1;
+        int kl = withTeacher ? columns.indexOf(SoftLabelReader.VIEW_TOPK_LOGIT) : -1;
+        int ks = withTeacher ? columns.indexOf(SoftLabelReader.VIEW_LOGSUMEXP) : -1;
+        boolean topViews = ki >= 0 && kl >= 0 && ks >= 0;
+        if (bi >= 0 && (vi >= 0) == topViews) {
+            throw new IllegalArgumentException("training rows with stored views need " + SoftLabelReader.VIEW_BOXES
+                    + " with either " + SoftLabelReader.VIEW_LOGITS + " or " + SoftLabelReader.VIEW_TOPK_INDEX + ", "
+                    + SoftLabelReader.VIEW_TOPK_LOGIT + " and " + SoftLabelReader.VIEW_LOGSUMEXP + "; found "
+                    + java.util.Arrays.toString(names));
+        }
+        if (bi < 0 && (vi >= 0 || ki >= 0)) {
+            throw new IllegalArgumentException("training rows with stored views need " + SoftLabelReader.VIEW_BOXES
+                    + "; found " + java.util.Arrays.toString(names));
         }
         if (ii < 0) {
             throw new IllegalArgumentException("training rows need an id column; found " + java.util.Arrays.toString(names));
@@ -68,8 +81,12 @@ public final class BatchPacker {
                         float[] y = new float[n * width];
                         long[] ids = new long[n];
                         int views = bi < 0 ? 0 : all.get(start).getList(bi).size() / View.NUMBERS;
+                        int k = topViews ? all.get(start).getList(ki).size() / Math.max(1, views) : 0;
+                        int perView = topViews ? k : numClasses;
                         int[] boxes = bi < 0 ? null : new int[n * views * View.NUMBERS];
-                        float[] viewLogits = bi < 0 ? null : new float[n * views * numClasses];
+                        float[] viewLogits = bi < 0 ? null : new float[n * views * perView];
+                        int[] topIndex = topViews ? new int[n * views * k] : null;
+                        float[] logSumExp = topViews ? new float[n * views] : null;
                         for (int r = 0; r < n; r++) {
                             Row row = all.get(start + r);
                             ids[r] = row.getLong(ii);
@@ -92,19 +109,37 @@ public final class BatchPacker {
                             PackedTargets.pack(t, label, numClasses, y, r * width);
                             if (bi >= 0) {
                                 List<Object> b = row.getList(bi);
-                                float[] v = Rows.floats(row.getList(vi));
-                                if (b.size() != views * View.NUMBERS || v.length != views * numClasses) {
+                                float[] v = Rows.floats(row.getList(topViews ? kl : vi));
+                                if (b.size() != views * View.NUMBERS || v.length != views * perView) {
                                     throw new IllegalArgumentException("row " + ids[r] + " has " + b.size() + " view"
                                             + " numbers and " + v.length + " view logits; expected " + views + " views of "
-                                            + View.NUMBERS + " numbers and " + numClasses + " logits");
+                                            + View.NUMBERS + " numbers and " + perView + " logits");
                                 }
-                                for (int k = 0; k < b.size(); k++) {
-                                    boxes[(r * views) * View.NUMBERS + k] = ((Number) b.get(k)).intValue();
+                                for (int i = 0; i < b.size(); i++) {
+                                    boxes[(r * views) * View.NUMBERS + i] = ((Number) b.get(i)).intValue();
                                 }
-                                System.arraycopy(v, 0, viewLogits, r * views * numClasses, v.length);
+                                System.arraycopy(v, 0, viewLogits, r * views * perView, v.length);
+                                if (topViews) {
+                                    List<Object> classes = row.getList(ki);
+                                    float[] lse = Rows.floats(row.getList(ks));
+                                    if (classes.size() != views * k || lse.length != views) {
+                                        throw new IllegalArgumentException("row " + ids[r] + " has " + classes.size()
+                                                + " top-k view classes and " + lse.length + " logsumexps; expected "
+                                                + views + " views of " + k);
+                                    }
+                                    for (int i = 0; i < classes.size(); i++) {
+                                        int c = ((Number) classes.get(i)).intValue();
+                                        if (c < 0 || c >= numClasses) {
+                                            throw new IllegalArgumentException("row " + ids[r] + " has a stored view"
+                                                    + " of class " + c + "; classes are in [0, " + numClasses + ")");
+                                        }
+                                        topIndex[r * views * k + i] = c;
+                                    }
+                                    System.arraycopy(lse, 0, logSumExp, r * views, views);
+                                }
                             }
                         }
-                        out.add(new PackedBatch(n, x, y, ids, views, boxes, viewLogits));
+                        out.add(new PackedBatch(n, x, y, ids, views, boxes, viewLogits, k, topIndex, logSumExp));
                     }
                     return out.iterator();
                 }, true);

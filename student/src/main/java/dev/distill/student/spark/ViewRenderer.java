@@ -2,6 +2,7 @@ package dev.distill.student.spark;
 
 import dev.distill.datasets.augment.Augmentation;
 import dev.distill.datasets.augment.View;
+import dev.distill.datasets.softlabels.TopK;
 import dev.distill.student.loss.PackedTargets;
 
 import java.io.Serializable;
@@ -82,7 +83,14 @@ final class ViewRenderer implements Serializable {
             if (stored) {
                 int v = rnd.nextInt(b.views());
                 view = View.decode(b.viewBoxes(), (r * b.views() + v) * View.NUMBERS);
-                System.arraycopy(b.viewLogits(), (r * b.views() + v) * c, labels, r * w, c);
+                int k = b.viewTopK();
+                if (k > 0) {
+                    int at = (r * b.views() + v) * k;
+                    TopK.expandInto(b.viewTopIndex(), b.viewLogits(), at, k, b.viewLogSumExp()[r * b.views() + v], c,
+                            labels, r * w);
+                } else {
+                    System.arraycopy(b.viewLogits(), (r * b.views() + v) * c, labels, r * w, c);
+                }
             } else {
                 view = augmentation.sample(rnd, height, width);
             }

@@ -98,6 +98,42 @@ class TestViewRenderer {
         assertThat(b.labels()[0]).as("the batch itself is left as it was").isEqualTo(9f);
     }
 
+    /**
+     * Top-k stored views (k = 1 of C = 3): the picked view's target is its one stored logit in place and the
+     * tail mass spread over the other two classes, by hand: view logit 2 for class 1 with logsumexp
+     * log(e² + 2) leaves tail mass 2 / (e² + 2), so each other class gets log(1) = 0.
+     */
+    @Test
+    void topKStoredViewsRebuildThePickedViewsLogits() {
+        int views = 2;
+        int[] boxes = new int[2 * views * View.NUMBERS];
+        for (int i = 0; i < 4; i++) {
+            View.identity(4, 4).encode(boxes, i * 5);
+        }
+        float lse = (float) Math.log(Math.exp(2) + 2);
+        int[] index = {1, 0, 2, 1};            // row 0: views of class 1 and 0; row 1: classes 2 and 1
+        float[] top = {2, 2, 2, 2};
+        float[] logSumExp = {lse, lse, lse, lse};
+        PackedBatch plain = batch(views, boxes, null);
+        PackedBatch b = new PackedBatch(2, plain.features(), plain.labels(), plain.ids(), views, boxes, top, 1, index,
+                logSumExp);
+        ViewRenderer r = new ViewRenderer(Augmentation.NONE, new int[] {1, 4, 4}, 5);
+        int w = PackedTargets.width(C);
+        Set<String> picked = new HashSet<>();
+        for (int epoch = 0; epoch < 16; epoch++) {
+            r.render(b, epoch);
+            for (int row = 0; row < 2; row++) {
+                int v = r.random(b.ids()[row], epoch).nextInt(views);
+                picked.add(row + ":" + v);
+                float[] want = new float[C];
+                want[index[row * views + v]] = 2;
+                float[] got = java.util.Arrays.copyOfRange(r.labels(b), row * w, row * w + C);
+                assertThat(got).as("row %d view %d", row, v).containsExactly(want, org.assertj.core.data.Offset.offset(1e-6f));
+            }
+        }
+        assertThat(picked).containsExactlyInAnyOrder("0:0", "0:1", "1:0", "1:1");
+    }
+
     @Test
     void viewsNeedImagesOfTheRowsSize() {
         assertThatThrownBy(() -> new ViewRenderer(new Augmentation(1, 0, 0, 0), new int[] {16}, 1))

@@ -101,8 +101,11 @@ public final class LabellingJob {
             org.apache.spark.util.LongAccumulator labelled = sc.sc().longAccumulator("rows labelled");
             org.apache.spark.util.LongAccumulator partsDone = sc.sc().longAccumulator("parts labelled");
             progress = new LabellingProgress(sc.sc(), target, internal.getNumPartitions(), expectedRows, labelled, partsDone);
-            LOG.info("labelling {}: {} parts{}, teacher {}", target, internal.getNumPartitions(),
-                    expectedRows > 0 ? String.format(", %,d rows", expectedRows) : "", source.model());
+            LOG.info("labelling {}: {} parts{}, {}", target, internal.getNumPartitions(),
+                    expectedRows > 0 ? String.format(", %,d rows", expectedRows) : "", source.isEnsemble()
+                            ? "an ensemble of " + source.members().stream().map(TeacherSource::model)
+                            .collect(java.util.stream.Collectors.joining(", "))
+                            : "teacher " + source.model());
             List<Long> counts = internal.mapPartitionsWithIndex((partition, it) -> {
                 TaskContext ctx = TaskContext.get();
                 long attempt = ctx == null ? 0 : ctx.taskAttemptId();

@@ -88,6 +88,61 @@ class TestLabellingJob {
         }
     }
 
+    /**
+     * Views stored as top-k (k = 3): each view's three largest logits, their classes and the logsumexp are the
+     * teacher's on the view; the reader expands the image's own logits and hands the views on compact, and the
+     * packer keeps them so (k numbers per view in the cached minibatch, not C).
+     */
+    @Test
+    void topKViewsAreTheTeachersTopKOnEachViewAndStayCompactInTheBatches() throws Exception {
+        float[] x = dev.distill.teacher.TestOnnxTeacher.images(300);
+        String target = dir.resolve("topviews").toString();
+        var aug = new dev.distill.datasets.augment.Augmentation(1, 0.5, 0, 0);
+        LabellingJob.Views views = new LabellingJob.Views(3, aug, new int[] {1, 28, 28}, 9);
+        SoftLabelMetadata md = MD.withTopK(3).withViews(3, aug.toString());
+        LabellingJob.label(examples(x, 784), SOURCE, "sha", md, 64, "snappy", target, 300, views);
+        var info = SoftLabelStore.inspect(spark.sparkContext().hadoopConfiguration(), target);
+        Dataset<Row> read = dev.distill.datasets.spark.SoftLabelReader.read(spark, target, info.metadata(), examples(x, 784));
+        assertThat(read.schema().fieldNames()).containsExactly("id", "features", "label", "teacher_logits", "view_boxes",
+                "view_topk_index", "view_topk_logit", "view_logsumexp");
+        List<Row> back = read.orderBy("id").collectAsList();
+        try (OnnxTeacher t = new OnnxTeacher(Files.readAllBytes(MODEL), "m", IMAGE, 784, 10, 1)) {
+            for (int i : new int[] {0, 77, 299}) {
+                Row row = back.get(i);
+                float[] rendered = new float[3 * 784];
+                for (int v = 0; v < 3; v++) {
+                    views.view(row.getLong(0), v).render(x, i * 784, 1, 28, 28, rendered, v * 784);
+                }
+                float[] logits = t.logits(rendered, 3);
+                List<Integer> index = row.getList(5);
+                List<Float> top = row.getList(6);
+                List<Float> lse = row.getList(7);
+                for (int v = 0; v < 3; v++) {
+                    var want = dev.distill.datasets.softlabels.TopK.of(Arrays.copyOfRange(logits, v * 10, v * 10 + 10), 3);
+                    for (int j = 0; j < 3; j++) {
+                        assertThat(index.get(v * 3 + j)).as("row %d view %d", i, v).isEqualTo(want.index()[j]);
+                        assertThat(top.get(v * 3 + j)).isCloseTo(want.logit()[j], within(1e-4f));
+                    }
+                    assertThat(lse.get(v)).isCloseTo(want.logSumExp(), within(1e-4f));
+                }
+                var own = dev.distill.datasets.softlabels.TopK.of(Arrays.copyOf(logits, 10), 3);
+                List<Float> expanded = row.getList(3);
+                assertThat(expanded.get(own.index()[0])).isCloseTo(own.logit()[0], within(1e-4f));
+            }
+        }
+        var batches = dev.distill.student.spark.BatchPacker.pack(read, 10, 784, 2, 32, 1, true).collect();
+        var first = batches.get(0);
+        assertThat(first.viewTopK()).isEqualTo(3);
+        assertThat(first.viewLogits()).hasSize(first.rows() * 3 * 3);
+        assertThat(first.viewTopIndex()).hasSize(first.rows() * 3 * 3);
+        assertThat(first.viewLogSumExp()).hasSize(first.rows() * 3);
+        Row same = back.stream().filter(r -> r.getLong(0) == first.ids()[0]).findFirst().orElseThrow();
+        for (int j = 0; j < 9; j++) {
+            assertThat(first.viewTopIndex()[j]).isEqualTo((int) same.<Integer>getList(5).get(j));
+            assertThat(first.viewLogits()[j]).isEqualTo(same.<Float>getList(6).get(j));
+        }
+    }
+
     /** A teacher call holds batch-size views, whatever the number of views per example. */
     @Test
     void aCallHoldsBatchSizeViews() {
