@@ -340,6 +340,12 @@ class DistillPipelineIT {
         assertThat(typo.err()).contains("kd.teacher.ensemble[0].onnx.input-shap = [1,28,28]: unknown key; valid keys:"
                 + " input, input-shape, output, output-type");
         assertThat(ensemble.resolve("soft-labels")).doesNotExist();
+        Path gone = dir.resolve("no-such-teacher.onnx");
+        CliRun missing = CliRun.of(onTrainedTeacher("label", ensemble, "-Dkd.teacher.ensemble=[{ model = \"" + gone
+                + "\" }]"));
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains("teacher model not found: " + gone + "; check kd.teacher.ensemble[0].model");
+        assertThat(ensemble.resolve("soft-labels")).doesNotExist();
 
         CliRun r = CliRun.of(onTrainedTeacher("label", ensemble, member));
         assertThat(r.code()).as(r.err()).isZero();
