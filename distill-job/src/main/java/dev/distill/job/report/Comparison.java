@@ -14,11 +14,14 @@ import java.util.Map;
  * is above two standard errors (a one-sided level of about 97.7% for normal errors, nearer 93% for Student's t
  * with 4 degrees of freedom, i.e. 3 seeds a side: a rough guide, not a test).
  *
+ * @param teacherId           the teacher's file name, or "ensemble of …"
+ * @param teacherTestAccuracy the teacher's accuracy on the test split (from its soft labels); null when unknown
  * @param bestHardLabelMethod null when no hard-label method was trained
  */
-public record Comparison(String createdAt, String jobFile, int seeds, long parameters,
-                         String teacherSha256, long trainRows, long labelledTrainRows, long validationRows,
-                         long testRows, String augmentation, String bestHardLabelMethod, List<Method> methods) {
+public record Comparison(String createdAt, String jobFile, int seeds, long parameters, String teacherId,
+                         String teacherSha256, Double teacherTestAccuracy, long trainRows, long labelledTrainRows,
+                         long validationRows, long testRows, String augmentation, String bestHardLabelMethod,
+                         List<Method> methods) {
 
     /**
      * One method over the seeds: its accuracies in seed order, their mean and sample standard deviation (0 for
@@ -99,6 +102,10 @@ public record Comparison(String createdAt, String jobFile, int seeds, long param
                         + " labelled), validation %,d rows held out of them, test %,d rows%s%n", seeds,
                 seeds == 1 ? "" : "s", parameters, trainRows, labelledTrainRows, validationRows, testRows,
                 augmentation == null ? "" : "; augmentation: " + augmentation));
+        if (teacherId != null) {
+            b.append(String.format("teacher: %s%s%n", teacherId, teacherTestAccuracy == null ? ""
+                    : String.format(", %.2f%% on the test split", 100 * teacherTestAccuracy)));
+        }
         b.append(String.format("%-28s %6s %16s %16s %22s %7s %7s%n", "method", "epochs", "validation acc", "test acc",
                 "test gain vs best hard", "> 2 SE", "s/seed"));
         for (Method m : methods) {

@@ -84,7 +84,12 @@ public final class ReportHtml {
                 .append(fmt("%,d", c.testRows())).append(" rows. Mean &plusmn; sample standard deviation; the gain is"
                         + " over the best hard-label method on validation (")
                 .append(esc(String.valueOf(c.bestHardLabelMethod()))).append("), &plusmn; its standard error;"
-                        + " significant when above two standard errors.</p>\n");
+                        + " significant when above two standard errors.");
+        if (c.teacherId() != null) {
+            b.append(" Teacher: ").append(esc(c.teacherId())).append(c.teacherTestAccuracy() == null ? ""
+                    : fmt(", %.2f%% on the test split", 100 * c.teacherTestAccuracy())).append('.');
+        }
+        b.append("</p>\n");
         b.append("<table id=\"comparison\"><tr><th>method</th><th>loss</th><th>epochs</th><th>validation accuracy</th>"
                 + "<th>test accuracy</th><th>gain (points)</th><th>&gt; 2 SE</th></tr>\n");
         for (Comparison.Method m : c.methods()) {

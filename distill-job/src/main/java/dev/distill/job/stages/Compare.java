@@ -101,6 +101,7 @@ public final class Compare {
         long labelledRows = labelled.count();
         long validationCount = validation.count();
         long testRows = test.count();
+        double teacherAccuracy = ClusterEvaluator.evaluateTeacherLogits(test, numClasses).accuracy();
         if (validationCount == 0) {
             throw new IllegalArgumentException("kd.compare.validation-fraction = " + cs.validationFraction()
                     + " holds out no labelled training row; the validation split needs labels to score methods on");
@@ -194,8 +195,10 @@ public final class Compare {
         String[] best = new String[1];
         List<Comparison.Method> methods = Comparison.withGains(measured, best);
         boolean anyAugment = cs.methods().stream().anyMatch(CompareSettings.Method::augment);
-        Comparison c = new Comparison(Instant.now().toString(), ctx.jobFile(), cs.seeds(), parameters, info.metadata().teacherSha256(), fitRows, labelledRows, validationCount, testRows,
-                anyAugment ? ctx.settings().augmentation().describe() : null, best[0], methods);
+        Comparison c = new Comparison(Instant.now().toString(), ctx.jobFile(), cs.seeds(), parameters,
+                info.metadata().teacherId(), info.metadata().teacherSha256(), teacherAccuracy, fitRows, labelledRows,
+                validationCount, testRows, anyAugment ? ctx.settings().augmentation().describe() : null, best[0],
+                methods);
         write(ctx, c);
         out.println();
         out.print(c.table());

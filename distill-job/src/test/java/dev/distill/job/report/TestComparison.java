@@ -61,14 +61,15 @@ class TestComparison {
         String[] best = new String[1];
         List<Comparison.Method> methods = Comparison.withGains(List.of(m("hard <labels>", true, List.of(0.8, 0.82),
                 List.of(0.79, 0.81)), m("kd", false, List.of(0.85, 0.86), List.of(0.84, 0.86))), best);
-        Comparison c = new Comparison("2026-11-30T00:00:00Z", "job.conf", 2, 9098, "abc", 54000, 540, 6000, 10000,
-                null, best[0], methods);
+        Comparison c = new Comparison("2026-11-30T00:00:00Z", "job.conf", 2, 9098, "ensemble of a.zip, b.onnx", "abc",
+                0.9364, 54000, 540, 6000, 10000, null, best[0], methods);
         assertThat(c.table()).contains("comparison: 2 seeds, 9,098-parameter student; trained on 54,000"
-                        + " rows (540 labelled), validation 6,000 rows held out of them, test 10,000 rows")
+                        + " rows (540 labelled), validation 6,000 rows held out of them, test 10,000 rows\n"
+                        + "teacher: ensemble of a.zip, b.onnx, 93.64% on the test split\n")
                 .contains("hard <labels>", "80.00 ± 1.41", "(best hard-label)", "+5.00 ± 1.41");
         String html = ReportHtml.renderComparison(c);
         assertThat(html).contains("<table id=\"comparison\">", "hard &lt;labels&gt;", "id=\"comparison-chart\"",
-                "best hard-label");
+                "best hard-label", "Teacher: ensemble of a.zip, b.onnx, 93.64% on the test split.");
         assertThat(html.split("<circle", -1)).hasSize(5);
     }
 
