@@ -141,15 +141,16 @@ public final class JobContext {
      */
     public String teacherSha256() {
         java.util.List<String> models = teacherModels();
-        if (models.size() == 1) {
-            return workspace.sha256(models.get(0));
-        }
-        return dev.distill.datasets.Sha256.of("ensemble " + ensembleMembers());
+        return models.size() == 1 ? workspace.sha256(models.get(0))
+                : dev.distill.datasets.Sha256.of("ensemble " + ensembleMembers(models));
     }
 
     /** For an ensemble, each member's file name and SHA-256 ({@code "a.zip sha256:…; b.onnx sha256:…"}), else "". */
     public String ensembleMembers() {
-        java.util.List<String> models = teacherModels();
+        return ensembleMembers(teacherModels());
+    }
+
+    private String ensembleMembers(java.util.List<String> models) {
         if (models.size() == 1) {
             return "";
         }

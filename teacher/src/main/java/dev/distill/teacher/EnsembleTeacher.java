@@ -1,5 +1,7 @@
 package dev.distill.teacher;
 
+import dev.distill.student.loss.DistillationLoss;
+
 import java.util.List;
 
 /**
@@ -42,39 +44,30 @@ public final class EnsembleTeacher implements Teacher, AutoCloseable {
     public float[] logits(float[] features, int rows) {
         int c = numClasses;
         int m = members.size();
-        // Each member's log-probabilities, one after another.
-        double[][] logp = new double[m][];
+        // Each member's log-probabilities z − lse(z), row by row.
+        double[][] logp = new double[m][rows * c];
+        double[] row = new double[c];
         for (int k = 0; k < m; k++) {
             float[] z = members.get(k).logits(features, rows);
-            double[] lp = new double[rows * c];
             for (int r = 0; r < rows; r++) {
-                double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < c; j++) {
-                    max = Math.max(max, z[r * c + j]);
+                    row[j] = z[r * c + j];
                 }
-                double sum = 0;
+                double lse = DistillationLoss.logSumExp(row);
                 for (int j = 0; j < c; j++) {
-                    sum += Math.exp(z[r * c + j] - max);
-                }
-                double lse = max + Math.log(sum);
-                for (int j = 0; j < c; j++) {
-                    lp[r * c + j] = z[r * c + j] - lse;
+                    logp[k][r * c + j] = row[j] - lse;
                 }
             }
-            logp[k] = lp;
         }
+        // Per class, log of the mean over members: lse over members − log M.
         float[] out = new float[rows * c];
         double logM = Math.log(m);
+        double[] across = new double[m];
         for (int i = 0; i < rows * c; i++) {
-            double a = Double.NEGATIVE_INFINITY;
             for (int k = 0; k < m; k++) {
-                a = Math.max(a, logp[k][i]);
+                across[k] = logp[k][i];
             }
-            double s = 0;
-            for (int k = 0; k < m; k++) {
-                s += Math.exp(logp[k][i] - a);
-            }
-            out[i] = (float) (a + Math.log(s) - logM);
+            out[i] = (float) (DistillationLoss.logSumExp(across) - logM);
         }
         return out;
     }
