@@ -44,8 +44,8 @@ class TestSettingsReader {
     }
 
     @Test
-    void reportsFileAndLineForValuesFromAFile() throws Exception {
-        java.nio.file.Path f = java.nio.file.Files.createTempFile("job", ".conf");
+    void reportsFileAndLineForValuesFromAFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("job.conf");
         java.nio.file.Files.writeString(f, "kd {\n  a = 1\n  epochs = 2.5\n}\n");
         SettingsReader r = SettingsReader.of(ConfigFactory.parseFile(f.toFile()), "kd");
         r.integer("epochs", 1, 10);

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,13 +28,13 @@ import static org.assertj.core.api.Assertions.within;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DistillPipelineIT {
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     static Path dir;
     static Path job;
     static Path out;
 
     @BeforeAll
     static void writeJob() throws Exception {
-        dir = Files.createTempDirectory("distill-it");
         out = dir.resolve("out");
         job = Files.writeString(dir.resolve("small.conf"), """
                 include file("%s")

@@ -2,6 +2,8 @@ package dev.distill.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -30,13 +32,17 @@ class DriverKillIT {
         try (var s = Files.list(Path.of("target"))) {
             jar = s.map(Path::toString).filter(p -> p.endsWith("-SNAPSHOT.jar")).findFirst().orElseThrow();
         }
+        // Temporary files and Spark's local folders beside the output: a killed driver leaves them behind.
+        Path tmp = Files.createDirectories(out.resolveSibling("tmp"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx3g", "-XX:+UseParallelGC", "-Ddistill.log=" + out.resolveSibling(out.getFileName() + ".log")));
+                "-Xmx3g", "-XX:+UseParallelGC", "-Ddistill.log=" + out.resolveSibling(out.getFileName() + ".log"),
+                "-Djava.io.tmpdir=" + tmp));
         cmd.addAll(Arrays.asList(StandaloneClusterIT.OPENS));
         cmd.addAll(List.of("-cp", jar + File.pathSeparator + Files.readString(Path.of("target", "local-classpath.txt")).trim(),
                 "dev.distill.job.DistillMain", "run", job.toString(), "-Dkd.output-dir=" + out));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().put("SPARK_LOCAL_DIRS", tmp.toString());
         return pb.start();
     }
 
@@ -67,8 +73,7 @@ class DriverKillIT {
     }
 
     @Test
-    void aKilledDriverResumesFromTheLastCheckpoint() throws Exception {
-        Path dir = Files.createTempDirectory("distill-kill");
+    void aKilledDriverResumesFromTheLastCheckpoint(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
         Path model = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
         Path job = Files.writeString(dir.resolve("kill.conf"), """
                 include file("%s")

@@ -6,6 +6,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
@@ -36,6 +37,11 @@ class StandaloneClusterIT {
         "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED", "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
         "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED"};
 
+    /**
+     * The cluster's Spark home: jars, logs, the workers' folders (each application copies the 240 MB job jar
+     * into them), every JVM's temporary files and each test's folder, so that nothing outlives the class.
+     */
+    @TempDir
     static Path home;
     static Path logs;
     static int masterPort;
@@ -43,7 +49,6 @@ class StandaloneClusterIT {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        home = Files.createTempDirectory("spark-home");
         logs = Files.createDirectories(home.resolve("logs"));
         Path jars = Files.createDirectories(home.resolve("jars"));
         Files.createFile(home.resolve("RELEASE"));
@@ -88,14 +93,20 @@ class StandaloneClusterIT {
     }
 
     @AfterAll
-    static void stopCluster() throws InterruptedException {
+    static void stopCluster() throws Exception {
+        // Every JVM of the cluster ends before the home (where they write) is deleted.
+        List<ProcessHandle> all = new ArrayList<>();
         for (Process p : daemons) {
-            p.descendants().forEach(ProcessHandle::destroy);
-            p.destroy();
+            p.descendants().forEach(all::add);
+            all.add(p.toHandle());
         }
-        for (Process p : daemons) {
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+        all.forEach(ProcessHandle::destroy);
+        for (ProcessHandle h : all) {
+            try {
+                h.onExit().get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                h.destroyForcibly();
+                h.onExit().get(20, TimeUnit.SECONDS);
             }
         }
     }
@@ -108,23 +119,44 @@ class StandaloneClusterIT {
 
     static List<String> java(String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g"));
+                "-Xmx1g", "-Djava.io.tmpdir=" + tmp()));
         cmd.addAll(Arrays.asList(OPENS));
         cmd.addAll(List.of("-cp", home.resolve("jars") + "/*", mainClass));
         cmd.addAll(Arrays.asList(args));
         return cmd;
     }
 
+    /** The JVMs' temporary folder, inside {@link #home}. */
+    static Path tmp() {
+        try {
+            return Files.createDirectories(home.resolve("tmp"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A test's own folder, inside {@link #home}. */
+    static Path testDir(String name) throws IOException {
+        return Files.createTempDirectory(home, name);
+    }
+
     static ProcessBuilder withEnv(ProcessBuilder pb) {
         pb.environment().put("SPARK_HOME", home.toString());
+        // Block managers' and shuffle folders (Spark's "local dirs") of the driver, the workers and, through
+        // the workers, the executors; the launcher's driver JVM (bin/spark-submit) gets the temporary folder.
+        pb.environment().put("SPARK_LOCAL_DIRS", tmp().toString());
+        pb.environment().put("SPARK_SUBMIT_OPTS", "-Djava.io.tmpdir=" + tmp());
         pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         return pb;
     }
 
     static Process daemon(String name, String mainClass, String... args) throws IOException {
-        return withEnv(new ProcessBuilder(java(mainClass, args)))
-                .redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
+        ProcessBuilder pb = withEnv(new ProcessBuilder(java(mainClass, args)));
+        // Executors inherit a worker's environment: their temporary files (ONNX Runtime's native library,
+        // left behind when a test kills an executor) go inside the home too.
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + tmp());
+        return pb.redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
     }
 
     /** Waits (up to 10 minutes) until {@code state} holds, failing early if {@code process} ends. */
@@ -201,7 +233,7 @@ class StandaloneClusterIT {
      */
     @Test
     void executorsLostDuringLabellingAndTrainingChangeNothing() throws Exception {
-        Path dir = Files.createTempDirectory("distill-cluster-loss");
+        Path dir = testDir("distill-cluster-loss");
         String conf = """
                 include file("%s")
                 kd {
@@ -276,7 +308,7 @@ class StandaloneClusterIT {
      */
     @Test
     void anOnnxTeacherLabelsOnTwoExecutorJvms() throws Exception {
-        Path dir = Files.createTempDirectory("distill-cluster-onnx");
+        Path dir = testDir("distill-cluster-onnx");
         Path out = dir.resolve("out");
         Path model = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
         Path job = Files.writeString(dir.resolve("onnx.conf"), """
@@ -389,7 +421,7 @@ class StandaloneClusterIT {
     void theReadmesClusterCommandRunsAsWritten() throws Exception {
         String command = readmeBlock("spark-submit --master");
         assertThat(command).contains("--deploy-mode client", "--files conf/my.conf", "run my.conf");
-        Path work = Files.createTempDirectory("distill-readme");
+        Path work = testDir("distill-readme");
         Files.createDirectories(work.resolve("conf"));
         Path target = Files.createDirectories(work.resolve("distill-job").resolve("target"));
         Path jobJar;
@@ -431,7 +463,7 @@ class StandaloneClusterIT {
 
     @Test
     void runCompletesOnTwoExecutorJvms() throws Exception {
-        Path dir = Files.createTempDirectory("distill-cluster");
+        Path dir = testDir("distill-cluster");
         Path out = dir.resolve("out");
         Path job = Files.writeString(dir.resolve("cluster.conf"), """
                 include file("%s")

@@ -1,6 +1,7 @@
 package dev.distill.job;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -14,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every example job file in conf/ must load and validate, so an example can never rot. */
 class TestJobFiles {
     @Test
-    void everyExampleJobFileValidates() throws Exception {
+    void everyExampleJobFileValidates(@TempDir Path tmp) throws Exception {
         Path conf = Path.of("..", "conf");
         List<Path> files;
         try (Stream<Path> s = Files.list(conf)) {
@@ -22,14 +23,14 @@ class TestJobFiles {
         }
         assertThat(files).isNotEmpty();
         // Examples that load the teacher an earlier example trained get a stand-in of the same shape.
-        Path teacher = Files.createTempDirectory("conf-check").resolve("teacher.zip");
+        Path teacher = tmp.resolve("teacher.zip");
         org.deeplearning4j.util.ModelSerializer.writeModel(new dev.distill.student.NetworkSpec(new int[] {1, 28, 28}, 10,
                 List.of(dev.distill.student.LayerSpec.dense(8)))
                 .newNetwork(dev.distill.student.loss.DistillationLosses.hardLabels(), new dev.distill.student.TrainingSettings(1, 8, 1, 1, "adam",
                         0.01, 0.9, "constant", 0.5, 1, 0, 3), 1), teacher.toFile(), false);
         for (Path f : files) {
             Map<String, String> overrides = new java.util.HashMap<>(Map.of("kd.output-dir",
-                    Files.createTempDirectory("conf-check").toString()));
+                    tmp.resolve(f.getFileName().toString()).toString()));
             var raw = JobConfig.load(f.toFile(), overrides).config();
             if ("load".equals(raw.getString("kd.teacher.source"))
                     && !Files.exists(Path.of(raw.getString("kd.teacher.model")))) {
@@ -41,9 +42,9 @@ class TestJobFiles {
     }
 
     @Test
-    void fashionMnistExampleMeetsTheSizeBudgets() throws Exception {
+    void fashionMnistExampleMeetsTheSizeBudgets(@TempDir Path tmp) throws Exception {
         JobSettings s = JobSettings.from(JobConfig.load(new File("../conf/fashion-mnist.conf"),
-                Map.of("kd.output-dir", Files.createTempDirectory("conf-check").toString())));
+                Map.of("kd.output-dir", tmp.toString())));
         long teacher = s.teacher().architecture().newNetwork(dev.distill.student.loss.DistillationLosses.hardLabels(),
                 s.teacher().training(), 1).numParams();
         long student = s.student().architecture().newNetwork(s.student().loss(), s.student().training(), 1).numParams();
