@@ -52,42 +52,69 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
     }
 
     /**
-     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point).
-     * Loops run weight by weight over whole output rows (the valid column range computed once per kernel
-     * column), so the innermost loop is branch-free; zero weights (pruned) are skipped.
+     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point):
+     * im2col, then a matrix product. The input windows are first laid out as the rows of the patch matrix
+     * {@code col[k][p]} (k = (c·kernelH + ky)·kernelW + kx, p = oy·outWidth + ox; zero where the window hangs
+     * over the border, which is the zero point once centred), so the product {@code acc[f][p] = bias[f] +
+     * Σ_k W[f][k]·col[k][p]} runs over whole rows of outHeight·outWidth contiguous ints. Each row is an array
+     * of its own, indexed from 0: the JIT then turns the row loop into SIMD multiply-adds (with rows at
+     * offsets into one shared array it did not, measured 4-6 times slower). Zero weights (pruned) skip their
+     * row. The sums are the same integers as the definition's in another order (int32 addition is exact and
+     * associative).
      */
     int[] accumulate(int[] x) {
-        int[] acc = new int[outputSize()];
         int plane = outHeight * outWidth;
-        for (int f = 0; f < filters; f++) {
-            java.util.Arrays.fill(acc, f * plane, (f + 1) * plane, bias[f]);
-            for (int c = 0; c < channels; c++) {
-                int xBase = c * height * width;
-                for (int ky = 0; ky < kernelH; ky++) {
-                    for (int kx = 0; kx < kernelW; kx++) {
-                        int w = weights[((f * channels + c) * kernelH + ky) * kernelW + kx];
-                        if (w == 0) {
+        int[][] col = new int[channels * kernelH * kernelW][plane];
+        for (int c = 0; c < channels; c++) {
+            int xBase = c * height * width;
+            for (int ky = 0; ky < kernelH; ky++) {
+                for (int kx = 0; kx < kernelW; kx++) {
+                    int[] to = col[(c * kernelH + ky) * kernelW + kx];
+                    // Output columns whose input column ox·strideW − padLeft + kx lies in [0, width).
+                    int first = Math.max(0, ceilDiv(padLeft - kx, strideW));
+                    int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
+                    if (last < first) {
+                        continue;   // this kernel column sees only padding (a narrow input)
+                    }
+                    for (int oy = 0; oy < outHeight; oy++) {
+                        int iy = oy * strideH - padTop + ky;
+                        if (iy < 0 || iy >= height) {
                             continue;
                         }
-                        // Output columns whose input column ox·strideW − padLeft + kx lies in [0, width).
-                        int first = Math.max(0, ceilDiv(padLeft - kx, strideW));
-                        int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
-                        for (int oy = 0; oy < outHeight; oy++) {
-                            int iy = oy * strideH - padTop + ky;
-                            if (iy < 0 || iy >= height) {
-                                continue;
-                            }
-                            int row = xBase + iy * width - padLeft + kx;
-                            int out = f * plane + oy * outWidth;
+                        int row = xBase + iy * width - padLeft + kx;
+                        int out = oy * outWidth;
+                        if (strideW == 1) {
+                            System.arraycopy(x, row + first, to, out + first, last - first + 1);
+                        } else {
                             for (int ox = first; ox <= last; ox++) {
-                                acc[out + ox] += w * x[row + ox * strideW];
+                                to[out + ox] = x[row + ox * strideW];
                             }
                         }
                     }
                 }
             }
         }
+        int[] acc = new int[filters * plane];
+        int[] sum = new int[plane];
+        for (int f = 0; f < filters; f++) {
+            java.util.Arrays.fill(sum, bias[f]);
+            int wBase = f * col.length;
+            for (int k = 0; k < col.length; k++) {
+                int w = weights[wBase + k];
+                if (w != 0) {
+                    multiplyAdd(sum, col[k], w);
+                }
+            }
+            System.arraycopy(sum, 0, acc, f * plane, plane);
+        }
         return acc;
+    }
+
+    /** {@code sum[p] += w · row[p]} for every p: the kernel of the product, kept small so the JIT vectorises it. */
+    private static void multiplyAdd(int[] sum, int[] row, int w) {
+        for (int p = 0; p < sum.length; p++) {
+            sum[p] += w * row[p];
+        }
     }
 
     private static int ceilDiv(int a, int b) {

@@ -98,10 +98,34 @@ public final class Int8Model {
         return n;
     }
 
-    /** Quantises a real value to uint8: clamp(rint(x / scale) + zeroPoint, 0, 255). */
+    /** 1.5 · 2²³: adding it to a float of magnitude ≤ 2²² leaves only the integer part, rounded half to even. */
+    private static final float ROUND = 12582912f;
+
+    /**
+     * Quantises a real value to uint8: clamp(rint(x / scale) + zeroPoint, 0, 255), NaN to 0. The rounding is
+     * done in float arithmetic, which the JIT vectorises (Math.rint goes through double): x / scale is first
+     * held to ±512 (beyond which the result is 0 or 255 whatever the zero point), and (v + 1.5·2²³) − 1.5·2²³
+     * is v rounded half to even exactly for |v| ≤ 2²², as Math.rint rounds it.
+     */
     static int quantize(float x, float scale, int zeroPoint) {
-        double q = Math.rint(x / scale) + zeroPoint;
-        return (int) Math.max(0, Math.min(255, q));
+        float v = Math.min(Math.max(x / scale, -512f), 512f);
+        int q = (int) (((v + ROUND) - ROUND) + zeroPoint);   // a NaN stays NaN until here, and (int) NaN is 0
+        return Math.max(0, Math.min(255, q));
+    }
+
+    /**
+     * {@code next[k] = quantize(act(acc[k] · m))} for k in [from, to): a small method of its own, which the JIT
+     * compiles well; inside {@link #logits} the same loop ran several times slower.
+     */
+    private static void requantize(int[] acc, int from, int to, float m, boolean relu, float outScale, int zeroPoint,
+                                   int[] next) {
+        for (int k = from; k < to; k++) {
+            float real = acc[k] * m;
+            if (relu && real < 0) {
+                real = 0;
+            }
+            next[k] = quantize(real, outScale, zeroPoint);
+        }
     }
 
     /** The logits for one input of {@link #inputLength()} features. */
@@ -129,12 +153,11 @@ public final class Int8Model {
                 int[] acc = c.accumulate(x);
                 int plane = c.outHeight() * c.outWidth();
                 int[] next = new int[acc.length];
-                for (int k = 0; k < acc.length; k++) {
-                    float real = acc[k] * (scale * c.weightScales()[k / plane]);
-                    if (c.activation() == DenseLayer.Activation.RELU && real < 0) {
-                        real = 0;
-                    }
-                    next[k] = quantize(real, c.outputScale(), c.outputZeroPoint());
+                boolean relu = c.activation() == DenseLayer.Activation.RELU;
+                for (int f = 0; f < c.filters(); f++) {
+                    // One rescale factor per output channel.
+                    requantize(acc, f * plane, (f + 1) * plane, scale * c.weightScales()[f], relu, c.outputScale(),
+                            c.outputZeroPoint(), next);
                 }
                 q = next;
                 scale = c.outputScale();

@@ -28,6 +28,9 @@ public record MaxPoolLayer(int channels, int height, int width, int kernelH, int
     }
 
     int[] pool(int[] q) {
+        if (padTop == 0 && padLeft == 0 && kernelH == 2 && kernelW == 2 && strideH == 2 && strideW == 2) {
+            return pool2x2(q);
+        }
         int[] out = new int[outputSize()];
         for (int c = 0; c < channels; c++) {
             for (int oy = 0; oy < outHeight; oy++) {
@@ -46,6 +49,37 @@ public record MaxPoolLayer(int channels, int height, int width, int kernelH, int
                         }
                     }
                     out[(c * outHeight + oy) * outWidth + ox] = best;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The common 2×2 window with stride 2 and no padding, without the general loop's bounds checks: every
+     * window lies inside the input (the constructor's geometry check), so it is the larger of two row pairs.
+     */
+    private int[] pool2x2(int[] q) {
+        int[] out = new int[outputSize()];
+        for (int c = 0; c < channels; c++) {
+            for (int oy = 0; oy < outHeight; oy++) {
+                int top = (c * height + 2 * oy) * width;
+                int bottom = top + width;
+                boolean lastRow = 2 * oy + 1 >= height;   // an odd height: the last window is one row
+                int o = (c * outHeight + oy) * outWidth;
+                for (int ox = 0; ox < outWidth; ox++) {
+                    int x = 2 * ox;
+                    int m = q[top + x];
+                    if (x + 1 < width) {
+                        m = Math.max(m, q[top + x + 1]);
+                    }
+                    if (!lastRow) {
+                        m = Math.max(m, q[bottom + x]);
+                        if (x + 1 < width) {
+                            m = Math.max(m, q[bottom + x + 1]);
+                        }
+                    }
+                    out[o + ox] = m;
                 }
             }
         }

@@ -58,6 +58,111 @@ class TestConvLayers {
         assertThat(new Int8Model(9, 1f, 0, List.of(conv, dense)).logits(in)).containsExactly(4f, 6f, 9f);
     }
 
+    /**
+     * The im2col accumulation equals the definition in ConvLayer's Javadoc, computed here window by window,
+     * exactly, over random geometries: 1-4 channels and filters, kernels 1-5 (not square), strides 1-3, every
+     * padding the geometry allows, outputs that reach the bottom/right padding or stop short of it, pruned
+     * (zero) weights, and centred inputs of either sign.
+     */
+    @Test
+    void accumulationEqualsTheDefinitionOnRandomGeometries() {
+        Random r = new Random(11);
+        int checked = 0;
+        while (checked < 300) {
+            int c = 1 + r.nextInt(4), f = 1 + r.nextInt(4), kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5);
+            int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3), h = 1 + r.nextInt(9), w = 1 + r.nextInt(9);
+            int pt = r.nextInt(kh), pl = r.nextInt(kw);
+            int oh = 1 + r.nextInt(Math.max(1, (h + pt + kh) / sh)), ow = 1 + r.nextInt(Math.max(1, (w + pl + kw) / sw));
+            if ((long) (oh - 1) * sh - pt >= h || (long) (ow - 1) * sw - pl >= w) {
+                continue;   // a window that starts beyond the input: refused by the constructor
+            }
+            byte[] weights = new byte[f * c * kh * kw];
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = r.nextInt(3) == 0 ? 0 : (byte) (r.nextInt(255) - 127);
+            }
+            int[] bias = new int[f];
+            for (int i = 0; i < f; i++) {
+                bias[i] = r.nextInt(20_001) - 10_000;
+            }
+            float[] scales = new float[f];
+            java.util.Arrays.fill(scales, 1f);
+            ConvLayer conv = new ConvLayer(c, h, w, f, kh, kw, sh, sw, pt, pl, oh, ow, DenseLayer.Activation.IDENTITY,
+                    scales, weights, bias, 1f, 0);
+            int[] x = new int[c * h * w];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = r.nextInt(256) - r.nextInt(256);
+            }
+            int[] expected = new int[f * oh * ow];
+            for (int fi = 0; fi < f; fi++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        int sum = bias[fi];
+                        for (int ci = 0; ci < c; ci++) {
+                            for (int ky = 0; ky < kh; ky++) {
+                                for (int kx = 0; kx < kw; kx++) {
+                                    int iy = oy * sh - pt + ky, ix = ox * sw - pl + kx;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                        sum += weights[((fi * c + ci) * kh + ky) * kw + kx] * x[(ci * h + iy) * w + ix];
+                                    }
+                                }
+                            }
+                        }
+                        expected[(fi * oh + oy) * ow + ox] = sum;
+                    }
+                }
+            }
+            assertThat(conv.accumulate(x)).as("%dx%dx%d -> %d, kernel %dx%d, stride %dx%d, padding %d/%d, output %dx%d",
+                    c, h, w, f, kh, kw, sh, sw, pt, pl, oh, ow).containsExactly(expected);
+            checked++;
+        }
+    }
+
+    /**
+     * Max pooling equals the largest code of each window's part inside the input, over random geometries:
+     * the 2×2 stride-2 windows the students use (odd sizes, outputs that stop short) and others (padding,
+     * overlapping windows, larger kernels), so both the special and the general loop are checked.
+     */
+    @Test
+    void poolingEqualsTheDefinitionOnRandomGeometries() {
+        Random r = new Random(12);
+        int checked = 0;
+        while (checked < 400) {
+            boolean common = r.nextBoolean();
+            int kh = common ? 2 : 1 + r.nextInt(4), kw = common ? 2 : 1 + r.nextInt(4);
+            int sh = common ? 2 : 1 + r.nextInt(3), sw = common ? 2 : 1 + r.nextInt(3);
+            int pt = common ? 0 : r.nextInt(kh), pl = common ? 0 : r.nextInt(kw);
+            int c = 1 + r.nextInt(3), h = 1 + r.nextInt(9), w = 1 + r.nextInt(9);
+            int oh = 1 + r.nextInt(Math.max(1, (h + pt) / sh + 1)), ow = 1 + r.nextInt(Math.max(1, (w + pl) / sw + 1));
+            if ((long) (oh - 1) * sh - pt >= h || (long) (ow - 1) * sw - pl >= w) {
+                continue;
+            }
+            MaxPoolLayer pool = new MaxPoolLayer(c, h, w, kh, kw, sh, sw, pt, pl, oh, ow);
+            int[] q = new int[c * h * w];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = r.nextInt(256);
+            }
+            int[] expected = new int[c * oh * ow];
+            for (int ci = 0; ci < c; ci++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        int best = -1;
+                        for (int iy = oy * sh - pt; iy < oy * sh - pt + kh; iy++) {
+                            for (int ix = ox * sw - pl; ix < ox * sw - pl + kw; ix++) {
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                    best = Math.max(best, q[(ci * h + iy) * w + ix]);
+                                }
+                            }
+                        }
+                        expected[(ci * oh + oy) * ow + ox] = best;
+                    }
+                }
+            }
+            assertThat(pool.pool(q)).as("%dx%dx%d, kernel %dx%d, stride %dx%d, padding %d/%d, output %dx%d", c, h, w,
+                    kh, kw, sh, sw, pt, pl, oh, ow).containsExactly(expected);
+            checked++;
+        }
+    }
+
     @Test
     void impossibleGeometryIsRefused() {
         assertThatThrownBy(() -> new MaxPoolLayer(1, 4, 4, 2, 2, 2, 2, 0, 0, 3, 2))

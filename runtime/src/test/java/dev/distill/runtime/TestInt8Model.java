@@ -45,6 +45,44 @@ class TestInt8Model {
         assertThat(Int8Model.quantize(1000f, 0.5f, 10)).isEqualTo(255);
     }
 
+    /**
+     * The float rounding equals the definition clamp(rint(x / scale) + zeroPoint, 0, 255) in double, (int) of
+     * NaN being 0: on exact halves (ties to even, both signs), values next to halves, every magnitude from
+     * tiny to beyond the clamp, zero of either sign, infinities and NaN, and a million random ones.
+     */
+    @Test
+    void quantisationEqualsRintInDoubleEverywhere() {
+        java.util.List<float[]> cases = new java.util.ArrayList<>();   // {x, scale, zeroPoint}
+        float[] scales = {1f, 0.5f, 0.1f, 0.0039215689f, 3.7e-5f, 17f};
+        for (float s : scales) {
+            for (int zp : new int[] {0, 1, 128, 255}) {
+                for (int k = -300; k <= 300; k++) {
+                    float half = (k + 0.5f) * s;
+                    cases.add(new float[] {half, s, zp});
+                    cases.add(new float[] {Math.nextUp(half), s, zp});
+                    cases.add(new float[] {Math.nextDown(half), s, zp});
+                    cases.add(new float[] {k * s, s, zp});
+                }
+                for (float x : new float[] {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 511.5f * s, 512.5f * s, 1e30f,
+                        -1e30f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                        Float.NaN}) {
+                    cases.add(new float[] {x, s, zp});
+                }
+            }
+        }
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < 1_000_000; i++) {
+            float s = (float) Math.pow(10, -6 + 7 * r.nextDouble());
+            cases.add(new float[] {(float) (r.nextGaussian() * 300 * s * Math.pow(10, r.nextInt(3) - 1)), s, r.nextInt(256)});
+        }
+        for (float[] c : cases) {
+            double q = Math.rint(c[0] / c[1]) + (int) c[2];
+            int expected = (int) Math.max(0, Math.min(255, q));
+            assertThat(Int8Model.quantize(c[0], c[1], (int) c[2])).as("x = %s, scale = %s, zero point %d", c[0], c[1],
+                    (int) c[2]).isEqualTo(expected);
+        }
+    }
+
     @Test
     void rejectsInconsistentShapesAndInputs() {
         DenseLayer a = new DenseLayer(3, 2, DenseLayer.Activation.RELU, new float[] {1, 1}, new byte[6], new int[2], 1f, 0);
