@@ -31,7 +31,8 @@ public record DatasetSettings(
         double scaleMax,
         List<Integer> inputShape,
         int partitions,
-        double labelledFraction) {
+        double labelledFraction,
+        List<String> classNames) {
 
     public static final String DEFAULT_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
 
@@ -93,13 +94,46 @@ public record DatasetSettings(
                     + method.name().toLowerCase(java.util.Locale.ROOT) + "); remove it");
         }
         double labelled = r.has("labelled-fraction") ? r.numberIn("labelled-fraction", 0.0001, 1.0) : 1.0;
+        List<String> classNames = classNames(r, numClasses);
         if (test.isBlank() && testFraction <= 0 && r.has("test-fraction")) {
             r.problem("test-fraction", "must be > 0 when kd.dataset.test is empty (the test split is held out from train)");
         }
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrain, maxTest, labelColumn, header, delimiter, featuresColumn, featureColumns, method, scaleMax,
-                inputShape, partitions, labelled);
+                inputShape, partitions, labelled, classNames);
     }
+
+    /**
+     * {@code class-names}: empty, or one name per class in label order, none blank and no two alike (a report
+     * that shows one name for two classes would mislead).
+     */
+    private static List<String> classNames(SettingsReader r, int numClasses) {
+        List<String> names = r.stringList("class-names");
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        if (names.size() != numClasses) {
+            r.problem("class-names", names.size() + " names for num-classes = " + numClasses
+                    + "; give one name per class, in label order (the name of label 0 first)");
+            return List.of();
+        }
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            String n = names.get(i);
+            if (n.isBlank()) {
+                r.problem("class-names", "the name of class " + i + " is blank; every class needs a name");
+                return List.of();
+            }
+            Integer first = seen.putIfAbsent(n, i);
+            if (first != null) {
+                r.problem("class-names", "\"" + n + "\" names both class " + first + " and class " + i
+                        + "; the names must differ");
+                return List.of();
+            }
+        }
+        return List.copyOf(names);
+    }
+
 
     /**
      * The normalisation of {@code method = auto}: IDX holds 8-bit pixels, scaled to [0, 1] by 255; CSV and
@@ -190,7 +224,7 @@ public record DatasetSettings(
     public DatasetSettings withFeatureColumns(List<String> columns) {
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrainRows, maxTestRows, labelColumn, csvHeader, csvDelimiter, featuresColumn, List.copyOf(columns),
-                normalisation, scaleMax, inputShape, partitions, labelledFraction);
+                normalisation, scaleMax, inputShape, partitions, labelledFraction, classNames);
     }
 
     public boolean hasTestSource() {

@@ -87,6 +87,10 @@ class DistillPipelineIT {
             assertThat(html).contains("<figure id=\"" + id + "\">");
         }
         assertThat(html).contains(String.format(java.util.Locale.ROOT, "<td>teacher</td><td>%.2f%%</td>", 100 * report.at("/teacher/test_accuracy").asDouble()));
+        // conf/fashion-mnist.conf names its classes: report.json, the page and the export's provenance carry them.
+        assertThat(report.at("/class_names/0").asText()).isEqualTo("T-shirt/top");
+        assertThat(report.at("/class_names/9").asText()).isEqualTo("Ankle boot");
+        assertThat(html).contains("<title>true Ankle boot, predicted Ankle boot: ");
         assertThat(report.at("/teacher/parameters").asLong()).isEqualTo(784 * 128 + 128 + 128 * 10 + 10);
         assertThat(report.at("/student/parameters").asLong()).isEqualTo(784 * 16 + 16 + 16 * 10 + 10);
         assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
@@ -100,6 +104,8 @@ class DistillPipelineIT {
         JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
         assertThat(provenance.at("/teacher_sha256").asText()).hasSize(64);
         assertThat(provenance.at("/soft_label_rows/train").asLong()).isEqualTo(3000);
+        assertThat(provenance.at("/data/class_names").size()).isEqualTo(10);
+        assertThat(provenance.at("/data/class_names/3").asText()).isEqualTo("Dress");
         assertThat(provenance.at("/versions/deeplearning4j").asText()).isEqualTo("1.0.0-M2.1");
         assertThat(provenance.at("/config/student/distillation/temperature").asDouble()).isEqualTo(3.0);
         // The int8 file loads in the dependency-free runtime and tracks the fp32 student.

@@ -47,6 +47,23 @@ class TestConfigurationErrors {
                 + " batch-size, epochs, l2, schedule, seed, updater, workers\n");
     }
 
+    /** Class names: one per class, none blank, no two alike; each mistake named with the list as written. */
+    @Test
+    void classNameMistakes() throws Exception {
+        String f = dir.resolve("job.conf").toString();
+        CliRun r = run("  dataset { num-classes = 3, class-names = [a, b] }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f
+                + ":3: kd.dataset.class-names = [\"a\",\"b\"]: 2 names for num-classes = 3; give one name per class, in"
+                + " label order (the name of label 0 first)\n");
+        r = run("  dataset { num-classes = 3, class-names = [a, \"Bag\", \"Bag\"] }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f
+                + ":3: kd.dataset.class-names = [\"a\",\"Bag\",\"Bag\"]: \"Bag\" names both class 1 and class 2; the"
+                + " names must differ\n");
+        r = run("  dataset { num-classes = 2, class-names = [a, \" \"] }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f
+                + ":3: kd.dataset.class-names = [\"a\",\" \"]: the name of class 1 is blank; every class needs a name\n");
+    }
+
     /** Each teacher of an ensemble needs a model; its keys are checked; a missing file is named with its key. */
     @Test
     void ensembleMistakes() throws Exception {

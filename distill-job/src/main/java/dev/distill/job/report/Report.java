@@ -15,17 +15,24 @@ import java.util.Map;
  * deployable form. Written and read by {@link dev.distill.job.Json} (snake_case field names, absent fields
  * left out); {@link ReportHtml} and {@link #table()} draw from the same record.
  *
+ * @param classNames the classes' names in label order ({@code kd.dataset.class-names}); null when not named
  * @param baseline null when the job has no hard-label baseline
  * @param stages     the stage table; empty when the test split is empty
  * @param comparison what {@code distill compare} last measured with the same teacher, or null
  */
-public record Report(String jobFile, String createdAt, String outputDir, Scores teacher, Scores student,
-                     Scores baseline, Summary summary, List<StageRow> stages, Map<String, Object> versions,
-                     Comparison comparison) {
+public record Report(String jobFile, String createdAt, String outputDir, List<String> classNames, Scores teacher,
+                     Scores student, Scores baseline, Summary summary, List<StageRow> stages,
+                     Map<String, Object> versions, Comparison comparison) {
 
     /** This report with {@code c} as its comparison section (null for none). */
     public Report withComparison(Comparison c) {
-        return new Report(jobFile, createdAt, outputDir, teacher, student, baseline, summary, stages, versions, c);
+        return new Report(jobFile, createdAt, outputDir, classNames, teacher, student, baseline, summary, stages,
+                versions, c);
+    }
+
+    /** The name of class {@code k}: its given name, else the label number. */
+    public String className(int k) {
+        return classNames == null || k >= classNames.size() ? Integer.toString(k) : classNames.get(k);
     }
 
     /**

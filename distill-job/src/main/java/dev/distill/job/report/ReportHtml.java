@@ -55,9 +55,9 @@ public final class ReportHtml {
         }
         if (student != null) {
             figure(b, "confusion", "Student confusion matrix (rows: true class, columns: predicted; share of the row)",
-                    confusion(student.confusionMatrix()));
+                    confusion(student.confusionMatrix(), report));
             figure(b, "per-class", "Per-class test accuracy, teacher and student",
-                    perClass(teacher == null ? null : teacher.perClassAccuracy(), student.perClassAccuracy()));
+                    perClass(teacher == null ? null : teacher.perClassAccuracy(), student.perClassAccuracy(), report));
         }
         if (report.comparison() != null) {
             comparison(b, report.comparison());
@@ -268,11 +268,35 @@ public final class ReportHtml {
         return b.append("</svg>\n").toString();
     }
 
-    /** Cells shaded by the share of each true class predicted as each class, with the counts written in. */
-    private static String confusion(long[][] m) {
+    /** At most 16 characters of a class name for an axis (the whole name is in each tooltip). */
+    private static String shortName(String name) {
+        return name.length() <= 16 ? name : name.substring(0, 15) + "\u2026";
+    }
+
+    /** Pixels an axis needs beside its labels: the longest shown name, about 7 pixels a character. */
+    private static int labelRoom(Report report, int classes) {
+        if (report.classNames() == null) {
+            return 0;
+        }
+        int longest = 0;
+        for (int k = 0; k < classes; k++) {
+            longest = Math.max(longest, shortName(report.className(k)).length());
+        }
+        return 7 * longest;
+    }
+
+    /**
+     * Cells shaded by the share of each true class predicted as each class, with the counts written in; the
+     * rows and columns are labelled by the classes' names where the job names them (columns written slanted).
+     */
+    private static String confusion(long[][] m, Report report) {
         int c = m == null ? 0 : m.length;
         int cell = c <= 12 ? 40 : Math.max(4, 480 / Math.max(1, c));
-        StringBuilder b = svg(80 + c * cell + 20, 60 + c * cell + 20);
+        boolean named = report.classNames() != null;
+        int room = labelRoom(report, c);
+        int left = named ? 20 + room : 60;
+        int top = named ? 12 + (int) (room * 0.72) : 40;
+        StringBuilder b = svg(left + 20 + c * cell + (named ? room / 2 : 0), top + 20 + c * cell);
         for (int i = 0; i < c; i++) {
             double total = 0;
             for (long v : m[i]) {
@@ -283,46 +307,61 @@ public final class ReportHtml {
                 double share = total == 0 ? 0 : v / total;
                 int shade = (int) Math.round(255 * (1 - Math.sqrt(share)));
                 b.append(fmt("<rect class=\"cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,255)\">"
-                                + "<title>true %d, predicted %d: %,d (%.1f%%)</title></rect>\n",
-                        60 + j * cell, 40 + i * cell, cell, cell, shade, shade, i, j, (long) v, 100 * share));
+                                + "<title>true %s, predicted %s: %,d (%.1f%%)</title></rect>\n",
+                        left + j * cell, top + i * cell, cell, cell, shade, shade, esc(report.className(i)),
+                        esc(report.className(j)), (long) v, 100 * share));
                 if (cell >= 30) {
-                    b.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\"%s>%d</text>\n", 60 + j * cell + cell / 2,
-                            40 + i * cell + cell / 2 + 4, share > 0.5 ? " style=\"fill:#fff\"" : "", (long) v));
+                    b.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\"%s>%d</text>\n", left + j * cell + cell / 2,
+                            top + i * cell + cell / 2 + 4, share > 0.5 ? " style=\"fill:#fff\"" : "", (long) v));
                 }
             }
-            b.append(fmt("<text x=\"52\" y=\"%d\" text-anchor=\"end\">%d</text>\n", 40 + i * cell + cell / 2 + 4, i));
-            b.append(fmt("<text x=\"%d\" y=\"32\" text-anchor=\"middle\">%d</text>\n", 60 + i * cell + cell / 2, i));
+            String name = esc(shortName(report.className(i)));
+            b.append(fmt("<text class=\"class\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 8,
+                    top + i * cell + cell / 2 + 4, name));
+            int x = left + i * cell + cell / 2;
+            b.append(named
+                    ? fmt("<text class=\"class\" x=\"%d\" y=\"%d\" transform=\"rotate(-45 %d %d)\">%s</text>\n", x, top - 8,
+                            x, top - 8, name)
+                    : fmt("<text class=\"class\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, top - 8, name));
         }
         return b.append("</svg>\n").toString();
     }
 
-    private static String perClass(List<Double> teacher, List<Double> student) {
+    /** Teacher and student bars per class, labelled by the classes' names where the job names them (slanted). */
+    private static String perClass(List<Double> teacher, List<Double> student, Report report) {
         int c = Math.max(teacher == null ? 0 : teacher.size(), student == null ? 0 : student.size());
         int group = Math.max(6, Math.min(80, 880 / Math.max(1, c)));
-        StringBuilder b = svg(Math.max(400, 80 + c * group + 20), 320);
+        boolean named = report.classNames() != null;
+        int room = named ? (int) (labelRoom(report, c) * 0.72) : 0;
+        StringBuilder b = svg(Math.max(400, 80 + c * group + 20), 320 + room);
         Axes a = new Axes(60, 20, c * group, 240, 0, Math.max(1, c), 0, 1);
-        a.draw(b, "class", "test accuracy", true, false);
+        a.draw(b, named ? "" : "class", "test accuracy", true, false);   // names need no axis title
         double bar = group * 0.38;
         for (int k = 0; k < c; k++) {
             double x = a.x(k) + group * 0.1;
-            bar(b, a, x, bar, teacher, k, TEACHER, "teacher");
-            bar(b, a, x + bar, bar, student, k, STUDENT, "student");
+            String name = report.className(k);
+            bar(b, a, x, bar, teacher, k, TEACHER, "teacher", name);
+            bar(b, a, x + bar, bar, student, k, STUDENT, "student", name);
             if (c <= 40) {
-                b.append(fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x + bar, a.y(0) + 14, k));
+                b.append(named
+                        ? fmt("<text class=\"class\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-45 %.1f %.1f)\">%s"
+                                + "</text>\n", x + bar, a.y(0) + 14, x + bar, a.y(0) + 14, esc(shortName(name)))
+                        : fmt("<text class=\"class\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x + bar,
+                                a.y(0) + 14, esc(name)));
             }
         }
-        legend(b, 70, 310, new String[] {"teacher", "student"}, new String[] {TEACHER, STUDENT});
+        legend(b, 70, 310 + room, new String[] {"teacher", "student"}, new String[] {TEACHER, STUDENT});
         return b.append("</svg>\n").toString();
     }
 
     private static void bar(StringBuilder b, Axes a, double x, double w, List<Double> values, int k, String colour,
-                            String who) {
+                            String who, String name) {
         if (values == null || k >= values.size() || values.get(k) == null || values.get(k).isNaN()) {
             return;
         }
         double v = values.get(k);
         b.append(fmt("<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                + "<title>%s, class %d: %s</title></rect>\n", x, a.y(v), w, a.y(0) - a.y(v), colour, who, k, pct(v)));
+                + "<title>%s, class %s: %s</title></rect>\n", x, a.y(v), w, a.y(0) - a.y(v), colour, who, esc(name), pct(v)));
     }
 
     private static void legend(StringBuilder b, double x, double y, String[] names, String[] colours) {

@@ -57,7 +57,8 @@ final class EvaluateStage implements Stage {
         Workspace w = ctx.workspace();
         StageKey.Builder k = StageKey.builder().part("teacher model", ctx.teacherSha256())
                 .recorded(ctx, "soft labels", w.path("soft-labels", Provenance.FILE))
-                .file(ctx, "student model", w.model("student"));
+                .file(ctx, "student model", w.model("student"))
+                .settings(ctx, "kd.dataset.class-names");   // renaming the classes redraws the report
         if (ctx.settings().student().baseline()) {
             k.file(ctx, "baseline model", w.model("baseline"));
         } else {
@@ -102,7 +103,9 @@ final class EvaluateStage implements Stage {
                         (double) teacher.parameters() / student.parameters(),
                         (double) teacher.modelFileBytes() / student.modelFileBytes());
                 List<Report.StageRow> stages = stages(ctx, test, numClasses, teacherNet, teacher.modelFileBytes());
-                Report report = new Report(ctx.jobFile(), Instant.now().toString(), w.root(), teacher, student,
+                List<String> names = ctx.settings().dataset().classNames();
+                Report report = new Report(ctx.jobFile(), Instant.now().toString(), w.root(),
+                        names.isEmpty() ? null : names, teacher, student,
                         baseline, summary, stages, JobContext.versions(), null)
                         .withComparison(Compare.lastComparison(ctx));
                 String path = w.path("report", "report.json");

@@ -26,7 +26,7 @@ class TestReportHtml {
     static Report report() {
         List<Report.StageRow> stages = List.of(stage("teacher fp32", "ND4J", 0.9, 4_000_000),
                 stage("student fp32", "ND4J", 0.85, 40_000), stage("student int8 file", "distill-rt", 0.849, 9_000));
-        return new Report("conf/<odd> & name.conf", "2026-11-28T00:00:00Z", "out/x",
+        return new Report("conf/<odd> & name.conf", "2026-11-28T00:00:00Z", "out/x", null,
                 model(0.9, 1_000_000, 4_000_000, false, List.of(0.95, 0.9, 0.85)),
                 model(0.85, 10_000, 40_000, true, List.of(0.9, 0.8, 0.85)),
                 model(0.84, 10_000, 40_100, true, List.of(0.88, 0.8, 0.84)),
@@ -79,6 +79,32 @@ class TestReportHtml {
         assertThat(html).contains("<title>true 1, predicted 2: 10 (10.0%)</title>");
         assertThat(count(html, "<rect class=\"bar\"")).isEqualTo(6);
         assertThat(html).contains("conf/&lt;odd&gt; &amp; name.conf");
+    }
+
+    /**
+     * With kd.dataset.class-names, the confusion matrix and the per-class chart are labelled by name (long names
+     * shortened on the axes, whole in the tooltips, escaped), and report.json carries the names.
+     */
+    @Test
+    void namedClassesLabelTheConfusionMatrixAndThePerClassChart() {
+        Report r = report();
+        Report named = new Report(r.jobFile(), r.createdAt(), r.outputDir(),
+                List.of("T-shirt/top", "Trouser & co", "An ankle boot with a long name"), r.teacher(), r.student(),
+                r.baseline(), r.summary(), r.stages(), r.versions(), null);
+        String html = ReportHtml.render(named);
+        assertThat(html).contains("<title>true Trouser &amp; co, predicted An ankle boot with a long name: 10 (10.0%)</title>",
+                "<title>student, class T-shirt/top: 90.00%</title>",
+                "<title>teacher, class An ankle boot with a long name: 85.00%</title>");
+        // Row labels, slanted column labels, slanted bar labels: three of each name.
+        assertThat(count(html, "<text class=\"class\"[^>]*>T-shirt/top</text>")).isEqualTo(3);
+        assertThat(count(html, "<text class=\"class\"[^>]*>Trouser &amp; co</text>")).isEqualTo(3);
+        assertThat(count(html, "<text class=\"class\"[^>]*>An ankle boot w\u2026</text>")).isEqualTo(3);
+        assertThat(count(html, "<text class=\"class\"[^>]*transform=\"rotate\\(-45 ")).isEqualTo(6);
+        assertThat(ReportHtml.render(r)).contains("<title>true 1, predicted 2: 10 (10.0%)</title>")
+                .doesNotContain("rotate(-45");
+        Map<String, Object> json = dev.distill.job.Json.read(dev.distill.job.Json.write(named));
+        assertThat(json.get("class_names")).isEqualTo(named.classNames());
+        assertThat(dev.distill.job.Json.read(dev.distill.job.Json.write(r))).doesNotContainKey("class_names");
     }
 
     @Test
