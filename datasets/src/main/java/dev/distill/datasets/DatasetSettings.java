@@ -114,7 +114,8 @@ public record DatasetSettings(
         }
         if (names.size() != numClasses) {
             r.problem("class-names", names.size() + " names for num-classes = " + numClasses
-                    + "; give one name per class, in label order (the name of label 0 first)");
+                    + "; give one name per class, in label order (the name of label 0 first), or [] for the label"
+                    + " numbers");
             return List.of();
         }
         java.util.Map<String, Integer> seen = new java.util.HashMap<>();
@@ -124,7 +125,7 @@ public record DatasetSettings(
                 r.problem("class-names", "the name of class " + i + " is blank; every class needs a name");
                 return List.of();
             }
-            Integer first = seen.putIfAbsent(n, i);
+            Integer first = seen.putIfAbsent(n.strip(), i);   // "Bag" and "Bag " look alike in a report
             if (first != null) {
                 r.problem("class-names", "\"" + n + "\" names both class " + first + " and class " + i
                         + "; the names must differ");

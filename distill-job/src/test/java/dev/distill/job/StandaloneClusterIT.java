@@ -94,12 +94,16 @@ class StandaloneClusterIT {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        // Every JVM of the cluster ends before the home (where they write) is deleted.
-        List<ProcessHandle> all = new ArrayList<>();
-        for (Process p : daemons) {
-            p.descendants().forEach(all::add);
-            all.add(p.toHandle());
+        // The daemons' logs outlive the home, for a failed test to be read.
+        Path kept = Files.createDirectories(Path.of("target", "cluster-logs"));
+        try (Stream<Path> files = Files.list(logs)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, kept.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
+        // Every process this class started (daemons, executors, spark-submit, bash, drivers) ends before the
+        // home, where they write, is deleted, also after a failed test left one running.
+        List<ProcessHandle> all = ProcessHandle.current().descendants().toList();
         all.forEach(ProcessHandle::destroy);
         for (ProcessHandle h : all) {
             try {
@@ -145,7 +149,7 @@ class StandaloneClusterIT {
         // Block managers' and shuffle folders (Spark's "local dirs") of the driver, the workers and, through
         // the workers, the executors; the launcher's driver JVM (bin/spark-submit) gets the temporary folder.
         pb.environment().put("SPARK_LOCAL_DIRS", tmp().toString());
-        pb.environment().put("SPARK_SUBMIT_OPTS", "-Djava.io.tmpdir=" + tmp());
+        pb.environment().put("SPARK_SUBMIT_OPTS", "\"-Djava.io.tmpdir=" + tmp() + "\"");   // quoted: a path with spaces
         pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         return pb;
@@ -155,7 +159,7 @@ class StandaloneClusterIT {
         ProcessBuilder pb = withEnv(new ProcessBuilder(java(mainClass, args)));
         // Executors inherit a worker's environment: their temporary files (ONNX Runtime's native library,
         // left behind when a test kills an executor) go inside the home too.
-        pb.environment().put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + tmp());
+        pb.environment().put("JAVA_TOOL_OPTIONS", "\"-Djava.io.tmpdir=" + tmp() + "\"");
         return pb.redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
     }
 

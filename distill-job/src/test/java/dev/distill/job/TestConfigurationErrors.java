@@ -54,10 +54,10 @@ class TestConfigurationErrors {
         CliRun r = run("  dataset { num-classes = 3, class-names = [a, b] }");
         assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f
                 + ":3: kd.dataset.class-names = [\"a\",\"b\"]: 2 names for num-classes = 3; give one name per class, in"
-                + " label order (the name of label 0 first)\n");
-        r = run("  dataset { num-classes = 3, class-names = [a, \"Bag\", \"Bag\"] }");
+                + " label order (the name of label 0 first), or [] for the label numbers\n");
+        r = run("  dataset { num-classes = 3, class-names = [a, \"Bag\", \"Bag \"] }");
         assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f
-                + ":3: kd.dataset.class-names = [\"a\",\"Bag\",\"Bag\"]: \"Bag\" names both class 1 and class 2; the"
+                + ":3: kd.dataset.class-names = [\"a\",\"Bag\",\"Bag \"]: \"Bag \" names both class 1 and class 2; the"
                 + " names must differ\n");
         r = run("  dataset { num-classes = 2, class-names = [a, \" \"] }");
         assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f

@@ -60,7 +60,9 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
      * of its own, indexed from 0: the JIT then turns the row loop into SIMD multiply-adds (with rows at
      * offsets into one shared array it did not, measured 4-6 times slower). Zero weights (pruned) skip their
      * row. The sums are the same integers as the definition's in another order (int32 addition is exact and
-     * associative).
+     * associative). The patch matrix takes channels·kernelH·kernelW·outHeight·outWidth ints per call: 56 KB
+     * for the 8→16-channel 3×3 layer on 14×14 of the students here, but 115 MB for 64 channels on 224×224,
+     * where a tiled im2col would be needed.
      */
     int[] accumulate(int[] x) {
         int plane = outHeight * outWidth;

@@ -103,9 +103,9 @@ public final class Int8Model {
 
     /**
      * Quantises a real value to uint8: clamp(rint(x / scale) + zeroPoint, 0, 255), NaN to 0. The rounding is
-     * done in float arithmetic, which the JIT vectorises (Math.rint goes through double): x / scale is first
-     * held to ±512 (beyond which the result is 0 or 255 whatever the zero point), and (v + 1.5·2²³) − 1.5·2²³
-     * is v rounded half to even exactly for |v| ≤ 2²², as Math.rint rounds it.
+     * done in float arithmetic (Math.rint goes through double): x / scale is first held to ±512 (beyond which
+     * the result is 0 or 255 for every zero point in [0, 255], the only ones a model holds), and
+     * (v + 1.5·2²³) − 1.5·2²³ is v rounded half to even exactly for |v| ≤ 2²², as Math.rint rounds it.
      */
     static int quantize(float x, float scale, int zeroPoint) {
         float v = Math.min(Math.max(x / scale, -512f), 512f);

@@ -65,7 +65,8 @@ final class ExportStage implements Stage {
     @Override
     public StageKey key(JobContext ctx) {
         return StageKey.builder().file(ctx, "student model", ctx.workspace().model("student"))
-                .settings(ctx, "kd.student").build();
+                .settings(ctx, "kd.student")
+                .settings(ctx, "kd.dataset.class-names").build();   // the provenance names the classes
     }
 
     @Override
