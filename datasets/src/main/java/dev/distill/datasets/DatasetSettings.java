@@ -135,7 +135,6 @@ public record DatasetSettings(
         return List.copyOf(names);
     }
 
-
     /**
      * The normalisation of {@code method = auto}: IDX holds 8-bit pixels, scaled to [0, 1] by 255; CSV and
      * Parquet hold numbers of any range, standardised per feature with statistics of the training split.

@@ -43,12 +43,15 @@ class StandaloneClusterIT {
      */
     @TempDir
     static Path home;
+    /** The JVMs' temporary folder, inside {@link #home}. */
+    static Path jvmTmp;
     static Path logs;
     static int masterPort;
     static final List<Process> daemons = new ArrayList<>();
 
     @BeforeAll
     static void startCluster() throws Exception {
+        jvmTmp = Files.createDirectories(home.resolve("tmp"));
         logs = Files.createDirectories(home.resolve("logs"));
         Path jars = Files.createDirectories(home.resolve("jars"));
         Files.createFile(home.resolve("RELEASE"));
@@ -123,20 +126,11 @@ class StandaloneClusterIT {
 
     static List<String> java(String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Djava.io.tmpdir=" + tmp()));
+                "-Xmx1g", "-Djava.io.tmpdir=" + jvmTmp));
         cmd.addAll(Arrays.asList(OPENS));
         cmd.addAll(List.of("-cp", home.resolve("jars") + "/*", mainClass));
         cmd.addAll(Arrays.asList(args));
         return cmd;
-    }
-
-    /** The JVMs' temporary folder, inside {@link #home}. */
-    static Path tmp() {
-        try {
-            return Files.createDirectories(home.resolve("tmp"));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** A test's own folder, inside {@link #home}. */
@@ -148,8 +142,8 @@ class StandaloneClusterIT {
         pb.environment().put("SPARK_HOME", home.toString());
         // Block managers' and shuffle folders (Spark's "local dirs") of the driver, the workers and, through
         // the workers, the executors; the launcher's driver JVM (bin/spark-submit) gets the temporary folder.
-        pb.environment().put("SPARK_LOCAL_DIRS", tmp().toString());
-        pb.environment().put("SPARK_SUBMIT_OPTS", "\"-Djava.io.tmpdir=" + tmp() + "\"");   // quoted: a path with spaces
+        pb.environment().put("SPARK_LOCAL_DIRS", jvmTmp.toString());
+        pb.environment().put("SPARK_SUBMIT_OPTS", "\"-Djava.io.tmpdir=" + jvmTmp + "\"");   // quoted: a path with spaces
         pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         return pb;
@@ -159,7 +153,7 @@ class StandaloneClusterIT {
         ProcessBuilder pb = withEnv(new ProcessBuilder(java(mainClass, args)));
         // Executors inherit a worker's environment: their temporary files (ONNX Runtime's native library,
         // left behind when a test kills an executor) go inside the home too.
-        pb.environment().put("JAVA_TOOL_OPTIONS", "\"-Djava.io.tmpdir=" + tmp() + "\"");
+        pb.environment().put("JAVA_TOOL_OPTIONS", "\"-Djava.io.tmpdir=" + jvmTmp + "\"");
         return pb.redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
     }
 

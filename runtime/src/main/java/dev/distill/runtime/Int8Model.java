@@ -113,10 +113,7 @@ public final class Int8Model {
         return Math.max(0, Math.min(255, q));
     }
 
-    /**
-     * {@code next[k] = quantize(act(acc[k] · m))} for k in [from, to): a small method of its own, which the JIT
-     * compiles well; inside {@link #logits} the same loop ran several times slower.
-     */
+    /** {@code next[k] = quantize(act(acc[k] · m))} for k in [from, to): one output channel, whose factor is m. */
     private static void requantize(int[] acc, int from, int to, float m, boolean relu, float outScale, int zeroPoint,
                                    int[] next) {
         for (int k = from; k < to; k++) {

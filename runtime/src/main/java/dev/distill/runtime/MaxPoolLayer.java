@@ -56,8 +56,9 @@ public record MaxPoolLayer(int channels, int height, int width, int kernelH, int
     }
 
     /**
-     * The common 2×2 window with stride 2 and no padding, without the general loop's bounds checks: every
-     * window lies inside the input (the constructor's geometry check), so it is the larger of two row pairs.
+     * The common 2×2 window with stride 2 and no padding, without the general loop's per-position checks:
+     * every window starts inside the input (the constructor's geometry check), and only the last column or
+     * row of an odd width or height can hang over its edge.
      */
     private int[] pool2x2(int[] q) {
         int[] out = new int[outputSize()];
