@@ -1,6 +1,7 @@
 package dev.distill.datasets;
 
 import com.typesafe.config.Config;
+import dev.distill.datasets.images.ImageDecoder;
 import dev.distill.settings.SettingsReader;
 
 import java.nio.file.Files;
@@ -32,14 +33,20 @@ public record DatasetSettings(
         List<Integer> inputShape,
         int partitions,
         double labelledFraction,
-        List<String> classNames) {
+        List<String> classNames,
+        String imageColumn,
+        ImageDecoder.Resize imageResize,
+        boolean skipBadImages,
+        boolean folderLabels,
+        List<Double> channelMean,
+        List<Double> channelStd) {
 
     public static final String DEFAULT_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
 
     public static DatasetSettings read(SettingsReader root) {
         SettingsReader r = root.section("dataset");
         int before = r.problems().size();
-        String format = r.oneOf("format", "idx", "csv", "parquet");
+        String format = r.oneOf("format", "idx", "csv", "parquet", "image-folder");
         boolean formatKnown = r.problems().size() == before;
         int numClasses = r.integer("num-classes", 2, 1_000_000);
         String train = r.string("train");
@@ -60,12 +67,21 @@ public record DatasetSettings(
         SettingsReader pq = r.section("parquet");
         String featuresColumn = pq.string("features-column");
         List<String> featureColumns = pq.stringList("feature-columns");
+        String imageColumn = pq.string("image-column").strip();
+        boolean images = "image-folder".equals(format) || "parquet".equals(format) && !imageColumn.isEmpty();
         SettingsReader norm = r.section("normalisation");
-        String chosen = norm.oneOf("method", "auto", "none", "scale", "standardise");
-        Normalisation.Method method = "auto".equals(chosen) ? defaultNormalisation(format)
-                : Normalisation.Method.valueOf(chosen.toUpperCase(java.util.Locale.ROOT));
+        String chosen = norm.oneOf("method", "auto", "none", "scale", "standardise", "channels");
+        Normalisation.Method method = "auto".equals(chosen) ? (images ? Normalisation.Method.SCALE
+                : defaultNormalisation(format)) : Normalisation.Method.valueOf(chosen.toUpperCase(java.util.Locale.ROOT));
         double scaleMax = norm.positive("scale-max");
         List<Integer> inputShape = r.intList("input-shape", 1);
+        SettingsReader image = r.section("image");
+        ImageDecoder.Resize resize = ImageDecoder.Resize.valueOf(image.oneOf("resize", "bilinear", "area", "nearest")
+                .toUpperCase(java.util.Locale.ROOT));
+        boolean skipBad = "skip".equals(image.oneOf("on-bad-image", "fail", "skip"));
+        boolean folderLabels = "folders".equals(r.section("image-folder").oneOf("labels", "folders", "none"));
+        List<Double> mean = norm.doubleList("mean");
+        List<Double> std = norm.doubleList("std");
         int partitions = r.integer("partitions", 0, 100_000);
 
         if (train.isBlank() && r.has("train")) {
@@ -89,6 +105,10 @@ public record DatasetSettings(
             r.problem("label-column", "does not apply to format = idx (its labels come from kd.dataset.train-labels and"
                     + " test-labels); remove it");
         }
+        if (formatKnown) {
+            checkImages(r, format, images, inputShape, imageColumn);
+        }
+        checkChannels(r, method, inputShape, mean, std);
         if (r.setByUser("normalisation.scale-max") && method != Normalisation.Method.SCALE) {
             norm.problem("scale-max", "applies to normalisation.method = scale only (the method here is "
                     + method.name().toLowerCase(java.util.Locale.ROOT) + "); remove it");
@@ -100,7 +120,85 @@ public record DatasetSettings(
         }
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrain, maxTest, labelColumn, header, delimiter, featuresColumn, featureColumns, method, scaleMax,
-                inputShape, partitions, labelled, classNames);
+                inputShape, partitions, labelled, classNames, imageColumn, resize, skipBad, folderLabels, mean, std);
+    }
+
+    /**
+     * Image sources: the input shape must be [channels, height, width] with 1 or 3 channels (every image is
+     * decoded and resized to it); keys of images or image folders set for other data are reported.
+     */
+    private static void checkImages(SettingsReader r, String format, boolean images, List<Integer> inputShape,
+                                    String imageColumn) {
+        boolean folder = "image-folder".equals(format);
+        if (folder && r.setByUser("label-column")) {
+            r.problem("label-column", "does not apply to format = image-folder (its labels are the class folders, see"
+                    + " kd.dataset.image-folder.labels); remove it");
+        }
+        if (!folder && r.setByUser("image-folder.labels")) {
+            r.problem("image-folder.labels", "applies to format = image-folder only (this job's format is " + format
+                    + "); remove it");
+        }
+        if (!images) {
+            for (String key : new String[] {"image.resize", "image.on-bad-image"}) {
+                if (r.setByUser(key)) {
+                    r.problem(key, "applies to images only (format = image-folder, or parquet with"
+                            + " parquet.image-column set); remove it");
+                }
+            }
+            return;
+        }
+        if (!imageColumn.isEmpty() && (r.setByUser("parquet.features-column") || r.setByUser("parquet.feature-columns"))) {
+            r.problem("parquet.image-column", "is set together with parquet."
+                    + (r.setByUser("parquet.features-column") ? "features-column" : "feature-columns")
+                    + "; a table's features are either its encoded images or its numbers: remove one");
+        }
+        boolean shaped = inputShape.size() == 3 && (inputShape.get(0) == 1 || inputShape.get(0) == 3);
+        if (!shaped) {
+            r.problem("input-shape", "images are decoded and resized to [channels, height, width] with 1 (grey) or 3"
+                    + " (RGB) channels; set it, for example [1, 28, 28] or [3, 32, 32]");
+        }
+    }
+
+    /** {@code normalisation.mean} and {@code std}: for method = channels only, one value per channel or none. */
+    private static void checkChannels(SettingsReader r, Normalisation.Method method, List<Integer> inputShape,
+                                      List<Double> mean, List<Double> std) {
+        SettingsReader norm = r.section("normalisation");
+        if (method != Normalisation.Method.CHANNELS) {
+            for (String key : new String[] {"mean", "std"}) {
+                if (r.setByUser("normalisation." + key)) {
+                    norm.problem(key, "applies to normalisation.method = channels only (the method here is "
+                            + method.name().toLowerCase(java.util.Locale.ROOT) + "); remove it");
+                }
+            }
+            return;
+        }
+        if (inputShape.size() != 3) {
+            r.problem("normalisation.method", "channels needs kd.dataset.input-shape = [channels, height, width]"
+                    + " (it is " + inputShape + ")");
+            return;
+        }
+        int channels = inputShape.get(0);
+        if (mean.isEmpty() != std.isEmpty()) {
+            norm.problem(mean.isEmpty() ? "mean" : "std", "is empty but normalisation." + (mean.isEmpty() ? "std" : "mean")
+                    + " is set; give both (one value per channel) or neither (fitted on the training split)");
+            return;
+        }
+        for (var e : java.util.Map.of("mean", mean, "std", std).entrySet()) {
+            if (!e.getValue().isEmpty() && e.getValue().size() != channels) {
+                norm.problem(e.getKey(), e.getValue().size() + " values for " + channels + " channels (input-shape "
+                        + inputShape + "); give one per channel, or [] to fit them on the training split");
+            }
+        }
+        for (int c = 0; c < std.size(); c++) {
+            if (!(std.get(c) > 0) || !Double.isFinite(std.get(c))) {
+                norm.problem("std", "the value of channel " + c + " is " + std.get(c) + "; every std must be > 0");
+            }
+        }
+    }
+
+    /** True when the data are encoded images (an image folder, or a Parquet table with an image column). */
+    public boolean images() {
+        return "image-folder".equals(format) || "parquet".equals(format) && !imageColumn.isEmpty();
     }
 
     /**
@@ -149,10 +247,15 @@ public record DatasetSettings(
             return;
         }
         for (String key : keys) {
-            if (r.setByUser(key)) {
+            if (r.setByUser(key) && !blank(r, key)) {   // "" says "none": harmless under any format
                 r.problem(key, "applies to format = " + owner + " only (this job's format is " + format + "); remove it");
             }
         }
+    }
+
+    private static boolean blank(SettingsReader r, String key) {
+        var v = r.config().getValue(key);
+        return v.valueType() == com.typesafe.config.ConfigValueType.STRING && ((String) v.unwrapped()).isBlank();
     }
 
     /** Local paths (no URI scheme, or file:) are checked now, so a typo fails before Spark starts. */
@@ -164,7 +267,7 @@ public record DatasetSettings(
         if (local == null || Files.exists(local)) {
             return;
         }
-        if (isGlob(path) && !"idx".equals(format)) {
+        if (isGlob(path) && !"idx".equals(format) && !"image-folder".equals(format)) {
             if (!globMatches(local)) {
                 r.problem(key, "no file matches " + path + "; set kd.dataset." + key + " to an existing " + format
                         + " file, folder or glob");
@@ -174,8 +277,8 @@ public record DatasetSettings(
         String hint = path.startsWith(DEFAULT_FASHION_MNIST)
                 ? "; Fashion-MNIST is installed there by `apt-get install dataset-fashion-mnist`, or set kd.dataset."
                         + key + " to where your copy is"
-                : "; set kd.dataset." + key + " to an existing " + ("idx".equals(format) ? "IDX file" : format
-                        + " file or folder");
+                : "; set kd.dataset." + key + " to an existing " + ("idx".equals(format) ? "IDX file"
+                        : "image-folder".equals(format) ? "folder of images" : format + " file or folder");
         r.problem(key, "no such file or folder: " + path + hint);
     }
 
@@ -224,7 +327,8 @@ public record DatasetSettings(
     public DatasetSettings withFeatureColumns(List<String> columns) {
         return new DatasetSettings(format, numClasses, train, trainLabels, test, testLabels, testFraction, splitSeed,
                 maxTrainRows, maxTestRows, labelColumn, csvHeader, csvDelimiter, featuresColumn, List.copyOf(columns),
-                normalisation, scaleMax, inputShape, partitions, labelledFraction, classNames);
+                normalisation, scaleMax, inputShape, partitions, labelledFraction, classNames, imageColumn,
+                imageResize, skipBadImages, folderLabels, channelMean, channelStd);
     }
 
     public boolean hasTestSource() {

@@ -264,6 +264,18 @@ public final class SettingsReader {
         }
     }
 
+    public List<Double> doubleList(String key) {
+        if (!present(key)) {
+            return List.of();
+        }
+        try {
+            return config.getDoubleList(key);
+        } catch (ConfigException.WrongType e) {
+            problem(key, "must be a list of numbers, for example [0.5, 0.5, 0.5]");
+            return List.of();
+        }
+    }
+
     public List<String> stringList(String key) {
         if (!present(key)) {
             return List.of();

@@ -51,6 +51,11 @@ public final class DistillMain {
                               fit(), 2 workers vs 1, convolutional training vs PyTorch;
                               plus the last run's accuracy                      -> report/bench.json
 
+            distill idx-to-images <images.idx> <labels.idx | ""> <folder | file.parquet> [--format png|jpeg]
+                                  [--class-names "a,b,..."] [--limit N]
+                              an IDX data set as image files: one sub-folder per class, or a Hugging
+                              Face style Parquet file (for format = image-folder / parquet.image-column)
+
             -Dkey=value overrides the job file, e.g. -Dkd.student.training.epochs=3
             --seeds N    compare: seeds per method (default kd.compare.seeds, 3)
             --force      run: redo every stage, even those whose outputs are up to date; with any
@@ -71,6 +76,9 @@ public final class DistillMain {
 
     /** Runs a command and returns the exit code; never calls System.exit (tests call this). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && "idx-to-images".equals(args[0])) {
+            return IdxToImages.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         NativeBackend.prepare();   // before anything loads ND4J
         List<String> positional = new ArrayList<>();
         Map<String, String> overrides = new LinkedHashMap<>();

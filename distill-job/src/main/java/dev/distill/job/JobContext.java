@@ -6,12 +6,15 @@ import dev.distill.teacher.TeacherSettings;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -20,6 +23,7 @@ import java.util.Properties;
  * what is read once per run (the data set's splits and their data keys).
  */
 public final class JobContext {
+    private static final Logger LOG = LoggerFactory.getLogger(JobContext.class);
     private final JobSettings settings;
     private final SparkSession spark;
     private final Workspace workspace;
@@ -59,11 +63,23 @@ public final class JobContext {
     /** The data set's splits, loaded (and cached by Spark) once per run. */
     public DatasetLoader.Splits data() {
         if (splits == null) {
-            DatasetLoader.Splits s = DatasetLoader.load(spark, settings.dataset());
-            splits = new DatasetLoader.Splits(s.train().cache(), s.test().cache(), s.featureLength(), s.inputShape(),
-                    s.normalisation());
+            splits = DatasetLoader.load(spark, settings.dataset()).cache();
+            if (splits.images() != null) {
+                // Decode every image now, once: the count says how many were read, skipped and how fast.
+                long train = splits.train().count();
+                long test = splits.test().count();
+                LOG.info("dataset: {} training and {} test images; {}", train, test, splits.images().describe());
+            }
         }
         return splits;
+    }
+
+    /**
+     * The names of the classes in label order (kd.dataset.class-names, an image folder's class folders or a
+     * Hugging Face file's metadata), empty when unknown; read once per run.
+     */
+    public List<String> classNames() {
+        return once("class-names", () -> DatasetLoader.classNames(spark, settings.dataset()));
     }
 
     /**

@@ -169,6 +169,11 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
                     return shape;
                 }
                 case "parquet" -> {
+                    if (d.images()) {   // its shape is input-shape; the columns and class names are checked now
+                        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+                        dev.distill.datasets.spark.TableSource.checkImageColumns(conf, d.train(), d);
+                        return null;
+                    }
                     return new int[] {dev.distill.datasets.spark.TableSource.parquetFeatures(
                             new org.apache.hadoop.conf.Configuration(), d.train(), d)};
                 }

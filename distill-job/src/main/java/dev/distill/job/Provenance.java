@@ -37,8 +37,8 @@ public final class Provenance {
         data.put("format", ctx.settings().dataset().format());
         data.put("train", ctx.settings().dataset().train());
         data.put("test", ctx.settings().dataset().test());
-        if (!ctx.settings().dataset().classNames().isEmpty()) {
-            data.put("class_names", ctx.settings().dataset().classNames());
+        if (!ctx.classNames().isEmpty()) {
+            data.put("class_names", ctx.classNames());
         }
         p.put("data", data);
         if (facts != null) {

@@ -64,6 +64,27 @@ class TestConfigurationErrors {
                 + ":3: kd.dataset.class-names = [\"a\",\" \"]: the name of class 1 is blank; every class needs a name\n");
     }
 
+    /** A Hugging Face Parquet file whose class names or image column do not fit is refused before Spark starts. */
+    @Test
+    void imageParquetMistakes() throws Exception {
+        Path file = dir.resolve("pets.parquet");
+        float[] px = new float[4];
+        dev.distill.datasets.images.ImageFiles.writeHuggingFaceParquet(file, java.util.List.of(
+                new dev.distill.datasets.images.ImageFiles.Image(px, 1, 2, 2, 0)), java.util.List.of("cat", "dog"), "png");
+        String f = dir.resolve("job.conf").toString();
+        String data = "  dataset { format = parquet, train = \"" + file + "\", test = \"\", train-labels = \"\","
+                + " test-labels = \"\", input-shape = [1, 2, 2], parquet.image-column = ";
+        CliRun r = run(data + "image, num-classes = 3 }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f + ":3: kd.dataset.train = \""
+                + file + "\": " + file + ": its Hugging Face metadata names 2 classes for column 'label' (cat, dog) but"
+                + " kd.dataset.num-classes = 3; set num-classes = 2\n");
+        r = run(data + "label, num-classes = 2 }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f + ":3: kd.dataset.train = \""
+                + file + "\": " + file + ": image column 'label' is optional int64 label; expected encoded images: binary,"
+                + " or a struct with a binary field 'bytes' (the Hugging Face layout, struct<bytes: binary, path: string>)"
+                + " (kd.dataset.parquet.image-column)\n");
+    }
+
     /** Each teacher of an ensemble needs a model; its keys are checked; a missing file is named with its key. */
     @Test
     void ensembleMistakes() throws Exception {

@@ -36,6 +36,14 @@ class TestJobFiles {
                     && !Files.exists(Path.of(raw.getString("kd.teacher.model")))) {
                 overrides.put("kd.teacher.model", teacher.toString());
             }
+            // Examples over image files that `distill idx-to-images` makes get stand-in folders when not made yet.
+            for (String split : List.of("train", "test")) {
+                String key = "kd.dataset." + split;
+                if ("image-folder".equals(raw.getString("kd.dataset.format")) && !raw.getString(key).isEmpty()
+                        && !Files.exists(Path.of(raw.getString(key)))) {
+                    overrides.put(key, Files.createDirectories(tmp.resolve("images-" + split)).toString());
+                }
+            }
             JobSettings s = JobSettings.from(JobConfig.load(f.toFile(), overrides));
             assertThat(s.dataset().numClasses()).as(f.toString()).isGreaterThanOrEqualTo(2);
         }

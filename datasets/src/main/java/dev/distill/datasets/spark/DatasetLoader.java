@@ -23,9 +23,16 @@ import java.util.List;
 public final class DatasetLoader {
     private static final Logger LOG = LoggerFactory.getLogger(DatasetLoader.class);
 
-    /** Both splits, normalised, with the feature length, model input shape and the fitted normalisation. */
+    /**
+     * Both splits, normalised, with the feature length, model input shape and the fitted normalisation; for
+     * encoded images, the decoding counters ({@code images}, else null).
+     */
     public record Splits(Dataset<Row> train, Dataset<Row> test, int featureLength, int[] inputShape,
-                         Normalisation normalisation) {
+                         Normalisation normalisation, ImageSource.Stats images) {
+        /** These splits cached by Spark (decoded images are then decoded once per run). */
+        public Splits cache() {
+            return new Splits(train.cache(), test.cache(), featureLength, inputShape, normalisation, images);
+        }
     }
 
     private DatasetLoader() {
@@ -35,15 +42,26 @@ public final class DatasetLoader {
         org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
         if ("csv".equals(s.format())) {
             CsvSource.checkSameColumns(conf, s);
+        } else if ("parquet".equals(s.format()) && s.images()) {
+            classNames(spark, s);   // metadata that contradicts num-classes fails now, before any Spark job
         } else if ("parquet".equals(s.format())) {
             s = TableSource.withTrainColumns(conf, s);   // test columns picked by the training source's names
         }
         int partitions = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
-        Dataset<Row> train = readSource(spark, s, s.train(), s.trainLabels(), s.maxTrainRows(), partitions);
+        ImageSource.Stats stats = s.images() ? ImageSource.Stats.register(spark) : null;
+        Dataset<Row> train;
         Dataset<Row> test;
-        if (s.hasTestSource()) {
-            test = readSource(spark, s, s.test(), s.testLabels(), s.maxTestRows(), partitions);
+        if ("image-folder".equals(s.format())) {
+            var trainFolder = ImageSource.list(conf, s, s.train(), null);
+            train = ImageSource.readFolder(spark, trainFolder, s.maxTrainRows(), partitions);
+            test = !s.hasTestSource() ? null : ImageSource.readFolder(spark, ImageSource.list(conf, s, s.test(),
+                    s.folderLabels() ? trainFolder.classes() : null), s.maxTestRows(), partitions);
         } else {
+            train = readSource(spark, s, s.train(), s.trainLabels(), s.maxTrainRows(), partitions);
+            test = !s.hasTestSource() ? null
+                    : readSource(spark, s, s.test(), s.testLabels(), s.maxTestRows(), partitions);
+        }
+        if (!s.hasTestSource()) {
             long threshold = (long) (s.testFraction() * 1_000_000);
             long seed = s.splitSeed();
             Dataset<Row> all = train;
@@ -54,6 +72,10 @@ public final class DatasetLoader {
         if (s.labelledFraction() < 1) {
             train = keepLabels(train, s.labelledFraction(), s.splitSeed());
         }
+        if (stats != null) {   // splits are chosen on the encoded rows: each image is decoded once
+            train = ImageSource.decode(train, s, stats);
+            test = ImageSource.decode(test, s, stats);
+        }
         int[] shape = inputShape(spark, s);
         if (shape.length == 1 && shape[0] == 0) {
             Row first = train.first();
@@ -63,10 +85,29 @@ public final class DatasetLoader {
         for (int d : shape) {
             length *= d;
         }
-        Normalisation norm = fit(train, s, length);
+        Normalisation norm = fit(train, s, shape, length);
         LOG.info("dataset: {} features per row, input shape {}, normalisation {}", length,
                 java.util.Arrays.toString(shape), norm.describe());
-        return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm);
+        return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm, stats);
+    }
+
+    /**
+     * The names of the classes in label order: {@code kd.dataset.class-names} when set, else an image folder's
+     * class folders, else the class names a Hugging Face Parquet file's metadata gives its label column; empty
+     * when none are known (the report then shows label numbers).
+     */
+    public static List<String> classNames(SparkSession spark, DatasetSettings s) {
+        if (!s.classNames().isEmpty()) {
+            return s.classNames();
+        }
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        if ("image-folder".equals(s.format()) && s.folderLabels()) {
+            return dev.distill.datasets.images.ImageFolder.classFolders(conf, s.train());
+        }
+        if ("parquet".equals(s.format()) && !s.labelColumn().isBlank()) {
+            return HuggingFaceMetadata.classNames(conf, s);
+        }
+        return List.of();
     }
 
     /**
@@ -118,6 +159,22 @@ public final class DatasetLoader {
             b.append("\nheld-out=").append(s.testFraction()).append(' ').append(s.splitSeed());
         }
         org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        if (s.images()) {
+            b.append("\nimages=").append(s.imageColumn()).append(' ').append(s.imageResize()).append(' ')
+                    .append(s.skipBadImages()).append(' ').append(s.folderLabels());
+        }
+        if (s.normalisation() == Normalisation.Method.CHANNELS) {
+            b.append("\nchannels=").append(s.channelMean()).append(s.channelStd());
+        }
+        if ("image-folder".equals(s.format())) {
+            // Ids are positions in the listing: any added, removed, renamed or resized image changes them.
+            var trainFolder = ImageSource.list(conf, s, s.train(), null);
+            b.append("\nlisting=").append(trainFolder.fingerprint());
+            if (s.hasTestSource()) {
+                b.append(' ').append(ImageSource.list(conf, s, s.test(),
+                        s.folderLabels() ? trainFolder.classes() : null).fingerprint());
+            }
+        }
         for (String source : new String[] {s.train(), s.trainLabels(), s.test(), s.testLabels()}) {
             if (source == null || source.isEmpty()) {
                 continue;
@@ -139,11 +196,12 @@ public final class DatasetLoader {
         Dataset<Row> ds = switch (s.format()) {
             case "idx" -> IdxSource.read(spark, path, labels, limit, partitions);
             case "csv" -> TableSource.readCsv(spark, path, s);
-            case "parquet" -> TableSource.readParquet(spark, path, s);
+            case "parquet" -> s.images() ? ImageSource.readParquet(spark, path, s, limit)
+                    : TableSource.readParquet(spark, path, s);
             default -> throw new IllegalArgumentException("kd.dataset.format: unknown format " + s.format());
         };
         if (!"idx".equals(s.format())) {
-            if (limit > 0) {
+            if (limit > 0 && !s.images()) {   // image rows past the limit were dropped before decoding
                 ds = ds.filter(functions.col(ExampleSchema.ID).lt(limit));
             }
             ds = ds.repartition(partitions, functions.col(ExampleSchema.ID));
@@ -167,10 +225,11 @@ public final class DatasetLoader {
         return new int[] {0};
     }
 
-    private static Normalisation fit(Dataset<Row> train, DatasetSettings s, int length) {
+    private static Normalisation fit(Dataset<Row> train, DatasetSettings s, int[] shape, int length) {
         return switch (s.normalisation()) {
             case NONE -> Normalisation.none();
             case SCALE -> Normalisation.scale(s.scaleMax());
+            case CHANNELS -> fitChannels(train, s, shape);
             case STANDARDISE -> {
                 int n = length;
                 double[] zero = new double[2 * n + 1];
@@ -193,6 +252,45 @@ public final class DatasetLoader {
                         java.util.Arrays.copyOfRange(sums, n, 2 * n), (long) sums[2 * n]);
             }
         };
+    }
+
+    /** Method channels: the given mean and std, or both fitted over every pixel of the training split. */
+    private static Normalisation fitChannels(Dataset<Row> train, DatasetSettings s, int[] shape) {
+        int channels = shape[0];
+        int plane = shape[1] * shape[2];
+        double divisor = s.scaleMax();
+        if (!s.channelMean().isEmpty()) {
+            return Normalisation.channels(divisor, s.channelMean().stream().mapToDouble(Double::doubleValue).toArray(),
+                    s.channelStd().stream().mapToDouble(Double::doubleValue).toArray(), plane);
+        }
+        double[] zero = new double[2 * channels + 1];
+        double[] sums = train.javaRDD().treeAggregate(zero, (acc, row) -> {
+            List<Float> xs = row.getList(1);
+            if (xs.size() != channels * plane) {
+                throw new IllegalArgumentException("row " + row.getLong(0) + " has " + xs.size()
+                        + " features; the input shape (kd.dataset.input-shape) needs " + channels * plane);
+            }
+            for (int c = 0; c < channels; c++) {
+                double sum = 0;
+                double squares = 0;
+                for (int j = c * plane; j < (c + 1) * plane; j++) {
+                    double v = xs.get(j) / divisor;
+                    sum += v;
+                    squares += v * v;
+                }
+                acc[c] += sum;
+                acc[channels + c] += squares;
+            }
+            acc[2 * channels] += 1;
+            return acc;
+        }, (a, b) -> {
+            for (int j = 0; j < a.length; j++) {
+                a[j] += b[j];
+            }
+            return a;
+        }, 2);
+        return Normalisation.fitChannels(divisor, java.util.Arrays.copyOfRange(sums, 0, channels),
+                java.util.Arrays.copyOfRange(sums, channels, 2 * channels), (long) sums[2 * channels], plane);
     }
 
     /** Applies {@code norm} and checks that every row has the expected feature length. */

@@ -101,6 +101,47 @@ public final class TableSource {
     }
 
     /**
+     * For a Parquet source of encoded images, read on the driver from the first file's footer before any Spark
+     * job: the image column holds encoded images (binary, or a group with a binary {@code bytes} field), the
+     * label column exists, and the Hugging Face class names (if any) fit {@code num-classes}. Throws
+     * {@link IllegalArgumentException} naming the file and column.
+     */
+    public static void checkImageColumns(org.apache.hadoop.conf.Configuration conf, String path, DatasetSettings s) {
+        String file = CsvSource.files(conf, path).get(0);
+        org.apache.parquet.schema.MessageType schema;
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file), conf))) {
+            schema = reader.getFooter().getFileMetaData().getSchema();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + " is not a readable Parquet file (" + e.getMessage() + ")");
+        }
+        List<String> names = new ArrayList<>();
+        schema.getFields().forEach(f -> names.add(f.getName()));
+        String label = s.labelColumn().strip();
+        if (!label.isEmpty() && !names.contains(label)) {
+            throw new IllegalArgumentException(missingColumn(file, label, names, "kd.dataset.label-column")
+                    + "; set label-column = \"\" for unlabeled data");
+        }
+        String column = s.imageColumn();
+        if (!names.contains(column)) {
+            throw new IllegalArgumentException(missingColumn(file, column, names, "kd.dataset.parquet.image-column"));
+        }
+        var type = schema.getType(column);
+        var binary = org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY;
+        boolean encoded = type.isPrimitive() ? type.asPrimitiveType().getPrimitiveTypeName() == binary
+                : type.asGroupType().containsField("bytes") && type.asGroupType().getType("bytes").isPrimitive()
+                && type.asGroupType().getType("bytes").asPrimitiveType().getPrimitiveTypeName() == binary;
+        if (!encoded) {
+            throw new IllegalArgumentException(file + ": image column '" + column + "' is " + type.toString().strip()
+                    + "; expected encoded images: binary, or a struct with a binary field 'bytes' (the Hugging Face"
+                    + " layout, struct<bytes: binary, path: string>) (kd.dataset.parquet.image-column)");
+        }
+        if (!label.isEmpty()) {
+            HuggingFaceMetadata.classNames(conf, s);
+        }
+    }
+
+    /**
      * For a Parquet source read by its numeric columns: the settings with those columns named as the training
      * source's first file has them, so the test source's columns are picked by name, not position (a test file
      * with its columns in another order would otherwise be misread silently).
@@ -132,25 +173,14 @@ public final class TableSource {
     }
 
     /** The column holding each row's file while a table is converted (for messages). */
-    private static final String FILE = "_distill_file";
+    static final String FILE = "_distill_file";
 
     /** Maps a raw table to the example schema, checking the columns exist and have usable types. */
     static Dataset<Row> toExamples(Dataset<Row> raw, String path, String labelColumn, String featuresColumn,
                                    List<String> featureColumns, int numClasses) {
         StructType schema = raw.schema();
         List<String> names = Arrays.asList(schema.fieldNames());
-        int labelIndex = -1;
-        if (!labelColumn.isBlank()) {
-            labelIndex = names.indexOf(labelColumn);
-            if (labelIndex < 0) {
-                throw new IllegalArgumentException(missingColumn(path, labelColumn, names, "kd.dataset.label-column")
-                        + "; set label-column = \"\" for unlabeled data");
-            }
-            if (!(schema.fields()[labelIndex].dataType() instanceof NumericType)) {
-                throw new IllegalArgumentException(path + ": label column '" + labelColumn + "' has type "
-                        + schema.fields()[labelIndex].dataType().simpleString() + "; expected integer class indices");
-            }
-        }
+        int labelIndex = labelIndex(path, schema, labelColumn);
         final int arrayIndex;
         final int[] columns;
         if (!featuresColumn.isBlank() && names.contains(featuresColumn)) {
@@ -210,18 +240,41 @@ public final class TableSource {
                     f[j] = finite(r.get(columns[j]), r.getString(fileIndex), id, columnNames[columns[j]]);
                 }
             }
-            Integer label = null;
-            if (li >= 0 && !r.isNullAt(li)) {
-                double v = ((Number) r.get(li)).doubleValue();
-                if (v != Math.rint(v) || v < 0 || v >= numClasses) {
-                    throw new IllegalArgumentException(r.getString(fileIndex) + ": row " + id + " has label " + v + " in column '"
-                            + labelColumn + "'; labels must be integers in [0, " + numClasses + ") (kd.dataset.num-classes)");
-                }
-                label = (int) v;
-            }
+            Integer label = label(r, li, numClasses, r.getString(fileIndex), id, labelColumn);
             return RowFactory.create(id, f, label);
         });
         return raw.sparkSession().createDataFrame(rows, ExampleSchema.SCHEMA);
+    }
+
+    /** The index of the label column in {@code schema} (-1 when {@code labelColumn} is blank), checked numeric. */
+    static int labelIndex(String path, StructType schema, String labelColumn) {
+        if (labelColumn.isBlank()) {
+            return -1;
+        }
+        List<String> names = Arrays.asList(schema.fieldNames());
+        int labelIndex = names.indexOf(labelColumn);
+        if (labelIndex < 0) {
+            throw new IllegalArgumentException(missingColumn(path, labelColumn, names, "kd.dataset.label-column")
+                    + "; set label-column = \"\" for unlabeled data");
+        }
+        if (!(schema.fields()[labelIndex].dataType() instanceof NumericType)) {
+            throw new IllegalArgumentException(path + ": label column '" + labelColumn + "' has type "
+                    + schema.fields()[labelIndex].dataType().simpleString() + "; expected integer class indices");
+        }
+        return labelIndex;
+    }
+
+    /** Row {@code r}'s label (null where it has none), which must be an integer class index. */
+    static Integer label(Row r, int labelIndex, int numClasses, String file, long id, String labelColumn) {
+        if (labelIndex < 0 || r.isNullAt(labelIndex)) {
+            return null;
+        }
+        double v = ((Number) r.get(labelIndex)).doubleValue();
+        if (v != Math.rint(v) || v < 0 || v >= numClasses) {
+            throw new IllegalArgumentException(file + ": row " + id + " has label " + v + " in column '"
+                    + labelColumn + "'; labels must be integers in [0, " + numClasses + ") (kd.dataset.num-classes)");
+        }
+        return (int) v;
     }
 
     /**

@@ -103,7 +103,7 @@ final class EvaluateStage implements Stage {
                         (double) teacher.parameters() / student.parameters(),
                         (double) teacher.modelFileBytes() / student.modelFileBytes());
                 List<Report.StageRow> stages = stages(ctx, test, numClasses, teacherNet, teacher.modelFileBytes());
-                List<String> names = ctx.settings().dataset().classNames();
+                List<String> names = ctx.classNames();
                 Report report = new Report(ctx.jobFile(), Instant.now().toString(), w.root(),
                         names.isEmpty() ? null : names, teacher, student,
                         baseline, summary, stages, JobContext.versions(), null)
