@@ -99,7 +99,8 @@ public record DatasetSettings(
         if (formatKnown) {   // an unknown format is reported once; its stand-in must not add problems of its own
             checkApplies(r, format, "idx", "train-labels", "test-labels");
             checkApplies(r, format, "csv", "csv.header", "csv.delimiter");
-            checkApplies(r, format, "parquet", "parquet.features-column", "parquet.feature-columns");
+            checkApplies(r, format, "parquet", "parquet.features-column", "parquet.feature-columns",
+                    "parquet.image-column");
         }
         if (formatKnown && "idx".equals(format) && r.setByUser("label-column")) {
             r.problem("label-column", "does not apply to format = idx (its labels come from kd.dataset.train-labels and"
@@ -109,8 +110,9 @@ public record DatasetSettings(
             checkImages(r, format, images, inputShape, imageColumn);
         }
         checkChannels(r, method, inputShape, mean, std);
-        if (r.setByUser("normalisation.scale-max") && method != Normalisation.Method.SCALE) {
-            norm.problem("scale-max", "applies to normalisation.method = scale only (the method here is "
+        if (r.setByUser("normalisation.scale-max") && method != Normalisation.Method.SCALE
+                && method != Normalisation.Method.CHANNELS) {
+            norm.problem("scale-max", "applies to normalisation.method = scale and channels only (the method here is "
                     + method.name().toLowerCase(java.util.Locale.ROOT) + "); remove it");
         }
         double labelled = r.has("labelled-fraction") ? r.numberIn("labelled-fraction", 0.0001, 1.0) : 1.0;

@@ -96,8 +96,11 @@ final class IdxToImages {
                         + " up to " + (classes - 1) + "; give one name per class, label 0 first");
                 return 2;
             }
-            List<String> classNames = names.isEmpty() ? java.util.Collections.nCopies(classes, "") : names;
             boolean parquet = target.getFileName().toString().endsWith(".parquet");
+            // Without names: folders named by the label alone, and the label numbers as the file's class names.
+            List<String> classNames = !names.isEmpty() ? names : java.util.stream.IntStream.range(0, classes)
+                    .mapToObj(k -> parquet ? String.valueOf(k) : "").toList();
+            classes = classNames.size();
             Path parent = target.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Path partial = Files.createTempDirectory(parent, "." + target.getFileName() + ".");

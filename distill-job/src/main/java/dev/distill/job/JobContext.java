@@ -29,6 +29,8 @@ public final class JobContext {
     private final Workspace workspace;
     private final String jobFile;
     private DatasetLoader.Splits splits;
+    /** The image folders' listings, made once per run. */
+    private final dev.distill.datasets.spark.ImageSource.Listings listings = new dev.distill.datasets.spark.ImageSource.Listings();
     private final Map<String, String> dataKeys = new HashMap<>();
     private final Map<String, Object> once = new HashMap<>();
 
@@ -63,7 +65,7 @@ public final class JobContext {
     /** The data set's splits, loaded (and cached by Spark) once per run. */
     public DatasetLoader.Splits data() {
         if (splits == null) {
-            splits = DatasetLoader.load(spark, settings.dataset()).cache();
+            splits = DatasetLoader.load(spark, settings.dataset(), listings).cache();
             if (splits.images() != null) {
                 // Decode every image now, once: the count says how many were read, skipped and how fast.
                 long train = splits.train().count();
@@ -88,7 +90,7 @@ public final class JobContext {
      * system each answer lists the sources.
      */
     public String dataKey(String split) {
-        return dataKeys.computeIfAbsent(split, s -> DatasetLoader.dataKey(spark, settings.dataset(), s));
+        return dataKeys.computeIfAbsent(split, s -> DatasetLoader.dataKey(spark, settings.dataset(), s, listings));
     }
 
     /**

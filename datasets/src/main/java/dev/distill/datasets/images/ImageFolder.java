@@ -24,9 +24,11 @@ import java.util.Set;
  *
  * <p>Images are files named {@code *.png}, {@code *.jpg}, {@code *.jpeg}, {@code *.bmp} or {@code *.gif} (any
  * case); files and folders whose names start with {@code .} or {@code _} are skipped (as Hadoop and Spark do),
- * and other files are counted in {@link #ignored()} so the caller can say so. An image's id is its position in
- * the order of a hash of its path relative to the root (ties by the path): the same on every run and cluster,
- * and the first N ids ({@code max-train-rows}) a sample of every class rather than the first class.
+ * and other files are counted in {@link #ignored()} so the caller can say so. An image's id is a 63-bit hash
+ * of its path relative to the root ({@link #pathHash}): the same on every run and cluster, unchanged when other
+ * images are added or removed (and so are the held-out split and the labelled share, which hash the id), and
+ * in id order the first N images ({@code max-train-rows}) are a sample of every class rather than the first
+ * class. Two paths with one hash (about one chance in 10⁷ for a million images) are an error naming both.
  */
 public final class ImageFolder {
     /** File-name endings read as images (lower case). */
@@ -65,6 +67,10 @@ public final class ImageFolder {
             Path qualified = fs.makeQualified(rootPath);
             String prefix = qualified.toUri().getPath();
             prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+            // Files are named by absolute local paths, or full URIs elsewhere: a relative root would be read
+            // from each executor's working folder on a cluster.
+            String base = fs instanceof org.apache.hadoop.fs.LocalFileSystem ? prefix
+                    : qualified.toString().endsWith("/") ? qualified.toString() : qualified + "/";
             List<String> names = classes;
             if (labelled && names == null) {
                 names = classFolders(conf, root);
@@ -113,7 +119,7 @@ public final class ImageFolder {
                         + ignored.get(0)) + ")");
             }
             ignored.sort(null);
-            return new ImageFolder(root, names == null ? List.of() : List.copyOf(names), entries, List.copyOf(ignored));
+            return new ImageFolder(base, names == null ? List.of() : List.copyOf(names), entries, List.copyOf(ignored));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
         }
@@ -137,7 +143,7 @@ public final class ImageFolder {
         }
     }
 
-    /** The entries in id order: sorted by a hash of the relative path, then the path. */
+    /** The entries in id order (the hash of the relative path); two paths with one id are an error. */
     private static List<Entry> order(String root, List<String> paths, List<Long> sizes, Map<String, Integer> labelOf) {
         record Keyed(long hash, String path, long size) {
         }
@@ -146,6 +152,12 @@ public final class ImageFolder {
             keyed.add(new Keyed(pathHash(paths.get(i)), paths.get(i), sizes.get(i)));
         }
         keyed.sort(Comparator.comparingLong(Keyed::hash).thenComparing(Keyed::path));
+        for (int i = 1; i < keyed.size(); i++) {
+            if (keyed.get(i).hash() == keyed.get(i - 1).hash()) {
+                throw new IllegalArgumentException(root + ": " + keyed.get(i - 1).path() + " and " + keyed.get(i).path()
+                        + " have the same id (a hash of the path); rename one of them");
+            }
+        }
         List<Entry> out = new ArrayList<>(keyed.size());
         for (Keyed k : keyed) {
             int label = -1;
@@ -165,20 +177,23 @@ public final class ImageFolder {
                 }
                 label = l;
             }
-            out.add(new Entry(out.size(), k.path(), k.size(), label));
+            out.add(new Entry(k.hash(), k.path(), k.size(), label));
         }
         return out;
     }
 
-    /** The first 8 bytes of SHA-256 of the UTF-8 path, as a signed long (fixed forever: ids depend on it). */
-    static long pathHash(String path) {
+    /**
+     * The first 8 bytes of SHA-256 of the UTF-8 path, big-endian, with the sign bit cleared: a non-negative id,
+     * fixed forever (soft labels made earlier join by it).
+     */
+    public static long pathHash(String path) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
             long h = 0;
             for (int i = 0; i < 8; i++) {
                 h = (h << 8) | (d[i] & 0xff);
             }
-            return h;
+            return h & Long.MAX_VALUE;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -199,6 +214,10 @@ public final class ImageFolder {
         return dot < 0 || dot < path.lastIndexOf('/') ? "" : path.substring(dot + 1).toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * The folder as files below it are named: an absolute local path ending in '/', or a full URI on other file
+     * systems; messages name files as root + relative path.
+     */
     public String root() {
         return root;
     }

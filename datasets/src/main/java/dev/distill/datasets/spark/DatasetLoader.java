@@ -28,10 +28,20 @@ public final class DatasetLoader {
      * encoded images, the decoding counters ({@code images}, else null).
      */
     public record Splits(Dataset<Row> train, Dataset<Row> test, int featureLength, int[] inputShape,
-                         Normalisation normalisation, ImageSource.Stats images) {
-        /** These splits cached by Spark (decoded images are then decoded once per run). */
+                         Normalisation normalisation, ImageSource.Stats images, Dataset<Row> decodedTrain) {
+        /**
+         * These splits cached by Spark, so images are decoded once per run. When the normalisation was fitted on
+         * decoded images ({@code decodedTrain}, cached for the fit), the normalised rows are made from that cache
+         * now and it is released.
+         */
         public Splits cache() {
-            return new Splits(train.cache(), test.cache(), featureLength, inputShape, normalisation, images);
+            Splits cached = new Splits(train.cache(), test.cache(), featureLength, inputShape, normalisation, images,
+                    null);
+            if (decodedTrain != null) {
+                cached.train().count();
+                decodedTrain.unpersist();
+            }
+            return cached;
         }
     }
 
@@ -39,11 +49,16 @@ public final class DatasetLoader {
     }
 
     public static Splits load(SparkSession spark, DatasetSettings s) {
+        return load(spark, s, new ImageSource.Listings());
+    }
+
+    /** {@link #load(SparkSession, DatasetSettings)} with the run's image-folder listings. */
+    public static Splits load(SparkSession spark, DatasetSettings s, ImageSource.Listings listings) {
         org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
         if ("csv".equals(s.format())) {
             CsvSource.checkSameColumns(conf, s);
         } else if ("parquet".equals(s.format()) && s.images()) {
-            classNames(spark, s);   // metadata that contradicts num-classes fails now, before any Spark job
+            HuggingFaceMetadata.check(conf, s);   // class names that contradict num-classes or the test file's
         } else if ("parquet".equals(s.format())) {
             s = TableSource.withTrainColumns(conf, s);   // test columns picked by the training source's names
         }
@@ -52,10 +67,9 @@ public final class DatasetLoader {
         Dataset<Row> train;
         Dataset<Row> test;
         if ("image-folder".equals(s.format())) {
-            var trainFolder = ImageSource.list(conf, s, s.train(), null);
-            train = ImageSource.readFolder(spark, trainFolder, s.maxTrainRows(), partitions);
-            test = !s.hasTestSource() ? null : ImageSource.readFolder(spark, ImageSource.list(conf, s, s.test(),
-                    s.folderLabels() ? trainFolder.classes() : null), s.maxTestRows(), partitions);
+            train = ImageSource.readFolder(spark, listings.train(conf, s), s.maxTrainRows(), partitions);
+            test = !s.hasTestSource() ? null
+                    : ImageSource.readFolder(spark, listings.test(conf, s), s.maxTestRows(), partitions);
         } else {
             train = readSource(spark, s, s.train(), s.trainLabels(), s.maxTrainRows(), partitions);
             test = !s.hasTestSource() ? null
@@ -76,6 +90,11 @@ public final class DatasetLoader {
             train = ImageSource.decode(train, s, stats);
             test = ImageSource.decode(test, s, stats);
         }
+        Dataset<Row> decodedTrain = null;
+        if (stats != null && fitted(s)) {   // the fit reads the decoded images; keep them for the normalised rows
+            decodedTrain = train.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            train = decodedTrain;
+        }
         int[] shape = inputShape(spark, s);
         if (shape.length == 1 && shape[0] == 0) {
             Row first = train.first();
@@ -88,7 +107,14 @@ public final class DatasetLoader {
         Normalisation norm = fit(train, s, shape, length);
         LOG.info("dataset: {} features per row, input shape {}, normalisation {}", length,
                 java.util.Arrays.toString(shape), norm.describe());
-        return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm, stats);
+        return new Splits(normalise(train, norm, length), normalise(test, norm, length), length, shape, norm, stats,
+                decodedTrain);
+    }
+
+    /** True when the normalisation is fitted on the training split (a pass over its rows). */
+    private static boolean fitted(DatasetSettings s) {
+        return s.normalisation() == Normalisation.Method.STANDARDISE
+                || s.normalisation() == Normalisation.Method.CHANNELS && s.channelMean().isEmpty();
     }
 
     /**
@@ -101,11 +127,12 @@ public final class DatasetLoader {
             return s.classNames();
         }
         org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
-        if ("image-folder".equals(s.format()) && s.folderLabels()) {
-            return dev.distill.datasets.images.ImageFolder.classFolders(conf, s.train());
+        if ("image-folder".equals(s.format())) {
+            return s.folderLabels() ? dev.distill.datasets.images.ImageFolder.classFolders(conf, s.train())
+                    : s.hasTestSource() ? dev.distill.datasets.images.ImageFolder.classFolders(conf, s.test()) : List.of();
         }
         if ("parquet".equals(s.format()) && !s.labelColumn().isBlank()) {
-            return HuggingFaceMetadata.classNames(conf, s);
+            return HuggingFaceMetadata.classNames(conf, s, s.train());
         }
         return List.of();
     }
@@ -144,6 +171,11 @@ public final class DatasetLoader {
      * not detected).
      */
     public static String dataKey(SparkSession spark, DatasetSettings s, String split) {
+        return dataKey(spark, s, split, new ImageSource.Listings());
+    }
+
+    /** {@link #dataKey(SparkSession, DatasetSettings, String)} with the run's image-folder listings. */
+    public static String dataKey(SparkSession spark, DatasetSettings s, String split, ImageSource.Listings listings) {
         StringBuilder b = new StringBuilder("split=").append(split)
                 .append("\nformat=").append(s.format()).append("\nclasses=").append(s.numClasses())
                 .append("\nlabel-column=").append(s.labelColumn())
@@ -168,16 +200,15 @@ public final class DatasetLoader {
         }
         if ("image-folder".equals(s.format())) {
             // Ids are positions in the listing: any added, removed, renamed or resized image changes them.
-            var trainFolder = ImageSource.list(conf, s, s.train(), null);
-            b.append("\nlisting=").append(trainFolder.fingerprint());
+            b.append("\nlisting=").append(listings.train(conf, s).root()).append(' ')
+                    .append(listings.train(conf, s).fingerprint());
             if (s.hasTestSource()) {
-                b.append(' ').append(ImageSource.list(conf, s, s.test(),
-                        s.folderLabels() ? trainFolder.classes() : null).fingerprint());
+                b.append(' ').append(listings.test(conf, s).root()).append(' ').append(listings.test(conf, s).fingerprint());
             }
         }
         for (String source : new String[] {s.train(), s.trainLabels(), s.test(), s.testLabels()}) {
-            if (source == null || source.isEmpty()) {
-                continue;
+            if (source == null || source.isEmpty() || "image-folder".equals(s.format())) {
+                continue;   // an image folder's listing above has every file's path and size
             }
             try {
                 org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(source);

@@ -72,16 +72,38 @@ public final class ImageSource {
         return new ImageDecoder(shape.get(0), shape.get(1), shape.get(2), s.imageResize());
     }
 
-    /** Lists a folder of {@code s}: the training folder, or the test one with the training folder's classes. */
-    public static ImageFolder list(Configuration conf, DatasetSettings s, String root, List<String> trainClasses) {
-        ImageFolder folder = ImageFolder.list(conf, root, s.folderLabels(), trainClasses);
-        if (trainClasses == null && s.folderLabels() && folder.classes().size() != s.numClasses()) {
-            throw new IllegalArgumentException(root + " has " + folder.classes().size() + " class folders ("
-                    + String.join(", ", folder.classes().subList(0, Math.min(8, folder.classes().size())))
-                    + (folder.classes().size() > 8 ? ", ..." : "") + ") but kd.dataset.num-classes = " + s.numClasses()
-                    + "; set num-classes = " + folder.classes().size());
+    /**
+     * The listings of a job's image folders, each made once: a run holds one, shared by loading the data and
+     * computing its identity (listing a large folder on S3 takes minutes).
+     */
+    public static final class Listings {
+        private final java.util.Map<String, ImageFolder> folders = new java.util.HashMap<>();
+
+        /** The training folder: labelled by its class folders unless {@code image-folder.labels = none}. */
+        public ImageFolder train(Configuration conf, DatasetSettings s) {
+            return folders.computeIfAbsent("train", k -> checked(ImageFolder.list(conf, s.train(), s.folderLabels(),
+                    null), s, s.train()));
         }
-        return folder;
+
+        /**
+         * The test folder, always labelled by its class folders (evaluation needs labels): mapped by name to the
+         * training folder's classes when that is labelled, else its own classes.
+         */
+        public ImageFolder test(Configuration conf, DatasetSettings s) {
+            ImageFolder train = s.folderLabels() ? train(conf, s) : null;
+            return folders.computeIfAbsent("test", k -> train != null ? ImageFolder.list(conf, s.test(), true,
+                    train.classes()) : checked(ImageFolder.list(conf, s.test(), true, null), s, s.test()));
+        }
+
+        private static ImageFolder checked(ImageFolder folder, DatasetSettings s, String root) {
+            int n = folder.classes().size();
+            if (n > 0 && n != s.numClasses()) {
+                throw new IllegalArgumentException(root + " has " + n + " class folders (" + String.join(", ",
+                        folder.classes().subList(0, Math.min(8, n))) + (n > 8 ? ", ..." : "")
+                        + ") but kd.dataset.num-classes = " + s.numClasses() + "; set num-classes = " + n);
+            }
+            return folder;
+        }
     }
 
     /**
@@ -195,7 +217,7 @@ public final class ImageSource {
                 encoded.sparkSession().sparkContext().hadoopConfiguration());
         ImageDecoder decoder = decoder(s);
         boolean skip = s.skipBadImages();
-        String column = s.imageColumn();
+        String column = "parquet".equals(s.format()) ? s.imageColumn() : "";
         JavaRDD<Row> rows = encoded.javaRDD().flatMap(r -> {
             String source = r.getString(1);
             byte[] held = r.isNullAt(2) ? null : (byte[]) r.get(2);
@@ -205,7 +227,8 @@ public final class ImageSource {
                     return held;
                 }
                 if (!column.isEmpty()) {
-                    throw new IOException("no image in column '" + column + "'");
+                    throw new IOException("no image bytes in column '" + column + "' (images the table names only by"
+                            + " path are not read)");
                 }
                 return read(conf.value(), source);
             }, source, decoder, skip, stats);

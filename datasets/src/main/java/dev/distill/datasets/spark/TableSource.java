@@ -136,9 +136,7 @@ public final class TableSource {
                     + "; expected encoded images: binary, or a struct with a binary field 'bytes' (the Hugging Face"
                     + " layout, struct<bytes: binary, path: string>) (kd.dataset.parquet.image-column)");
         }
-        if (!label.isEmpty()) {
-            HuggingFaceMetadata.classNames(conf, s);
-        }
+        HuggingFaceMetadata.check(conf, s);
     }
 
     /**

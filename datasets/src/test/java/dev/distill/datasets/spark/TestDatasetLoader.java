@@ -370,7 +370,7 @@ class TestDatasetLoader {
                 .hasMessageContaining("kd.dataset.parquet.feature-columns = [\"a\"]: applies to format = parquet only"
                         + " (this job's format is csv); remove it")
                 .hasMessageContaining("kd.dataset.normalisation.scale-max = 10: applies to normalisation.method = scale"
-                        + " only (the method here is standardise); remove it");
+                        + " and channels only (the method here is standardise); remove it");
         assertThat(settings("kd.dataset { format = csv, train = \"" + f + "\", test = \"" + f + "\" }").normalisation())
                 .isEqualTo(dev.distill.datasets.Normalisation.Method.STANDARDISE);
         assertThat(settings("kd.dataset { }").normalisation()).isEqualTo(dev.distill.datasets.Normalisation.Method.SCALE);

@@ -106,25 +106,47 @@ class TestImageSources {
         List<Row> rows = splits.train().orderBy("id").collectAsList();
         assertThat(rows).hasSize(30);
         Map<String, Integer> expected = byPixels(train, 255f);
-        for (int i = 0; i < rows.size(); i++) {
-            assertThat(rows.get(i).getLong(0)).isEqualTo(i);
-            assertThat(rows.get(i).getInt(2)).isEqualTo(expected.get(key(rows.get(i))));
+        for (Row row : rows) {
+            assertThat(row.getInt(2)).isEqualTo(expected.get(key(row)));
         }
+        // The id is the hash of the path below the folder: the nested image keeps its own.
+        assertThat(rows.stream().map(r -> r.getLong(0)).toList())
+                .contains(dev.distill.datasets.images.ImageFolder.pathHash("2-owl/more/deeper/00002.png"));
         assertThat(byPixels(test, 255f).keySet()).containsAll(
                 splits.test().collectAsList().stream().map(TestImageSources::key).toList());
         assertThat(splits.images().decoded().value()).isEqualTo(39);
         assertThat(splits.images().skipped().value()).isZero();
         assertThat(DatasetLoader.classNames(spark, s)).containsExactly("0-cat", "1-dog", "2-owl");
-        // Ids do not depend on the partitioning, and the first ids sample every class.
-        DatasetSettings one = settings(folderJob(dir.resolve("train"), dir.resolve("test"), ", partitions = 1"));
-        List<Row> again = DatasetLoader.load(spark, one).train().orderBy("id").collectAsList();
-        for (int i = 0; i < rows.size(); i++) {
-            assertThat(key(again.get(i))).isEqualTo(key(rows.get(i)));
-        }
+        // The first ids sample every class.
         DatasetSettings few = settings(folderJob(dir.resolve("train"), dir.resolve("test"), ", max-train-rows = 9"));
         List<Row> first = DatasetLoader.load(spark, few).train().collectAsList();
         assertThat(first).hasSize(9);
         assertThat(new HashSet<>(first.stream().map(r -> r.getInt(2)).toList())).hasSize(3);
+    }
+
+    /** Ids are fixed forever: soft labels made by an earlier release join by them. */
+    @Test
+    void pathHashesArePinned() {
+        assertThat(dev.distill.datasets.images.ImageFolder.pathHash("0-cat/00000.png")).isEqualTo(PINNED_CAT);
+        assertThat(dev.distill.datasets.images.ImageFolder.pathHash("")).isEqualTo(0x63b0c44298fc1c14L);  // SHA-256("")
+    }
+
+    @Test
+    void addingAnImageChangesNoOtherIdAndATestFolderMapsClassesByName() throws Exception {
+        List<ImageFiles.Image> train = images(12, 3, 1);
+        ImageFiles.writeFolder(dir.resolve("train"), train, List.of("a", "b", "c"), "png");
+        // The test folder holds classes 1 and 2 only: its labels come from the training folder's names.
+        ImageFiles.writeFolder(dir.resolve("test"), images(6, 3, 2), List.of("a", "b", "c"), "png");
+        Files.walk(dir.resolve("test/0-a")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        DatasetSettings s = settings(folderJob(dir.resolve("train"), dir.resolve("test"), ""));
+        DatasetLoader.Splits before = DatasetLoader.load(spark, s).cache();
+        Map<Long, String> ids = new HashMap<>();
+        before.train().collectAsList().forEach(r -> ids.put(r.getLong(0), key(r)));
+        assertThat(before.test().collectAsList()).extracting(r -> r.getInt(2)).containsOnly(1, 2).hasSize(4);
+        Files.write(dir.resolve("train/1-b/extra.png"), ImageFiles.encode(images(1, 1, 7).get(0), "png"));
+        Map<Long, String> after = new HashMap<>();
+        DatasetLoader.load(spark, s).train().collectAsList().forEach(r -> after.put(r.getLong(0), key(r)));
+        assertThat(after).hasSize(13).containsAllEntriesOf(ids);
     }
 
     @Test
@@ -177,6 +199,15 @@ class TestImageSources {
         assertThat(rows).hasSize(8);
         assertThat(rows).allMatch(r -> r.isNullAt(2));
         assertThat(DatasetLoader.classNames(spark, s)).isEmpty();
+        // A labelled test folder keeps its class folders: evaluation needs labels, and they name the classes.
+        ImageFiles.writeFolder(dir.resolve("test"), images(6, 3, 2), List.of("x", "y", "z"), "png");
+        DatasetSettings withTest = settings("kd.dataset { format = image-folder, train = \"" + dir.resolve("pool")
+                + "\", test = \"" + dir.resolve("test") + "\", train-labels = \"\", test-labels = \"\", num-classes = 3,"
+                + " input-shape = [1, 4, 5], image-folder.labels = none }");
+        DatasetLoader.Splits both = DatasetLoader.load(spark, withTest);
+        assertThat(both.train().collectAsList()).hasSize(8).allMatch(r -> r.isNullAt(2));
+        assertThat(both.test().collectAsList()).extracting(r -> r.getInt(2)).containsExactlyInAnyOrder(0, 1, 2, 0, 1, 2);
+        assertThat(DatasetLoader.classNames(spark, withTest)).containsExactly("0-x", "1-y", "2-z");
     }
 
     @Test
@@ -244,7 +275,9 @@ class TestImageSources {
         ImageFiles.writeFolder(dir.resolve("train"), imgs, List.of("a", "b", "c"), "png");
         DatasetSettings s = settings(folderJob(dir.resolve("train"), dir.resolve("train"),
                 ", normalisation.method = channels"));
-        DatasetLoader.Splits splits = DatasetLoader.load(spark, s);
+        DatasetLoader.Splits splits = DatasetLoader.load(spark, s).cache();
+        assertThat(splits.test().count()).isEqualTo(6);
+        assertThat(splits.images().decoded().value()).isEqualTo(12);   // the fit did not decode them again
         double sum = 0;
         double squares = 0;
         for (ImageFiles.Image im : imgs) {
@@ -290,11 +323,21 @@ class TestImageSources {
                 + " = image, train = \"" + file + "\", test = \"\", num-classes = 4, input-shape = [1, 4, 5] }")))
                 .hasMessage(file + ": its Hugging Face metadata names 3 classes for column 'label' (T-shirt/top,"
                         + " Trouser, Bag) but kd.dataset.num-classes = 4; set num-classes = 3");
+        Path other = dir.resolve("test.parquet");
+        ImageFiles.writeHuggingFaceParquet(other, train, List.of("Trouser", "T-shirt/top", "Bag"), "png");
+        assertThatThrownBy(() -> DatasetLoader.load(spark, settings("kd.dataset { format = parquet, parquet.image-column"
+                + " = image, train = \"" + file + "\", test = \"" + other + "\", num-classes = 3, input-shape = [1, 4, 5] }")))
+                .hasMessage(other + ": its Hugging Face metadata names the classes [Trouser, T-shirt/top, Bag] but the"
+                        + " training data's are [T-shirt/top, Trouser, Bag]; the labels would mean other classes. Write"
+                        + " both with the same class list, or set kd.dataset.class-names if the labels do agree");
         assertThatThrownBy(() -> DatasetLoader.load(spark, settings("kd.dataset { format = parquet, parquet.image-column"
                 + " = picture, train = \"" + file + "\", test = \"\", num-classes = 3, input-shape = [1, 4, 5] }")))
                 .hasMessage(file + ": no column 'picture' (kd.dataset.parquet.image-column); the data has 2 columns:"
                         + " image, label");
     }
+
+    /** The first 8 bytes of SHA-256("0-cat/00000.png"), sign bit cleared, computed by Python's hashlib. */
+    private static final long PINNED_CAT = 0x43242c84303e167bL;
 
     private static String byPixelsKey(ImageFiles.Image im) {
         float[] px = im.pixels().clone();
@@ -355,6 +398,12 @@ class TestImageSources {
                 .hasMessageContaining("kd.dataset.normalisation.mean = [0.5,0.5]: 2 values for 3 channels (input-shape [3, 8, 8]);"
                         + " give one per channel, or [] to fit them on the training split")
                 .hasMessageContaining("kd.dataset.normalisation.std = [0.2,0.2,0]: the value of channel 2 is 0.0; every std must be > 0");
+        assertThatThrownBy(() -> settings("kd.dataset { format = image-folder, train = \"" + dir + "\", train-labels ="
+                + " \"\", test-labels = \"\", test = \"\", input-shape = [1, 2, 2], parquet.image-column = image }"))
+                .hasMessageContaining("kd.dataset.parquet.image-column = \"image\": applies to format = parquet only (this"
+                        + " job's format is image-folder); remove it");
+        assertThat(settings("kd.dataset { input-shape = [3, 8, 8], normalisation { method = channels, scale-max = 1 } }")
+                .scaleMax()).isEqualTo(1.0);
         assertThatThrownBy(() -> settings("kd.dataset { normalisation { method = scale, mean = [0.5] } }"))
                 .hasMessageContaining("kd.dataset.normalisation.mean = [0.5]: applies to normalisation.method = channels only"
                         + " (the method here is scale); remove it");
