@@ -85,6 +85,27 @@ class TestConfigurationErrors {
                 + " (kd.dataset.parquet.image-column)\n");
     }
 
+    /**
+     * MobileNet blocks: under quantisation-aware training a batch norm must be foldable into the layer before it;
+     * feature-map layers cannot follow a flat one.
+     */
+    @Test
+    void mobileBlockMistakes() throws Exception {
+        String f = dir.resolve("job.conf").toString();
+        CliRun r = run("  dataset.input-shape = [1, 28, 28]\n  student { quantisation.enabled = true, architecture.layers = ["
+                + " { type = conv, filters = 4, kernel = 3 }, { type = batch-norm, activation = relu } ] }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f + ":4:"
+                + " kd.student.architecture.layers[1].type = \"batch-norm\": a batch-norm is folded into layers[0] for"
+                + " the int8 file, so that conv layer needs activation = identity (it has relu); put the activation on"
+                + " the batch-norm: { type = batch-norm, activation = relu }\n");
+        r = run("  dataset.input-shape = [1, 28, 28]\n  student.architecture.layers = [ { type = global-pool },"
+                + " { type = depthwise, kernel = 3 } ]");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f + ":4:"
+                + " kd.student.architecture.layers[1].type = \"depthwise\": a depthwise layer needs a feature map, but"
+                + " layers[0] (global-pool) has already made the activations a flat vector; put the depthwise layer"
+                + " before it\n");
+    }
+
     /** Each teacher of an ensemble needs a model; its keys are checked; a missing file is named with its key. */
     @Test
     void ensembleMistakes() throws Exception {
@@ -178,9 +199,9 @@ class TestConfigurationErrors {
                 + "4 configuration problems:\n"
                 + "  " + f + ":4: kd.student.architecture.layers[0].activation = \"tanh\": quantisation-aware training"
                 + " (kd.student.quantisation.enabled = true) takes relu or identity, the activations the int8 runtime computes\n"
-                + "  " + f + ":4: kd.student.architecture.layers[1].type = \"batch-norm\": a batch-norm layer cannot be"
-                + " trained with kd.student.quantisation.enabled = true; quantisation-aware training takes conv, dense,"
-                + " dropout, pool layers\n"
+                + "  " + f + ":4: kd.student.architecture.layers[1].type = \"batch-norm\": a batch-norm is folded into"
+                + " layers[0] for the int8 file, so that dense layer needs activation = identity (it has tanh); put the"
+                + " activation on the batch-norm: { type = batch-norm, activation = tanh }\n"
                 + "  " + f + ":3: kd.student.quantisation.weight-bits = 9: must be an integer in [2, 8]\n"
                 + "  " + f + ":5: kd.teacher.architecture.layers[0].quantise = false: only student layers are compressed"
                 + " (kd.student.quantisation, kd.student.pruning, rank); remove it here\n");

@@ -42,9 +42,11 @@ public final class Int8Model {
                 throw new IllegalArgumentException("the last layer must be dense (it gives the logits)");
             }
             float outScale = layer instanceof DenseLayer d ? d.outputScale()
-                    : layer instanceof ConvLayer c ? c.outputScale() : 1f;
+                    : layer instanceof ConvLayer c ? c.outputScale()
+                    : layer instanceof DepthwiseConvLayer dw ? dw.outputScale() : 1f;
             int outZero = layer instanceof DenseLayer d ? d.outputZeroPoint()
-                    : layer instanceof ConvLayer c ? c.outputZeroPoint() : 0;
+                    : layer instanceof ConvLayer c ? c.outputZeroPoint()
+                    : layer instanceof DepthwiseConvLayer dw ? dw.outputZeroPoint() : 0;
             if (!last && (!(outScale > 0) || outZero < 0 || outZero > 255)) {
                 throw new IllegalArgumentException("layer " + l + " needs an output scale > 0 and zero point in [0, 255]");
             }
@@ -113,15 +115,25 @@ public final class Int8Model {
         return Math.max(0, Math.min(255, q));
     }
 
-    /** {@code next[k] = quantize(act(acc[k] · m))} for k in [from, to): one output channel, whose factor is m. */
+    /** The bits of {@link #ROUND}: (v + ROUND)'s bits minus these are rint(v), for |v| ≤ 2²². */
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+
+    /**
+     * {@code next[k] = quantize(act(acc[k] · m))} for k in [from, to): one output channel, whose factor is m.
+     * The same codes as {@link #quantize} of the activation, computed without branches or a float-to-int
+     * conversion, so the loop stays short: x = acc·m / outScale held to ±512, rounded half to even by adding
+     * 1.5·2²³ and read from the float's bits, plus the zero point; ReLU (real ≤ 0 → the zero point) is the
+     * lower bound of the final clamp, since rint of a negative value never exceeds 0.
+     */
     private static void requantize(int[] acc, int from, int to, float m, boolean relu, float outScale, int zeroPoint,
                                    int[] next) {
+        int lower = relu ? zeroPoint : 0;
         for (int k = from; k < to; k++) {
-            float real = acc[k] * m;
-            if (relu && real < 0) {
-                real = 0;
-            }
-            next[k] = quantize(real, outScale, zeroPoint);
+            float v = (acc[k] * m) / outScale;
+            v = v < -512f ? -512f : v;
+            v = v > 512f ? 512f : v;
+            int q = Float.floatToRawIntBits(v + ROUND) - ROUND_BITS + zeroPoint;
+            next[k] = Math.min(255, Math.max(lower, q));
         }
     }
 
@@ -142,23 +154,33 @@ public final class Int8Model {
                 q = p.pool(q);
                 continue;
             }
-            if (layer instanceof ConvLayer c) {
+            if (layer instanceof AvgPoolLayer p) {
+                q = p.pool(q, zero);
+                continue;
+            }
+            if (layer instanceof ConvLayer || layer instanceof DepthwiseConvLayer) {
                 int[] x = new int[q.length];
                 for (int i = 0; i < q.length; i++) {
                     x[i] = q[i] - zero;
                 }
-                int[] acc = c.accumulate(x);
-                int plane = c.outHeight() * c.outWidth();
+                ConvLayer c = layer instanceof ConvLayer conv ? conv : null;
+                DepthwiseConvLayer dw = c == null ? (DepthwiseConvLayer) layer : null;
+                int[] acc = c != null ? c.accumulate(x) : dw.accumulate(x);
+                int plane = c != null ? c.outHeight() * c.outWidth() : dw.outHeight() * dw.outWidth();
+                int channels = c != null ? c.filters() : dw.channels();
+                float[] weightScales = c != null ? c.weightScales() : dw.weightScales();
+                DenseLayer.Activation act = c != null ? c.activation() : dw.activation();
+                float outScale = c != null ? c.outputScale() : dw.outputScale();
+                int outZero = c != null ? c.outputZeroPoint() : dw.outputZeroPoint();
                 int[] next = new int[acc.length];
-                boolean relu = c.activation() == DenseLayer.Activation.RELU;
-                for (int f = 0; f < c.filters(); f++) {
+                for (int f = 0; f < channels; f++) {
                     // One rescale factor per output channel.
-                    requantize(acc, f * plane, (f + 1) * plane, scale * c.weightScales()[f], relu, c.outputScale(),
-                            c.outputZeroPoint(), next);
+                    requantize(acc, f * plane, (f + 1) * plane, scale * weightScales[f], act == DenseLayer.Activation.RELU,
+                            outScale, outZero, next);
                 }
                 q = next;
-                scale = c.outputScale();
-                zero = c.outputZeroPoint();
+                scale = outScale;
+                zero = outZero;
                 continue;
             }
             DenseLayer d = (DenseLayer) layer;

@@ -1,7 +1,10 @@
 package dev.distill.runtime;
 
-/** A layer of an {@link Int8Model}: dense, 2-D convolution or 2-D max pooling. */
-public sealed interface Layer permits DenseLayer, ConvLayer, MaxPoolLayer {
+/**
+ * A layer of an {@link Int8Model}: dense, 2-D convolution, depthwise 2-D convolution, 2-D max pooling or 2-D
+ * average pooling.
+ */
+public sealed interface Layer permits DenseLayer, ConvLayer, DepthwiseConvLayer, MaxPoolLayer, AvgPoolLayer {
     /** Values the layer takes (a feature map counts channels · height · width, channel-major). */
     int inputSize();
 

@@ -17,8 +17,8 @@ import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
- * The deployable model file, version 1 (dense layers only) or 2 (also convolution and max pooling). All
- * numbers big-endian.
+ * The deployable model file, version 1 (dense layers only), 2 (also convolution and max pooling) or 3 (also
+ * depthwise convolution and average pooling). All numbers big-endian.
  * <pre>
  *   header   "KDI8" (4 bytes) | version u8 = 1 or 2 | 3 reserved bytes (0)
  *            | payload length u32 (uncompressed) | CRC32 of the uncompressed payload u32
@@ -39,6 +39,13 @@ import java.util.zip.Inflater;
  *                   | output scale f32 | output zero point i32
  *            kind 3 (max pooling): channels, height, width, kernel h, kernel w, stride h, stride w,
  *                   pad top, pad left, out height, out width (i32 each)
+ *            version 3 adds:
+ *            kind 4 (depthwise convolution): activation u8 | channels, height, width, kernel h, kernel w,
+ *                   stride h, stride w, pad top, pad left, out height, out width (i32 each)
+ *                   | weight encoding and weights (channels·kernel h·kernel w values, [channel][ky][kx])
+ *                   | weight scales f32 × channels | bias i32 × channels | output scale f32 | output zero point i32
+ *            kind 5 (average pooling, every window inside the input): channels, height, width, kernel h,
+ *                   kernel w, stride h, stride w, out height, out width (i32 each)
  * </pre>
  * Reading trusts nothing: every count is checked against hard limits and against the bytes that remain
  * before anything is allocated, the payload must inflate to exactly its declared length, the CRC must
@@ -46,7 +53,7 @@ import java.util.zip.Inflater;
  */
 public final class ModelFile {
     static final byte[] MAGIC = {'K', 'D', 'I', '8'};
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int HEADER_BYTES = 16;
     /** Largest payload accepted: 256 MiB. */
     static final int MAX_PAYLOAD = 256 << 20;
@@ -93,9 +100,9 @@ public final class ModelFile {
         }
         ByteBuffer h = ByteBuffer.wrap(header);
         int version = h.get(4) & 0xff;
-        if (version != 1 && version != VERSION) {
+        if (version < 1 || version > VERSION) {
             throw new ModelFileException(name + ": model file version " + version + " is not supported; this runtime"
-                    + " reads versions 1 and " + VERSION);
+                    + " reads versions 1 to " + VERSION);
         }
         long length = h.getInt(8) & 0xffffffffL;
         long crc = h.getInt(12) & 0xffffffffL;
@@ -201,10 +208,16 @@ public final class ModelFile {
                 layer = parseConv(b, at, width, name);
             } else if (version >= 2 && kind == 3 && !last) {
                 layer = parsePool(b, at, width, name);
+            } else if (version >= 3 && kind == 4 && !last) {
+                layer = parseDepthwise(b, at, width, name);
+            } else if (version >= 3 && kind == 5 && !last) {
+                layer = parseAvgPool(b, at, width, name);
             } else {
                 throw new ModelFileException(name + ": " + at + " has kind " + kind + "; " + (version == 1
-                        ? "version 1 knows 1 (dense)" : "this runtime knows 1 (dense), 2 (convolution) and 3 (max"
-                        + " pooling), and the last layer must be dense"));
+                        ? "version 1 knows 1 (dense)" : version == 2 ? "version 2 knows 1 (dense), 2 (convolution)"
+                        + " and 3 (max pooling), and the last layer must be dense" : "this runtime knows 1 (dense), 2"
+                        + " (convolution), 3 (max pooling), 4 (depthwise convolution) and 5 (average pooling), and the"
+                        + " last layer must be dense"));
             }
             layers.add(layer);
             width = layer.outputSize();
@@ -288,6 +301,40 @@ public final class ModelFile {
     private static MaxPoolLayer parsePool(ByteBuffer b, String at, int width, String name) throws ModelFileException {
         int[] g = geometry(b, at, width, false, name);
         return new MaxPoolLayer(g[0], g[1], g[2], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11]);
+    }
+
+    private static DepthwiseConvLayer parseDepthwise(ByteBuffer b, String at, int width, String name)
+            throws ModelFileException {
+        DenseLayer.Activation act = activation(b, at, name);
+        int[] g = geometry(b, at, width, false, name);
+        byte[] weights = weights(b, (long) g[0] * g[4] * g[5], at, name);
+        float[] scales = scales(b, g[0], at, name);
+        int[] bias = biases(b, g[0], at, name);
+        float outScale = outputScale(b, at, name);
+        int outZero = count(b, at + " output zero point", 0, 255, name);
+        return new DepthwiseConvLayer(g[0], g[1], g[2], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], act, scales,
+                weights, bias, outScale, outZero);
+    }
+
+    private static AvgPoolLayer parseAvgPool(ByteBuffer b, String at, int width, String name) throws ModelFileException {
+        int channels = count(b, at + " channels", 1, MAX_WIDTH, name);
+        int height = count(b, at + " height", 1, MAX_WIDTH, name);
+        int w = count(b, at + " width", 1, MAX_WIDTH, name);
+        int kh = count(b, at + " kernel height", 1, height, name);
+        int kw = count(b, at + " kernel width", 1, w, name);
+        int sh = count(b, at + " stride height", 1, MAX_WIDTH, name);
+        int sw = count(b, at + " stride width", 1, MAX_WIDTH, name);
+        int oh = count(b, at + " output height", 1, MAX_WIDTH, name);
+        int ow = count(b, at + " output width", 1, MAX_WIDTH, name);
+        if ((long) channels * height * w != width) {
+            throw new ModelFileException(name + ": " + at + " takes a " + channels + "x" + height + "x" + w
+                    + " feature map but the previous layer gives " + width + " values");
+        }
+        if ((long) (oh - 1) * sh + kh > height || (long) (ow - 1) * sw + kw > w) {
+            throw new ModelFileException(name + ": " + at + " output " + oh + "x" + ow + " with " + kh + "x" + kw
+                    + " windows does not fit a " + height + "x" + w + " input with stride " + sh + "x" + sw);
+        }
+        return new AvgPoolLayer(channels, height, w, kh, kw, sh, sw, oh, ow);
     }
 
     private static byte[] weights(ByteBuffer b, long cells, String at, String name) throws ModelFileException {
@@ -423,6 +470,23 @@ public final class ModelFile {
                             m.strideW(), m.padTop(), m.padLeft(), m.outHeight(), m.outWidth()}) {
                         p.writeInt(v);
                     }
+                } else if (layer instanceof DepthwiseConvLayer c) {
+                    p.writeByte(4);
+                    p.writeByte(c.activation().code);
+                    for (int v : new int[] {c.channels(), c.height(), c.width(), c.kernelH(), c.kernelW(), c.strideH(),
+                            c.strideW(), c.padTop(), c.padLeft(), c.outHeight(), c.outWidth()}) {
+                        p.writeInt(v);
+                    }
+                    writeWeights(p, c.weights());
+                    writeScalesAndBiases(p, c.weightScales(), c.bias());
+                    p.writeFloat(c.outputScale());
+                    p.writeInt(c.outputZeroPoint());
+                } else if (layer instanceof AvgPoolLayer a) {
+                    p.writeByte(5);
+                    for (int v : new int[] {a.channels(), a.height(), a.width(), a.kernelH(), a.kernelW(), a.strideH(),
+                            a.strideW(), a.outHeight(), a.outWidth()}) {
+                        p.writeInt(v);
+                    }
                 }
             }
         }
@@ -430,9 +494,11 @@ public final class ModelFile {
         CRC32 crc = new CRC32();
         crc.update(payload);
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
-        // Version 1 when every layer is dense, so files of dense models still open in older runtimes.
+        // The lowest version that holds the model's layers, so its file still opens in older runtimes.
         boolean denseOnly = model.layers().stream().allMatch(x -> x instanceof DenseLayer);
-        header.put(MAGIC).put((byte) (denseOnly ? 1 : VERSION)).put(new byte[3]).putInt(payload.length)
+        boolean v2 = model.layers().stream().allMatch(x -> x instanceof DenseLayer || x instanceof ConvLayer
+                || x instanceof MaxPoolLayer);
+        header.put(MAGIC).put((byte) (denseOnly ? 1 : v2 ? 2 : VERSION)).put(new byte[3]).putInt(payload.length)
                 .putInt((int) crc.getValue());
         out.write(header.array());
         Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);

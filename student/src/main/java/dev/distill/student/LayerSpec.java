@@ -31,8 +31,19 @@ public record LayerSpec(String type, int units, String activation, double dropou
         return new LayerSpec("pool", 0, "identity", 0, 0, kernel, kernel, "same", kind, null, 0, null);
     }
 
+    /** Batch normalisation with the identity activation (set one with {@link #withActivation}). */
     public static LayerSpec batchNorm() {
         return new LayerSpec("batch-norm", 0, "identity", 0, 0, 0, 1, "same", "max", null, 0, null);
+    }
+
+    /** A depthwise convolution (one {@code kernel}×{@code kernel} filter per channel), stride 1, "same", ReLU. */
+    public static LayerSpec depthwise(int kernel) {
+        return new LayerSpec("depthwise", 0, "relu", 0, 0, kernel, 1, "same", "max", null, 0, null);
+    }
+
+    /** Global average pooling: each channel of a feature map to its mean. */
+    public static LayerSpec globalPool() {
+        return new LayerSpec("global-pool", 0, "identity", 0, 0, 0, 1, "same", "avg", null, 0, null);
     }
 
     /** A dropout layer dropping each input with probability {@code rate}. */
@@ -86,8 +97,10 @@ public record LayerSpec(String type, int units, String activation, double dropou
     static final Map<String, Set<String>> KEYS = Map.of(
             "dense", Set.of("type", "units", "activation", "dropout", "quantise", "rank", "prune"),
             "conv", Set.of("type", "filters", "kernel", "stride", "padding", "activation", "dropout", "quantise", "prune"),
+            "depthwise", Set.of("type", "kernel", "stride", "padding", "activation", "dropout", "quantise", "prune"),
             "pool", Set.of("type", "kind", "kernel", "stride"),
-            "batch-norm", Set.of("type"),
+            "global-pool", Set.of("type"),
+            "batch-norm", Set.of("type", "activation"),
             "dropout", Set.of("type", "rate"),
             "output", Set.of("type", "units"));
 
@@ -133,8 +146,8 @@ public record LayerSpec(String type, int units, String activation, double dropou
                 }
                 dropout = element.hasPath("dropout") ? r.numberIn("dropout", 0, 0.95) : 0;
             }
-            case "conv" -> {
-                filters = r.integer("filters", 1, 1 << 16);
+            case "conv", "depthwise" -> {
+                filters = "conv".equals(type) ? r.integer("filters", 1, 1 << 16) : 0;
                 kernel = r.integer("kernel", 1, 64);
                 stride = element.hasPath("stride") ? r.integer("stride", 1, 64) : 1;
                 padding = element.hasPath("padding") ? r.oneOf("padding", "same", "valid") : "same";
@@ -146,6 +159,8 @@ public record LayerSpec(String type, int units, String activation, double dropou
                 kernel = r.integer("kernel", 1, 64);
                 stride = element.hasPath("stride") ? r.integer("stride", 1, 64) : kernel;
             }
+            case "batch-norm" -> activation = element.hasPath("activation") ? activation(r) : "identity";
+            case "global-pool" -> poolKind = "avg";
             case "dropout" -> dropout = r.numberIn("rate", 0, 0.95);
             case "output" -> units = element.hasPath("units") ? r.integer("units", 2, 1_000_000) : 0;
             default -> {

@@ -14,6 +14,9 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -51,6 +54,15 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
     }
 
     /**
+     * True when a batch normalisation's activation is a layer of its own (DL4J's BatchNormalization does not
+     * apply the activation it is given): a non-identity activation, or any under quantisation-aware training,
+     * where it carries the quantiser of the batch norm's output.
+     */
+    boolean separateActivation(LayerSpec l) {
+        return "batch-norm".equals(l.type()) && (quantised() || !"identity".equals(l.activation()));
+    }
+
+    /**
      * DL4J's indices of architecture layer {@code i} ({@code i = layers().size()} is the output layer): one
      * layer, or two for a factorised dense layer (U then V), after the input quantiser of a
      * quantisation-aware network.
@@ -58,7 +70,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
     public int[] dl4jIndices(int i) {
         int at = quantised() ? 1 : 0;
         for (int k = 0; k < i; k++) {
-            at += layers.get(k).lowRank() ? 2 : 1;
+            at += layers.get(k).lowRank() || separateActivation(layers.get(k)) ? 2 : 1;
         }
         return i < layers.size() && layers.get(i).lowRank() ? new int[] {at, at + 1} : new int[] {at};
     }
@@ -71,7 +83,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         List<Integer> out = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
-            if (("dense".equals(l.type()) || "conv".equals(l.type())) && included.test(l)) {
+            if (("dense".equals(l.type()) || "conv".equals(l.type()) || "depthwise".equals(l.type())) && included.test(l)) {
                 for (int index : dl4jIndices(i)) {
                     out.add(index);
                 }
@@ -114,13 +126,42 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         if (section.has("layers") && layers.isEmpty() && raw.isEmpty()) {
             section.problem("layers", "must list at least one layer, e.g. [ { type = dense, units = 32 } ]");
         }
-        boolean conv = layers.stream().anyMatch(l -> l.type().equals("conv") || l.type().equals("pool"));
+        boolean conv = layers.stream().anyMatch(l -> MAP_LAYERS.contains(l.type()));
         if (conv && inputShape.length != 3) {
             section.problem("layers", "convolution and pooling layers need a [channels, height, width] input shape;"
                     + " the data's input shape is " + java.util.Arrays.toString(inputShape)
                     + " (set kd.dataset.input-shape)");
         }
+        checkOrder(section, raw, layers, inputShape);
         return new NetworkSpec(inputShape, numClasses, List.copyOf(layers));
+    }
+
+    /** Layer types that work on a [channels, height, width] feature map. */
+    static final java.util.Set<String> MAP_LAYERS = java.util.Set.of("conv", "depthwise", "pool", "global-pool");
+
+    /**
+     * Layers that only make sense on a feature map must come before the first dense layer (after it, the
+     * activations are a flat vector): a convolution, depthwise convolution or pooling after a dense or global
+     * pooling layer is an error naming both layers.
+     */
+    private static void checkOrder(SettingsReader section, List<? extends Config> raw, List<LayerSpec> layers,
+                                   int[] inputShape) {
+        if (inputShape.length != 3) {
+            return;
+        }
+        int flat = -1;
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            if (flat >= 0 && MAP_LAYERS.contains(l.type())) {
+                section.over(raw.get(i), section.fullKey("layers") + "[" + i + "]").problem("type", "a " + l.type()
+                        + " layer needs a feature map, but layers[" + flat + "] (" + layers.get(flat).type() + ") has"
+                        + " already made the activations a flat vector; put the " + l.type() + " layer before it");
+                return;
+            }
+            if (flat < 0 && ("dense".equals(l.type()) || "global-pool".equals(l.type()))) {
+                flat = i;
+            }
+        }
     }
 
     public int featureLength() {
@@ -148,7 +189,12 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         // A layer's dropout acts on its outputs (the PyTorch convention); DL4J's dropOut acts on a layer's
         // input, so it is set on the following layer.
         double pending = 0;
-        for (LayerSpec l : layers) {
+        for (int at = 0; at < layers.size(); at++) {
+            LayerSpec l = layers.get(at);
+            // A layer followed by batch normalisation is folded into it for the int8 file: under
+            // quantisation-aware training its output is not quantised; the batch norm's output is.
+            boolean beforeBatchNorm = at + 1 < layers.size() && "batch-norm".equals(layers.get(at + 1).type());
+            boolean quantiseOutput = qat && !beforeBatchNorm;
             if (l.lowRank()) {
                 if (l.rankByEnergy()) {
                     throw new IllegalStateException("layer rank " + l.rank() + " is a retained-energy fraction that"
@@ -165,15 +211,20 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
             }
             org.deeplearning4j.nn.conf.layers.Layer.Builder<?> b = switch (l.type()) {
                 case "dense" -> new DenseLayer.Builder().nOut(l.units())
-                        .activation(activation(l.activation(), qat)).weightInit(init(l.activation()));
+                        .activation(activation(l.activation(), quantiseOutput)).weightInit(init(l.activation()));
                 case "conv" -> new ConvolutionLayer.Builder(l.kernel(), l.kernel())
                         .stride(l.stride(), l.stride()).nOut(l.filters())
                         .convolutionMode("same".equals(l.padding()) ? ConvolutionMode.Same : ConvolutionMode.Truncate)
-                        .activation(activation(l.activation(), qat)).weightInit(init(l.activation()));
+                        .activation(activation(l.activation(), quantiseOutput)).weightInit(init(l.activation()));
+                case "depthwise" -> new DepthwiseConvolution2D.Builder(l.kernel(), l.kernel())
+                        .stride(l.stride(), l.stride()).depthMultiplier(1)
+                        .convolutionMode("same".equals(l.padding()) ? ConvolutionMode.Same : ConvolutionMode.Truncate)
+                        .activation(activation(l.activation(), quantiseOutput)).weightInit(init(l.activation()));
+                case "global-pool" -> new GlobalPoolingLayer.Builder(PoolingType.AVG);
                 case "pool" -> new SubsamplingLayer.Builder(
                         "max".equals(l.poolKind()) ? SubsamplingLayer.PoolingType.MAX : SubsamplingLayer.PoolingType.AVG)
                         .kernelSize(l.kernel(), l.kernel()).stride(l.stride(), l.stride());
-                case "batch-norm" -> new BatchNormalization.Builder();
+                case "batch-norm" -> new BatchNormalization.Builder();   // its activation: a layer of its own, below
                 case "dropout" -> new DropoutLayer.Builder(1.0 - l.dropout());
                 default -> throw new IllegalStateException("unexpected layer type " + l.type());
             };
@@ -182,6 +233,9 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
             }
             pending = "dropout".equals(l.type()) ? 0 : l.dropout();
             list.layer(i++, b.build());
+            if (separateActivation(l)) {
+                list.layer(i++, new ActivationLayer.Builder(activation(l.activation(), qat)).build());
+            }
         }
         OutputLayer.Builder output = new OutputLayer.Builder(loss).nOut(numClasses).activation(Activation.IDENTITY)
                 .weightInit(WeightInit.XAVIER);
@@ -220,7 +274,8 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
     public static final java.util.Set<String> QAT_ACTIVATIONS = java.util.Set.of("relu", "identity");
 
     /** Layer types quantisation-aware training accepts. */
-    public static final java.util.Set<String> QAT_LAYERS = java.util.Set.of("dense", "conv", "pool", "dropout");
+    public static final java.util.Set<String> QAT_LAYERS = java.util.Set.of("dense", "conv", "depthwise", "pool",
+            "global-pool", "batch-norm", "dropout");
 
     private static Activation activation(String name) {
         return switch (name) {

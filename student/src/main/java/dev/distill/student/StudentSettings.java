@@ -38,6 +38,9 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
                     layer.problem("activation", "quantisation-aware training (kd.student.quantisation.enabled = true)"
                             + " takes relu or identity, the activations the int8 runtime computes");
                 }
+                if ("batch-norm".equals(type)) {
+                    checkFoldable(layer, raw, i);
+                }
             }
         }
         TrainingSettings training = TrainingSettings.read(s.section("training"));
@@ -56,5 +59,26 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
         }
         PruningSettings pruning = PruningSettings.read(s);
         return new StudentSettings(arch, training, loss, baseline, initFrom, pruning);
+    }
+
+    /**
+     * Under quantisation-aware training a batch norm is folded into the layer right before it (its output is
+     * the one quantised): that layer must be a dense, conv or depthwise layer with activation = identity.
+     */
+    private static void checkFoldable(SettingsReader layer, List<? extends com.typesafe.config.Config> raw, int i) {
+        String before = i == 0 ? null : raw.get(i - 1).hasPath("type") ? raw.get(i - 1).getString("type") : "";
+        boolean weighted = "dense".equals(before) || "conv".equals(before) || "depthwise".equals(before);
+        String activation = i == 0 || !raw.get(i - 1).hasPath("activation") ? ("dense".equals(before)
+                || "conv".equals(before) || "depthwise".equals(before) ? "relu" : "identity")
+                : raw.get(i - 1).getString("activation").toLowerCase(java.util.Locale.ROOT);
+        if (!weighted) {
+            layer.problem("type", "a batch-norm is folded into the layer right before it for the int8 file, which must"
+                    + " be a dense, conv or depthwise layer" + (before == null ? "; this one is the first layer"
+                    : " (layers[" + (i - 1) + "] is a " + before + ")"));
+        } else if (!"identity".equals(activation)) {
+            layer.problem("type", "a batch-norm is folded into layers[" + (i - 1) + "] for the int8 file, so that " + before
+                    + " layer needs activation = identity (it has " + activation + "); put the activation on the"
+                    + " batch-norm: { type = batch-norm, activation = " + activation + " }");
+        }
     }
 }

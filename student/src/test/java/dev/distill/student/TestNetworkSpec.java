@@ -44,7 +44,7 @@ class TestNetworkSpec {
         assertThat(r.problems()).extracting(Problem::toString).containsExactly(
                 "a.layers[0].dropuot = 0.1: unknown key for a dense layer; valid keys: activation, dropout, prune, quantise, rank, type, units",
                 "a.layers[0].units = 0: must be an integer in [1, 1048576]",
-                "a.layers[1].type = \"lstm\": must be one of batch-norm, conv, dense, dropout, output, pool",
+                "a.layers[1].type = \"lstm\": must be one of batch-norm, conv, dense, depthwise, dropout, global-pool, output, pool",
                 "a.layers[2].units = 5: the output layer has 5 units but the data has 10 classes"
                         + " (kd.dataset.num-classes, which the teacher shares); they must match");
     }

@@ -53,7 +53,7 @@ final class ConvTrainingBench {
                     + " (kd.dataset.input-shape)"));
         }
         List<LayerSpec> layers = ctx.settings().student().architecture().layers();
-        if (layers.stream().noneMatch(l -> "conv".equals(l.type()))) {
+        if (layers.stream().noneMatch(l -> "conv".equals(l.type()) || "depthwise".equals(l.type()))) {
             layers = REFERENCE_CNN;
         }
         String unsupported = unsupported(layers);
@@ -122,7 +122,8 @@ final class ConvTrainingBench {
             if (!java.util.Set.of("relu", "identity", "tanh", "sigmoid").contains(l.activation())) {
                 return "the activation " + l.activation();
             }
-            if ("conv".equals(l.type()) && "same".equals(l.padding()) && (l.stride() != 1 || l.kernel() % 2 == 0)) {
+            if (("conv".equals(l.type()) || "depthwise".equals(l.type())) && "same".equals(l.padding())
+                    && (l.stride() != 1 || l.kernel() % 2 == 0)) {
                 return "a \"same\" convolution with stride " + l.stride() + " and kernel " + l.kernel()
                         + " (DL4J pads it asymmetrically)";
             }
@@ -195,8 +196,10 @@ final class ConvTrainingBench {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("type", l.type());
             switch (l.type()) {
-                case "conv" -> {
-                    m.put("filters", l.filters());
+                case "conv", "depthwise" -> {
+                    if ("conv".equals(l.type())) {
+                        m.put("filters", l.filters());
+                    }
                     m.put("kernel", l.kernel());
                     m.put("stride", l.stride());
                     m.put("padding", l.padding());

@@ -1,7 +1,8 @@
 """Training throughput of a network in PyTorch, for `distill bench` (the convolutional training row).
 
 Builds the network the job describes (the same layers as distill's NetworkSpec: "same"-padded convolutions,
-pooling with stride = kernel, dense layers, batch normalisation, dropout, then a linear output), trains it
+depthwise convolutions, pooling with stride = kernel, global average pooling, dense layers, batch
+normalisation with its activation, dropout, then a linear output), trains it
 with Adam on cross-entropy over random inputs of the job's shape (speed does not depend on the values), and
 prints one JSON line: {"examples_per_s": ..., "threads": ..., "torch": ...}.
 
@@ -37,6 +38,17 @@ def build(layers, shape, classes):
                 mods.append(nn.Conv2d(c, l["filters"], k, stride=s))
                 h, w = (h - k) // s + 1, (w - k) // s + 1
             c = l["filters"]
+        elif t == "depthwise":
+            k, s = l["kernel"], l.get("stride", 1)
+            if l.get("padding", "same") == "same" and s == 1:
+                mods.append(nn.Conv2d(c, c, k, stride=1, padding=k // 2, groups=c))
+            else:
+                mods.append(nn.Conv2d(c, c, k, stride=s, groups=c))
+                h, w = (h - k) // s + 1, (w - k) // s + 1
+        elif t == "global-pool":
+            mods.append(nn.AdaptiveAvgPool2d(1))
+            mods.append(nn.Flatten())
+            h, w, flat = 1, 1, True
         elif t == "pool":
             k = l["kernel"]
             mods.append(nn.MaxPool2d(k, k, ceil_mode=True) if l.get("kind", "max") == "max"
@@ -55,7 +67,7 @@ def build(layers, shape, classes):
             c = l["units"]
         else:
             raise SystemExit("unsupported layer type %s" % t)
-        act = l.get("activation", "relu" if t in ("conv", "dense") else "identity")
+        act = l.get("activation", "relu" if t in ("conv", "depthwise", "dense") else "identity")
         if act == "relu":
             mods.append(nn.ReLU())
         elif act == "tanh":

@@ -4,12 +4,16 @@ import dev.distill.student.FlatArrays;
 import dev.distill.student.quant.Qat;
 import dev.distill.student.quant.QuantisedActivation;
 import dev.distill.student.quant.Quantisers;
+import dev.distill.runtime.AvgPoolLayer;
 import dev.distill.runtime.ConvLayer;
+import dev.distill.runtime.DepthwiseConvLayer;
 import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.MaxPoolLayer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -23,10 +27,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Converts a trained network of dense, convolution and max-pooling layers (ReLU or identity, identity
- * output) into the runtime's {@link Int8Model}, with the quantisers of {@link Quantisers}: symmetric
- * per-output-channel weights, asymmetric uint8 activations (the input and each hidden dense or convolution
- * layer's output), and int32 biases in units of input scale × weight scale, {@code q = rint(b_j / (s_in · s_j))}.
+ * Converts a trained network of dense, convolution, depthwise convolution, batch normalisation, max-,
+ * average- and global-average-pooling layers (ReLU or identity, identity output) into the runtime's {@link
+ * Int8Model}, with the quantisers of {@link Quantisers}: symmetric per-output-channel weights, asymmetric uint8
+ * activations (the input and each hidden weighted layer's output), and int32 biases in units of input scale ×
+ * weight scale, {@code q = rint(b_j / (s_in · s_j))}.
+ *
+ * <p>Batch normalisation is folded into the weighted layer right before it (Jacob et al. 2018, "Quantization
+ * and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference", section 3.2): with k_c =
+ * γ_c / √(σ²_c + ε), channel c's weights become k_c·W_c and its bias k_c·(b_c − μ_c) + β_c, and the batch norm's
+ * activation becomes the layer's; that layer's own activation must be the identity. Scaling a channel's
+ * weights does not change their symmetric per-channel int8 codes, only the channel's scale, so a network
+ * trained quantisation-aware with batch norm keeps the weight codes it trained with.
  *
  * <p>Activation ranges come from training when the network was trained quantisation-aware ({@link
  * #exportQuantised}: its tracked ranges and the weight bits it trained with, so the int8 model computes what
@@ -37,28 +49,68 @@ public final class Int8Exporter {
     private Int8Exporter() {
     }
 
+    /** Rows fed through the network at once while calibrating (every layer's activations are held). */
+    static final int CALIBRATION_CHUNK = 256;
+
     /**
      * Post-training calibration: the input range and the output range of every dense and convolution layer
-     * but the last, over {@code samples} (rows × features), in layer order.
+     * but the last, over {@code samples} (rows × features), in layer order. The rows go through in chunks of
+     * {@value #CALIBRATION_CHUNK}, so the activations held at once stay small for wide feature maps.
      */
     public static List<Quantisers.Range> calibrate(MultiLayerNetwork net, float[][] samples) {
-        List<INDArray> acts = net.feedForward(Nd4j.create(samples), false);
-        List<Quantisers.Range> ranges = new ArrayList<>();
-        ranges.add(range(acts.get(0)));
+        List<Integer> taps = new ArrayList<>();
+        taps.add(0);
         for (int l = 0; l < net.getnLayers() - 1; l++) {
             if (weighted(net.getLayer(l))) {
-                ranges.add(range(acts.get(l + 1)));
+                // A batch norm right after (and its activation layer) is folded in: the folded layer's output is theirs.
+                taps.add(foldedEnd(net, l) + 1);
             }
+        }
+        float[] lo = new float[taps.size()];
+        float[] hi = new float[taps.size()];
+        java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
+        java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+        for (int from = 0; from < samples.length; from += CALIBRATION_CHUNK) {
+            float[][] chunk = java.util.Arrays.copyOfRange(samples, from, Math.min(samples.length, from + CALIBRATION_CHUNK));
+            List<INDArray> acts = net.feedForward(Nd4j.create(chunk), false);
+            for (int k = 0; k < taps.size(); k++) {
+                INDArray a = acts.get(taps.get(k));
+                lo[k] = Math.min(lo[k], a.minNumber().floatValue());
+                hi[k] = Math.max(hi[k], a.maxNumber().floatValue());
+            }
+        }
+        List<Quantisers.Range> ranges = new ArrayList<>();
+        for (int k = 0; k < taps.size(); k++) {
+            ranges.add(new Quantisers.Range(lo[k], hi[k]));
         }
         return ranges;
     }
 
-    private static Quantisers.Range range(INDArray a) {
-        return new Quantisers.Range(a.minNumber().floatValue(), a.maxNumber().floatValue());
-    }
-
     private static boolean weighted(Layer layer) {
         return layer.paramTable().containsKey(DefaultParamInitializer.WEIGHT_KEY);
+    }
+
+    /** True when layer {@code l + 1} is a batch normalisation (folded into layer {@code l}). */
+    private static boolean batchNormAfter(MultiLayerNetwork net, int l) {
+        return l + 1 < net.getnLayers()
+                && net.getLayer(l + 1).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization;
+    }
+
+    /** True when layer {@code l} is an activation layer (the activation of a batch norm, a layer of its own). */
+    private static boolean activationLayer(MultiLayerNetwork net, int l) {
+        return l < net.getnLayers()
+                && net.getLayer(l).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer;
+    }
+
+    /**
+     * The last layer that weighted layer {@code l} stands for once folded: itself, its batch norm, or the batch
+     * norm's activation layer.
+     */
+    private static int foldedEnd(MultiLayerNetwork net, int l) {
+        if (!batchNormAfter(net, l)) {
+            return l;
+        }
+        return activationLayer(net, l + 2) ? l + 2 : l + 1;
     }
 
     /** Post-training quantisation with 8-bit weights; {@code ranges} holds the input range, then one per hidden layer. */
@@ -111,21 +163,48 @@ public final class Int8Exporter {
             if (conf instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer) {
                 continue;
             }
+            if (conf instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) {
+                throw new IllegalArgumentException("layer " + l + " is a batch normalisation that does not follow a"
+                        + " dense, convolution or depthwise layer; the int8 runtime folds batch normalisation into the"
+                        + " weighted layer right before it");
+            }
+            if (conf instanceof org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer gp) {
+                if (map == null || gp.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.AVG) {
+                    throw new IllegalArgumentException("layer " + l + " is global " + gp.getPoolingType() + " pooling;"
+                            + " the int8 runtime supports global average pooling over a feature map");
+                }
+                out.add(AvgPoolLayer.global(map[0], map[1], map[2]));
+                width = map[0];
+                map = null;
+                continue;
+            }
             if (conf instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer pool) {
-                if (map == null || pool.getPoolingType() != org.deeplearning4j.nn.conf.layers.PoolingType.MAX) {
+                boolean max = pool.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.MAX;
+                boolean avg = pool.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.AVG;
+                if (map == null || !(max || avg)) {
                     throw new IllegalArgumentException("layer " + l + " is " + pool.getPoolingType()
-                            + " pooling; the int8 runtime supports max pooling over a feature map");
+                            + " pooling; the int8 runtime supports max and average pooling over a feature map");
                 }
                 int[] g = window(map, pool.getKernelSize(), pool.getStride(), pool.getPadding(), pool.getConvolutionMode());
-                out.add(new MaxPoolLayer(map[0], map[1], map[2], g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]));
+                if (max) {
+                    out.add(new MaxPoolLayer(map[0], map[1], map[2], g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]));
+                } else {
+                    if (g[4] != 0 || g[5] != 0 || (g[6] - 1) * g[2] + g[0] > map[1] || (g[7] - 1) * g[3] + g[1] > map[2]) {
+                        throw new IllegalArgumentException("layer " + l + " is average pooling " + g[0] + "x" + g[1]
+                                + " with stride " + g[2] + " over a " + map[1] + "x" + map[2] + " map, whose windows reach"
+                                + " into the padding; the int8 runtime averages windows inside the map (a size the"
+                                + " stride divides, or padding = valid)");
+                    }
+                    out.add(new AvgPoolLayer(map[0], map[1], map[2], g[0], g[1], g[2], g[3], g[6], g[7]));
+                }
                 map = new int[] {map[0], g[6], g[7]};
                 continue;
             }
             if (!weighted(layer) || !(conf instanceof org.deeplearning4j.nn.conf.layers.BaseLayer base)) {
                 throw new IllegalArgumentException("layer " + l + " is a " + layer.getClass().getSimpleName()
-                        + "; the int8 runtime supports dense, convolution and max-pooling layers");
+                        + "; the int8 runtime supports dense, convolution, depthwise convolution, batch normalisation"
+                        + " (after one of those), max and average pooling and global average pooling layers");
             }
-            DenseLayer.Activation act = activation(base.getActivationFn(), l);
             boolean isLast = l == last;
             if (next > ranges.size() || (!isLast && next >= ranges.size())) {
                 throw new IllegalArgumentException("need a range for the input and for each hidden dense or"
@@ -133,6 +212,28 @@ public final class Int8Exporter {
             }
             Quantisers.Range outRange = isLast ? null : ranges.get(next++);
             float[] w = FlatArrays.of(layer.getParam(DefaultParamInitializer.WEIGHT_KEY));
+            int channels = (int) ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) conf).getNOut();
+            boolean depthwise = conf instanceof DepthwiseConvolution2D;
+            if (depthwise) {
+                w = depthwiseChannelMajor(layer, w, l);   // [channel][ky][kx]
+            }
+            float[] b = layer.paramTable().containsKey(DefaultParamInitializer.BIAS_KEY)
+                    ? FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY)) : new float[channels];
+            org.nd4j.linalg.activations.IActivation fn = base.getActivationFn();
+            if (batchNormAfter(net, l)) {
+                if (!(fn instanceof ActivationIdentity) && !(fn instanceof QuantisedActivation q && !q.isRelu())) {
+                    throw new IllegalArgumentException("layer " + (l + 1) + " is a batch normalisation after layer " + l
+                            + ", whose activation is " + fn + "; it can be folded into that layer only when the layer's"
+                            + " activation is identity (conv, batch-norm, then the activation on the batch norm)");
+                }
+                Layer bn = net.getLayer(l + 1);
+                fold(bn, w, b, channels, conf instanceof ConvolutionLayer ? w.length / channels : 0, l + 1);   // depthwise: already [channel][ky][kx]
+                // DL4J's batch norm applies no activation: the one after it is an activation layer of its own.
+                fn = activationLayer(net, l + 2) ? ((org.deeplearning4j.nn.conf.layers.ActivationLayer) net.getLayer(l + 2)
+                        .conf().getLayer()).getActivationFn() : new ActivationIdentity();
+                l = foldedEnd(net, l);   // the batch norm and its activation are done
+            }
+            DenseLayer.Activation act = activation(fn, l);
             if (conf instanceof ConvolutionLayer c) {
                 if (map == null) {
                     throw new IllegalArgumentException("layer " + l + " is a convolution after a dense layer");
@@ -143,13 +244,17 @@ public final class Int8Exporter {
                                 + " supports dilation 1");
                     }
                 }
-                int filters = (int) c.getNOut();
                 int[] g = window(map, c.getKernelSize(), c.getStride(), c.getPadding(), c.getConvolutionMode());
-                Quantisers.Weights q = Quantisers.perBlock(w, filters, weightBits);
-                out.add(new ConvLayer(map[0], map[1], map[2], filters, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7],
-                        act, q.scales(), q.codes(), biases(layer, q.scales(), inScale, filters), outRange.scale(),
-                        outRange.zeroPoint()));
-                map = new int[] {filters, g[6], g[7]};
+                Quantisers.Weights q = Quantisers.perBlock(w, channels, weightBits);
+                int[] bias = biases(b, q.scales(), inScale);
+                if (depthwise) {
+                    out.add(new DepthwiseConvLayer(map[0], map[1], map[2], g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7],
+                            act, q.scales(), q.codes(), bias, outRange.scale(), outRange.zeroPoint()));
+                } else {
+                    out.add(new ConvLayer(map[0], map[1], map[2], channels, g[0], g[1], g[2], g[3], g[4], g[5], g[6],
+                            g[7], act, q.scales(), q.codes(), bias, outRange.scale(), outRange.zeroPoint()));
+                }
+                map = new int[] {channels, g[6], g[7]};
                 inScale = outRange.scale();
                 continue;
             }
@@ -167,7 +272,7 @@ public final class Int8Exporter {
                 throw new IllegalStateException("layer " + l + " has " + w.length + " weights; expected " + in * n);
             }
             Quantisers.Weights q = Quantisers.perColumn(w, in, n, weightBits);
-            out.add(new DenseLayer(in, n, act, q.scales(), q.codes(), biases(layer, q.scales(), inScale, n),
+            out.add(new DenseLayer(in, n, act, q.scales(), q.codes(), biases(b, q.scales(), inScale),
                     isLast ? 0f : outRange.scale(), isLast ? 0 : outRange.zeroPoint()));
             width = n;
             if (!isLast) {
@@ -188,15 +293,72 @@ public final class Int8Exporter {
         throw new IllegalArgumentException("layer " + l + " uses " + fn + "; the int8 runtime supports relu and identity");
     }
 
-    /** int32 biases in units of input scale × weight scale; zeros for a layer without bias (a low-rank U). */
-    private static int[] biases(Layer layer, float[] scales, float inScale, int n) {
-        float[] b = layer.paramTable().containsKey(DefaultParamInitializer.BIAS_KEY)
-                ? FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY)) : new float[n];
-        int[] bias = new int[n];
-        for (int j = 0; j < n; j++) {
+    /** int32 biases in units of input scale × weight scale. */
+    private static int[] biases(float[] b, float[] scales, float inScale) {
+        int[] bias = new int[b.length];
+        for (int j = 0; j < b.length; j++) {
             bias[j] = (int) Math.max(-(1 << 30), Math.min(1 << 30, Math.rint(b[j] / (inScale * scales[j]))));
         }
         return bias;
+    }
+
+    /**
+     * Folds batch normalisation {@code bn} into weights {@code w} and biases {@code b} of {@code channels}
+     * output channels, in place: channel-major blocks of {@code block} weights (convolutions), or, with {@code
+     * block} 0, a dense layer's [in][out] matrix whose column is the channel. The running statistics are those
+     * of inference (DL4J stores σ either as a variance or, with useLogStd, as log10 of √(σ² + ε)).
+     */
+    static void fold(Layer bn, float[] w, float[] b, int channels, int block, int at) {
+        var conf = (org.deeplearning4j.nn.conf.layers.BatchNormalization) bn.conf().getLayer();
+        float[] gamma = FlatArrays.of(bn.getParam(BatchNormalizationParamInitializer.GAMMA));
+        float[] beta = FlatArrays.of(bn.getParam(BatchNormalizationParamInitializer.BETA));
+        float[] mean = FlatArrays.of(bn.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN));
+        boolean logStd = bn.paramTable().containsKey(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
+        float[] spread = FlatArrays.of(bn.getParam(logStd ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
+                : BatchNormalizationParamInitializer.GLOBAL_VAR));
+        if (gamma.length != channels) {
+            throw new IllegalArgumentException("layer " + at + " normalises " + gamma.length + " channels; the layer"
+                    + " before it gives " + channels);
+        }
+        int in = block == 0 ? w.length / channels : 0;
+        for (int c = 0; c < channels; c++) {
+            double std = logStd ? Math.pow(10, spread[c]) : Math.sqrt(spread[c] + conf.getEps());
+            float k = (float) (gamma[c] / std);
+            if (block > 0) {
+                for (int i = c * block; i < (c + 1) * block; i++) {
+                    w[i] *= k;
+                }
+            } else {
+                for (int i = 0; i < in; i++) {
+                    w[i * channels + c] *= k;
+                }
+            }
+            b[c] = (b[c] - mean[c]) * k + beta[c];
+        }
+    }
+
+    /**
+     * A depthwise layer's weights (DL4J's [kernel h, kernel w, channels, multiplier 1]) as [channel][ky][kx],
+     * the runtime's order.
+     */
+    private static float[] depthwiseChannelMajor(Layer layer, float[] w, int at) {
+        long[] shape = layer.getParam(DefaultParamInitializer.WEIGHT_KEY).shape();
+        if (shape.length != 4 || shape[3] != 1) {
+            throw new IllegalArgumentException("layer " + at + " is a depthwise convolution with weights of shape "
+                    + java.util.Arrays.toString(shape) + "; the int8 runtime supports depth multiplier 1");
+        }
+        int kh = (int) shape[0];
+        int kw = (int) shape[1];
+        int channels = (int) shape[2];
+        float[] out = new float[w.length];
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                for (int c = 0; c < channels; c++) {
+                    out[(c * kh + ky) * kw + kx] = w[(ky * kw + kx) * channels + c];
+                }
+            }
+        }
+        return out;
     }
 
     /** [channels, height, width] of the network's input when it is an image (a convolution preprocessor), else null. */

@@ -1,6 +1,8 @@
 package dev.distill.student.export;
 
+import dev.distill.runtime.AvgPoolLayer;
 import dev.distill.runtime.ConvLayer;
+import dev.distill.runtime.DepthwiseConvLayer;
 import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.Layer;
@@ -19,7 +21,10 @@ import java.nio.ByteOrder;
  *     convolution: (Reshape to [N, C, H, W] before the first)
  *                 W int8 [F, C, kh, kw] ─ DequantizeLinear (per-axis, axis 0), b int32 ─ DequantizeLinear
  *                 Conv(x, W, b, strides, pads) ─ Relu? ─ QuantizeLinear ─ DequantizeLinear
+ *     depthwise:  W int8 [C, 1, kh, kw] ─ DequantizeLinear (per-axis), Conv(group = C), as a convolution
  *     max pooling: MaxPool(kernel, strides, pads)
+ *     average pooling (global: the whole map): AveragePool(kernel, strides) ─ QuantizeLinear ─ DequantizeLinear
+ *                 at the input's own (scale, zero point), as the runtime keeps the mean on the code grid
  *     dense:      (Flatten after a feature map)
  *                 W int8 [out, in] ─ DequantizeLinear (per-axis scales, axis 0)
  *                 b int32 [out]    ─ DequantizeLinear (scale s_in · s_w, axis 0)
@@ -50,15 +55,15 @@ public final class OnnxExporter {
                 new String[] {"input_q", "input_scale", "input_zero_point"}, "x0"));
         String x = "x0";
         float inScale = m.inputScale();
+        float scaleNow = m.inputScale();   // the (scale, zero point) of the activations at this point
+        int zeroNow = m.inputZeroPoint();
         boolean map = false;
         for (int l = 0; l < m.layers().size(); l++) {
             Layer layer = m.layers().get(l);
             String p = "layer" + l + "_";
-            if (layer instanceof ConvLayer || layer instanceof MaxPoolLayer) {
+            if (!(layer instanceof DenseLayer)) {
                 if (!map) {
-                    int[] chw = layer instanceof ConvLayer c ? new int[] {c.channels(), c.height(), c.width()}
-                            : new int[] {((MaxPoolLayer) layer).channels(), ((MaxPoolLayer) layer).height(),
-                            ((MaxPoolLayer) layer).width()};
+                    int[] chw = inputMap(layer);
                     g.addInitializer(int64s(p + "shape", -1, chw[0], chw[1], chw[2]));
                     g.addNode(node("Reshape", p + "reshape", new String[] {x, p + "shape"}, p + "map"));
                     x = p + "map";
@@ -72,6 +77,30 @@ public final class OnnxExporter {
                     x = p + "pool";
                     continue;
                 }
+                if (layer instanceof AvgPoolLayer pool) {
+                    g.addNode(node("AveragePool", p + "avgpool", new String[] {x}, p + "pool",
+                            ints("kernel_shape", pool.kernelH(), pool.kernelW()),
+                            ints("strides", pool.strideH(), pool.strideW())));
+                    x = requantise(g, p, p + "pool", false, scaleNow, zeroNow, "x" + (l + 1));
+                    continue;
+                }
+                if (layer instanceof DepthwiseConvLayer c) {
+                    g.addInitializer(tensor(p + "w_q", Onnx.TensorProto.DataType.INT8_VALUE, c.weights(), c.channels(),
+                            1, c.kernelH(), c.kernelW()));
+                    addBias(g, p, c.weightScales(), c.bias(), inScale, c.channels());
+                    g.addNode(node("Conv", p + "conv", new String[] {x, p + "w", p + "b"}, p + "conv",
+                            ints("kernel_shape", c.kernelH(), c.kernelW()), ints("strides", c.strideH(), c.strideW()),
+                            ints("pads", pads(c.height(), c.width(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(),
+                                    c.padTop(), c.padLeft(), c.outHeight(), c.outWidth())),
+                            Onnx.AttributeProto.newBuilder().setName("group").setType(Onnx.AttributeProto.AttributeType.INT)
+                                    .setI(c.channels()).build()));
+                    x = requantise(g, p, p + "conv", c.activation() == DenseLayer.Activation.RELU, c.outputScale(),
+                            c.outputZeroPoint(), "x" + (l + 1));
+                    inScale = c.outputScale();
+                    scaleNow = c.outputScale();
+                    zeroNow = c.outputZeroPoint();
+                    continue;
+                }
                 ConvLayer c = (ConvLayer) layer;
                 g.addInitializer(tensor(p + "w_q", Onnx.TensorProto.DataType.INT8_VALUE, c.weights(), c.filters(),
                         c.channels(), c.kernelH(), c.kernelW()));
@@ -83,6 +112,8 @@ public final class OnnxExporter {
                 x = requantise(g, p, p + "conv", c.activation() == DenseLayer.Activation.RELU, c.outputScale(),
                         c.outputZeroPoint(), "x" + (l + 1));
                 inScale = c.outputScale();
+                scaleNow = c.outputScale();
+                zeroNow = c.outputZeroPoint();
                 continue;
             }
             DenseLayer d = (DenseLayer) layer;
@@ -107,6 +138,8 @@ public final class OnnxExporter {
             }
             x = requantise(g, p, y, relu, d.outputScale(), d.outputZeroPoint(), "x" + (l + 1));
             inScale = d.outputScale();
+            scaleNow = d.outputScale();
+            zeroNow = d.outputZeroPoint();
         }
         return Onnx.ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
@@ -116,6 +149,21 @@ public final class OnnxExporter {
                 .setGraph(g)
                 .build()
                 .toByteArray();
+    }
+
+    /** [channels, height, width] of a window layer's input. */
+    private static int[] inputMap(Layer layer) {
+        if (layer instanceof ConvLayer c) {
+            return new int[] {c.channels(), c.height(), c.width()};
+        }
+        if (layer instanceof DepthwiseConvLayer c) {
+            return new int[] {c.channels(), c.height(), c.width()};
+        }
+        if (layer instanceof MaxPoolLayer c) {
+            return new int[] {c.channels(), c.height(), c.width()};
+        }
+        AvgPoolLayer c = (AvgPoolLayer) layer;
+        return new int[] {c.channels(), c.height(), c.width()};
     }
 
     /** Per-axis dequantisation of the weights {@code p + "w_q"} (already added) and the int32 biases. */

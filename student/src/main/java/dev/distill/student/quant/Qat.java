@@ -160,8 +160,30 @@ public final class Qat implements TrainingHooks {
         return copy;
     }
 
-    /** The fake-quantised weights of {@code layer}: per column for dense layers, per output filter for convolutions. */
+    /**
+     * The fake-quantised weights of {@code layer}: per column for dense layers, per output filter for
+     * convolutions, per channel for depthwise convolutions (as {@code Int8Exporter} quantises them).
+     */
     static float[] fakeWeights(Layer layer, float[] w, int bits) {
+        if (layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D) {
+            // [kernel h, kernel w, channels, 1]: channel c's weights lie every `channels` values apart.
+            int channels = (int) layer.getParam(DefaultParamInitializer.WEIGHT_KEY).size(2);
+            int taps = w.length / channels;
+            float[] byChannel = new float[w.length];
+            for (int t = 0; t < taps; t++) {
+                for (int c = 0; c < channels; c++) {
+                    byChannel[c * taps + t] = w[t * channels + c];
+                }
+            }
+            float[] q = Quantisers.fakePerBlock(byChannel, channels, bits);
+            float[] out = new float[w.length];
+            for (int t = 0; t < taps; t++) {
+                for (int c = 0; c < channels; c++) {
+                    out[t * channels + c] = q[c * taps + t];
+                }
+            }
+            return out;
+        }
         if (layer.conf().getLayer() instanceof ConvolutionLayer c) {
             return Quantisers.fakePerBlock(w, (int) c.getNOut(), bits);
         }

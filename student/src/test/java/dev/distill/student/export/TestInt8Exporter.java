@@ -78,14 +78,22 @@ public class TestInt8Exporter {
                 List.of(LayerSpec.dense(3), LayerSpec.batchNorm()))
                 .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         assertThatThrownBy(() -> Int8Exporter.export(bn, Int8Exporter.calibrate(bn, new float[][] {{0, 1, 2, 3}})))
-                .hasMessage("layer 1 is a BatchNormalization; the int8 runtime supports dense, convolution and max-pooling"
-                        + " layers");
+                .hasMessage("layer 1 is a batch normalisation after layer 0, whose activation is relu; it can be folded"
+                        + " into that layer only when the layer's activation is identity (conv, batch-norm, then the"
+                        + " activation on the batch norm)");
+        MultiLayerNetwork first = new NetworkSpec(new int[] {4}, 2, List.of(LayerSpec.batchNorm(), LayerSpec.dense(3)))
+                .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
+        assertThatThrownBy(() -> Int8Exporter.export(first, Int8Exporter.calibrate(first, new float[][] {{0, 1, 2, 3}})))
+                .hasMessage("layer 0 is a batch normalisation that does not follow a dense, convolution or depthwise"
+                        + " layer; the int8 runtime folds batch normalisation into the weighted layer right before it");
         MultiLayerNetwork avg = new NetworkSpec(new int[] {1, 4, 4}, 2, List.of(
                 LayerSpec.conv(2, 3),
-                LayerSpec.pool("avg", 2)))
+                LayerSpec.pool("avg", 3)))
                 .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         assertThatThrownBy(() -> Int8Exporter.export(avg, Int8Exporter.calibrate(avg, new float[][] {new float[16]})))
-                .hasMessage("layer 1 is AVG pooling; the int8 runtime supports max pooling over a feature map");
+                .hasMessage("layer 1 is average pooling 3x3 with stride 3 over a 4x4 map, whose windows reach into the"
+                        + " padding; the int8 runtime averages windows inside the map (a size the stride divides, or"
+                        + " padding = valid)");
     }
 
     /**
