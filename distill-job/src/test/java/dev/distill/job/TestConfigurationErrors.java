@@ -201,7 +201,7 @@ class TestConfigurationErrors {
                 + " (kd.student.quantisation.enabled = true) takes relu or identity, the activations the int8 runtime computes\n"
                 + "  " + f + ":4: kd.student.architecture.layers[1].type = \"batch-norm\": a batch-norm is folded into"
                 + " layers[0] for the int8 file, so that dense layer needs activation = identity (it has tanh); put the"
-                + " activation on the batch-norm: { type = batch-norm, activation = tanh }\n"
+                + " activation on the batch-norm: { type = batch-norm, activation = relu }\n"
                 + "  " + f + ":3: kd.student.quantisation.weight-bits = 9: must be an integer in [2, 8]\n"
                 + "  " + f + ":5: kd.teacher.architecture.layers[0].quantise = false: only student layers are compressed"
                 + " (kd.student.quantisation, kd.student.pruning, rank); remove it here\n");

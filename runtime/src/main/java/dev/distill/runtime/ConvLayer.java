@@ -66,38 +66,18 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
      */
     int[] accumulate(int[] x) {
         int plane = outHeight * outWidth;
-        int[][] col = new int[channels * kernelH * kernelW][plane];
+        int padded = padded(plane);
+        int[][] col = new int[channels * kernelH * kernelW][padded];
         for (int c = 0; c < channels; c++) {
-            int xBase = c * height * width;
             for (int ky = 0; ky < kernelH; ky++) {
                 for (int kx = 0; kx < kernelW; kx++) {
-                    int[] to = col[(c * kernelH + ky) * kernelW + kx];
-                    // Output columns whose input column ox·strideW − padLeft + kx lies in [0, width).
-                    int first = Math.max(0, ceilDiv(padLeft - kx, strideW));
-                    int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
-                    if (last < first) {
-                        continue;   // this kernel column sees only padding (a narrow input)
-                    }
-                    for (int oy = 0; oy < outHeight; oy++) {
-                        int iy = oy * strideH - padTop + ky;
-                        if (iy < 0 || iy >= height) {
-                            continue;
-                        }
-                        int row = xBase + iy * width - padLeft + kx;
-                        int out = oy * outWidth;
-                        if (strideW == 1) {
-                            System.arraycopy(x, row + first, to, out + first, last - first + 1);
-                        } else {
-                            for (int ox = first; ox <= last; ox++) {
-                                to[out + ox] = x[row + ox * strideW];
-                            }
-                        }
-                    }
+                    window(x, c * height * width, height, width, ky, kx, strideH, strideW, padTop, padLeft, outHeight,
+                            outWidth, col[(c * kernelH + ky) * kernelW + kx]);
                 }
             }
         }
         int[] acc = new int[filters * plane];
-        int[] sum = new int[plane];
+        int[] sum = new int[padded];
         for (int f = 0; f < filters; f++) {
             java.util.Arrays.fill(sum, bias[f]);
             int wBase = f * col.length;
@@ -112,8 +92,50 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
         return acc;
     }
 
+    /** Rows of the patch matrix are padded to a multiple of this many ints (the extra cells stay zero). */
+    static final int LANES = 16;
+
+    /** {@code n} rounded up to a multiple of {@link #LANES}. */
+    static int padded(int n) {
+        return (n + LANES - 1) / LANES * LANES;
+    }
+
+    /**
+     * Lays out into {@code to[p]} (p = oy·outWidth + ox) the input value kernel tap (ky, kx) sees at each output
+     * position of one channel starting at {@code xBase}: {@code x[xBase + iy·width + ix]} with iy = oy·strideH −
+     * padTop + ky and ix = ox·strideW − padLeft + kx, where that lies inside the input; other cells are left as
+     * they are (zero in a fresh row, and the same cells for every channel). False when the tap sees only padding.
+     */
+    static boolean window(int[] x, int xBase, int height, int width, int ky, int kx, int strideH, int strideW,
+                          int padTop, int padLeft, int outHeight, int outWidth, int[] to) {
+        // Output columns whose input column ox·strideW − padLeft + kx lies in [0, width).
+        int first = Math.max(0, ceilDiv(padLeft - kx, strideW));
+        int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
+        if (last < first) {
+            return false;   // this kernel column sees only padding (a narrow input)
+        }
+        boolean any = false;
+        for (int oy = 0; oy < outHeight; oy++) {
+            int iy = oy * strideH - padTop + ky;
+            if (iy < 0 || iy >= height) {
+                continue;
+            }
+            any = true;
+            int row = xBase + iy * width - padLeft + kx;
+            int out = oy * outWidth;
+            if (strideW == 1) {
+                System.arraycopy(x, row + first, to, out + first, last - first + 1);
+            } else {
+                for (int ox = first; ox <= last; ox++) {
+                    to[out + ox] = x[row + ox * strideW];
+                }
+            }
+        }
+        return any;
+    }
+
     /** {@code sum[p] += w · row[p]} for every p: the kernel of the product, kept small so the JIT vectorises it. */
-    private static void multiplyAdd(int[] sum, int[] row, int w) {
+    static void multiplyAdd(int[] sum, int[] row, int w) {
         for (int p = 0; p < sum.length; p++) {
             sum[p] += w * row[p];
         }

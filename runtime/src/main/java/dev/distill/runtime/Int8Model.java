@@ -3,8 +3,9 @@ package dev.distill.runtime;
 import java.util.List;
 
 /**
- * A quantised feed-forward model and its integer inference: dense layers, optionally after 2-D convolutions
- * and max pooling over a channel-major input (a flattened [channels, height, width] image). The input is quantised to uint8 with
+ * A quantised feed-forward model and its integer inference: dense layers, optionally after 2-D convolutions,
+ * depthwise convolutions, max and average pooling over a channel-major input (a flattened [channels, height,
+ * width] image). The input is quantised to uint8 with
  * (inputScale, inputZeroPoint); each dense layer accumulates {@code Σ w·(q − z)} in int32 (int8 × int8
  * products, exact), adds the int32 bias, rescales by inputScale · weightScale_j, applies its activation
  * and, except for the last layer, requantises to uint8 rounding half to even ({@link Math#rint}), as
@@ -125,7 +126,7 @@ public final class Int8Model {
      * 1.5·2²³ and read from the float's bits, plus the zero point; ReLU (real ≤ 0 → the zero point) is the
      * lower bound of the final clamp, since rint of a negative value never exceeds 0.
      */
-    private static void requantize(int[] acc, int from, int to, float m, boolean relu, float outScale, int zeroPoint,
+    static void requantize(int[] acc, int from, int to, float m, boolean relu, float outScale, int zeroPoint,
                                    int[] next) {
         int lower = relu ? zeroPoint : 0;
         for (int k = from; k < to; k++) {
@@ -133,7 +134,8 @@ public final class Int8Model {
             v = v < -512f ? -512f : v;
             v = v > 512f ? 512f : v;
             int q = Float.floatToRawIntBits(v + ROUND) - ROUND_BITS + zeroPoint;
-            next[k] = Math.min(255, Math.max(lower, q));
+            // NaN (an infinite factor times 0, from a hand-made file) gives code 0, as quantize gives it.
+            next[k] = v == v ? Math.min(255, Math.max(lower, q)) : 0;
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.zip.Inflater;
  * The deployable model file, version 1 (dense layers only), 2 (also convolution and max pooling) or 3 (also
  * depthwise convolution and average pooling). All numbers big-endian.
  * <pre>
- *   header   "KDI8" (4 bytes) | version u8 = 1 or 2 | 3 reserved bytes (0)
+ *   header   "KDI8" (4 bytes) | version u8 = 1, 2 or 3 | 3 reserved bytes (0)
  *            | payload length u32 (uncompressed) | CRC32 of the uncompressed payload u32
  *   body     the payload, compressed with java.util.zip.Deflater (zlib format)
  *
@@ -187,7 +187,11 @@ public final class ModelFile {
         }
     }
 
+    /** Weights declared so far by the file being parsed (this thread's). */
+    private static final ThreadLocal<Long> declared = ThreadLocal.withInitial(() -> 0L);
+
     private static Int8Model parse(ByteBuffer b, int version, String name) throws ModelFileException {
+        declared.set(0L);
         int inputLength = count(b, "input length", 1, MAX_WIDTH, name);
         float inputScale = b.getFloat();
         int inputZero = count(b, "input zero point", 0, 255, name);
@@ -337,7 +341,15 @@ public final class ModelFile {
         return new AvgPoolLayer(channels, height, w, kh, kw, sh, sw, oh, ow);
     }
 
+    /** Most weights a file may declare in all, so that sparse layers cannot make a small file allocate gigabytes. */
+    static final long MAX_WEIGHTS = MAX_PAYLOAD;
+
     private static byte[] weights(ByteBuffer b, long cells, String at, String name) throws ModelFileException {
+        declared.set(declared.get() + cells);
+        if (declared.get() > MAX_WEIGHTS) {
+            throw new ModelFileException(name + ": " + at + " brings the weights declared to " + declared.get()
+                    + "; at most " + MAX_WEIGHTS + " are accepted");
+        }
         int encoding = b.get() & 0xff;
         byte[] weights;
         if (encoding == 0) {

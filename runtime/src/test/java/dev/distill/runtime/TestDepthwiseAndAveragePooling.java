@@ -145,4 +145,53 @@ class TestDepthwiseAndAveragePooling {
                 .hasMessage("m.int8: layer 0 has kind 4; version 2 knows 1 (dense), 2 (convolution) and 3 (max pooling),"
                         + " and the last layer must be dense");
     }
+
+    /**
+     * The branch-free requantisation gives the codes of the definition, quantize(act(acc · m)), over a million
+     * random accumulators, factors, scales and zero points spanning every magnitude (values beyond ±512 steps
+     * included), with and without ReLU, and 0 for the NaN of an infinite factor times 0.
+     */
+    @Test
+    void requantisationEqualsTheDefinition() {
+        Random r = new Random(15);
+        int[] acc = new int[1];
+        int[] out = new int[1];
+        for (int t = 0; t < 1_000_000; t++) {
+            acc[0] = r.nextInt() >> r.nextInt(32);
+            float m = (float) Math.exp(r.nextGaussian() * 8);
+            float scale = (float) Math.exp(r.nextGaussian() * 4);
+            int zero = r.nextInt(256);
+            boolean relu = r.nextBoolean();
+            Int8Model.requantize(acc, 0, 1, m, relu, scale, zero, out);
+            float real = acc[0] * m;
+            if (relu && real < 0) {
+                real = 0;
+            }
+            assertThat(out[0]).as("acc %d, m %s, scale %s, zero %d, relu %b", acc[0], m, scale, zero, relu)
+                    .isEqualTo(Int8Model.quantize(real, scale, zero));
+        }
+        acc[0] = 0;
+        Int8Model.requantize(acc, 0, 1, Float.POSITIVE_INFINITY, true, 1f, 7, out);
+        assertThat(out[0]).isZero();
+    }
+
+    /** Damaged copies of a file with depthwise convolutions and average pooling only ever fail by name. */
+    @Test
+    void mutationsOfAVersion3FileOnlyEverGiveModelFileException() throws Exception {
+        Random r = new Random(16);
+        byte[] weights = new byte[4 * 9];
+        r.nextBytes(weights);
+        DepthwiseConvLayer dw = new DepthwiseConvLayer(4, 6, 6, 3, 3, 1, 1, 1, 1, 6, 6, DenseLayer.Activation.RELU,
+                new float[] {0.01f, 0.02f, 0.03f, 0.04f}, weights, new int[] {5, -5, 50, -50}, 0.1f, 3);
+        AvgPoolLayer pool = new AvgPoolLayer(4, 6, 6, 2, 2, 2, 2, 3, 3);
+        AvgPoolLayer gap = AvgPoolLayer.global(4, 3, 3);
+        byte[] dense = new byte[8];
+        r.nextBytes(dense);
+        Int8Model m = new Int8Model(144, 0.01f, 0, List.of(dw, pool, gap, new DenseLayer(4, 2,
+                DenseLayer.Activation.IDENTITY, new float[] {0.1f, 0.1f}, dense, new int[2], 0f, 0)));
+        byte[] good = TestModelFile.bytes(m);
+        int[] outcomes = TestModelFile.fuzz(good, TestModelFile.payload(good), 3000, r);
+        assertThat(outcomes[0] + outcomes[1]).isEqualTo(3000);
+        assertThat(outcomes[1]).as("rejected").isGreaterThan(1000);
+    }
 }

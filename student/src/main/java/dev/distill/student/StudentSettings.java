@@ -76,9 +76,10 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
                     + " be a dense, conv or depthwise layer" + (before == null ? "; this one is the first layer"
                     : " (layers[" + (i - 1) + "] is a " + before + ")"));
         } else if (!"identity".equals(activation)) {
+            String move = NetworkSpec.QAT_ACTIVATIONS.contains(activation) ? activation : "relu";
             layer.problem("type", "a batch-norm is folded into layers[" + (i - 1) + "] for the int8 file, so that " + before
                     + " layer needs activation = identity (it has " + activation + "); put the activation on the"
-                    + " batch-norm: { type = batch-norm, activation = " + activation + " }");
+                    + " batch-norm: { type = batch-norm, activation = " + move + " }");
         }
     }
 }

@@ -178,16 +178,19 @@ final class EvaluateStage implements Stage {
         }
         StageTable.Measured ref = reference;
         String int8 = w.path("export", "student.int8");
+        long int8Parameters = 0;
         if (w.exists(int8)) {
             Int8Model m = StageTable.readInt8(w, int8);
             int[] known = ctx.remembered(SoftLabels.INT8_PREDICTIONS + w.sha256(int8));   // export's, in a run
+            // The file's own count: batch norm folded into the layer before it holds no parameters there.
             rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), set, numClasses,
-                    student.numParams(), w.size(int8), teacherBytes, ref, known).row());
+                    m.parameters(), w.size(int8), teacherBytes, ref, known).row());
+            int8Parameters = m.parameters();
         }
         String onnx = w.path("export", "student.onnx");
         if (w.exists(onnx)) {
             byte[] bytes = w.readBytes(onnx);
-            long parameters = student.numParams();
+            long parameters = int8Parameters > 0 ? int8Parameters : student.numParams();
             rows.add(StageTable.withOnnxRuntime(bytes, engine -> StageTable.measure("student ONNX (QDQ)",
                     "ONNX Runtime", engine, set, numClasses, parameters, bytes.length, teacherBytes, ref)).row());
         }

@@ -192,8 +192,8 @@ public final class Int8Exporter {
                     if (g[4] != 0 || g[5] != 0 || (g[6] - 1) * g[2] + g[0] > map[1] || (g[7] - 1) * g[3] + g[1] > map[2]) {
                         throw new IllegalArgumentException("layer " + l + " is average pooling " + g[0] + "x" + g[1]
                                 + " with stride " + g[2] + " over a " + map[1] + "x" + map[2] + " map, whose windows reach"
-                                + " into the padding; the int8 runtime averages windows inside the map (a size the"
-                                + " stride divides, or padding = valid)");
+                                + " into the padding; the int8 runtime averages windows inside the map (a map size the"
+                                + " pooling kernel divides)");
                     }
                     out.add(new AvgPoolLayer(map[0], map[1], map[2], g[0], g[1], g[2], g[3], g[6], g[7]));
                 }
@@ -221,7 +221,7 @@ public final class Int8Exporter {
                     ? FlatArrays.of(layer.getParam(DefaultParamInitializer.BIAS_KEY)) : new float[channels];
             org.nd4j.linalg.activations.IActivation fn = base.getActivationFn();
             if (batchNormAfter(net, l)) {
-                if (!(fn instanceof ActivationIdentity) && !(fn instanceof QuantisedActivation q && !q.isRelu())) {
+                if (!(fn instanceof ActivationIdentity)) {   // a quantiser here would take a range of its own
                     throw new IllegalArgumentException("layer " + (l + 1) + " is a batch normalisation after layer " + l
                             + ", whose activation is " + fn + "; it can be folded into that layer only when the layer's"
                             + " activation is identity (conv, batch-norm, then the activation on the batch norm)");
@@ -306,7 +306,8 @@ public final class Int8Exporter {
      * Folds batch normalisation {@code bn} into weights {@code w} and biases {@code b} of {@code channels}
      * output channels, in place: channel-major blocks of {@code block} weights (convolutions), or, with {@code
      * block} 0, a dense layer's [in][out] matrix whose column is the channel. The running statistics are those
-     * of inference (DL4J stores σ either as a variance or, with useLogStd, as log10 of √(σ² + ε)).
+     * of inference: DL4J stores σ² as a variance or, with useLogStd (its default), as log10 √σ², and divides by
+     * √(σ² + ε) either way.
      */
     static void fold(Layer bn, float[] w, float[] b, int channels, int block, int at) {
         var conf = (org.deeplearning4j.nn.conf.layers.BatchNormalization) bn.conf().getLayer();
@@ -322,7 +323,9 @@ public final class Int8Exporter {
         }
         int in = block == 0 ? w.length / channels : 0;
         for (int c = 0; c < channels; c++) {
-            double std = logStd ? Math.pow(10, spread[c]) : Math.sqrt(spread[c] + conf.getEps());
+            // DL4J's log-std form stores log10 of the batch's √σ² (no ε) and adds ε at inference.
+            double variance = logStd ? Math.pow(10, 2.0 * spread[c]) : spread[c];
+            double std = Math.sqrt(variance + conf.getEps());
             float k = (float) (gamma[c] / std);
             if (block > 0) {
                 for (int i = c * block; i < (c + 1) * block; i++) {

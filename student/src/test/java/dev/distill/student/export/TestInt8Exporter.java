@@ -92,8 +92,8 @@ public class TestInt8Exporter {
                 .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         assertThatThrownBy(() -> Int8Exporter.export(avg, Int8Exporter.calibrate(avg, new float[][] {new float[16]})))
                 .hasMessage("layer 1 is average pooling 3x3 with stride 3 over a 4x4 map, whose windows reach into the"
-                        + " padding; the int8 runtime averages windows inside the map (a size the stride divides, or"
-                        + " padding = valid)");
+                        + " padding; the int8 runtime averages windows inside the map (a map size the pooling kernel"
+                        + " divides)");
     }
 
     /**

@@ -88,8 +88,9 @@ class TestMobileBlocks {
         bn.setParam(BatchNormalizationParamInitializer.BETA, Nd4j.createFromArray(new float[][] {{0.5f, 0}}));
         bn.setParam(BatchNormalizationParamInitializer.GLOBAL_MEAN, Nd4j.createFromArray(new float[][] {{1, 0}}));
         if (bn.paramTable().containsKey(BatchNormalizationParamInitializer.GLOBAL_LOG_STD)) {
+            // DL4J's log-std form: log10 √σ², without ε (it adds ε at inference).
             bn.setParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD, Nd4j.createFromArray(new float[][] {{
-                (float) Math.log10(Math.sqrt(3 + eps)), (float) Math.log10(Math.sqrt(0.25 + eps))}}));
+                (float) Math.log10(Math.sqrt(3)), (float) Math.log10(Math.sqrt(0.25))}}));
         } else {
             bn.setParam(BatchNormalizationParamInitializer.GLOBAL_VAR, Nd4j.createFromArray(new float[][] {{3, 0.25f}}));
         }
@@ -108,6 +109,76 @@ class TestMobileBlocks {
         float[] activations = FlatArrays.of(net.feedForward(Nd4j.createFromArray(new float[][] {{0.7f}}), false).get(2));
         assertThat(activations[0]).isCloseTo(w[0] * 0.7f + b[0], within(1e-4f));
         assertThat(activations[1]).isCloseTo(w[1] * 0.7f + b[1], within(1e-4f));
+    }
+
+    /**
+     * For a dense layer of 3 inputs, a convolution of 2 channels and a depthwise convolution, each followed by
+     * a trained batch norm whose first channel has an almost constant input (σ² = 1e-8, where ε decides the
+     * scale): the layer with the folded weights alone computes what the layer and its batch norm compute.
+     */
+    @Test
+    void foldedLayersComputeWhatTheLayerAndItsBatchNormCompute() {
+        record Case(int[] shape, LayerSpec layer) {
+        }
+        java.util.Random r = new java.util.Random(5);
+        for (Case c : List.of(new Case(new int[] {3}, LayerSpec.dense(4).withActivation("identity")),
+                new Case(new int[] {2, 5, 5}, LayerSpec.conv(3, 3).withActivation("identity")),
+                new Case(new int[] {2, 5, 5}, LayerSpec.depthwise(3).withActivation("identity")))) {
+            NetworkSpec withBn = new NetworkSpec(c.shape(), 2, List.of(c.layer(), LayerSpec.batchNorm()));
+            MultiLayerNetwork net = withBn.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 3);
+            int features = withBn.featureLength();
+            float[][] x = new float[64][features];
+            int[] y = new int[64];
+            for (int i = 0; i < 64; i++) {
+                y[i] = r.nextInt(2);
+                for (int j = 0; j < features; j++) {
+                    x[i][j] = (float) r.nextGaussian();
+                }
+            }
+            for (int step = 0; step < 20; step++) {
+                net.fit(Fixtures.hardLabels(x, y, 2));
+            }
+            var bn = net.getLayer(1);
+            String spread = bn.paramTable().containsKey(BatchNormalizationParamInitializer.GLOBAL_LOG_STD)
+                    ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD : BatchNormalizationParamInitializer.GLOBAL_VAR;
+            org.nd4j.linalg.api.ndarray.INDArray s = bn.getParam(spread).dup();
+            s.putScalar(0, spread.equals(BatchNormalizationParamInitializer.GLOBAL_VAR) ? 1e-8 : Math.log10(1e-4));
+            bn.setParam(spread, s);
+            float[] w = FlatArrays.of(net.getLayer(0).getParam(DefaultParamInitializer.WEIGHT_KEY));
+            float[] b = FlatArrays.of(net.getLayer(0).getParam(DefaultParamInitializer.BIAS_KEY));
+            int channels = b.length;
+            boolean depthwise = "depthwise".equals(c.layer().type());
+            float[] folded = w.clone();
+            if (depthwise) {   // [kh, kw, C, 1]: channel c every C values
+                float[] byChannel = new float[w.length];
+                int taps = w.length / channels;
+                for (int t = 0; t < taps; t++) {
+                    for (int ch = 0; ch < channels; ch++) {
+                        byChannel[ch * taps + t] = w[t * channels + ch];
+                    }
+                }
+                Int8Exporter.fold(bn, byChannel, b, channels, taps, 1);
+                for (int t = 0; t < taps; t++) {
+                    for (int ch = 0; ch < channels; ch++) {
+                        folded[t * channels + ch] = byChannel[ch * taps + t];
+                    }
+                }
+            } else {
+                Int8Exporter.fold(bn, folded, b, channels, "conv".equals(c.layer().type()) ? w.length / channels : 0, 1);
+            }
+            MultiLayerNetwork alone = new NetworkSpec(c.shape(), 2, List.of(c.layer()))
+                    .newNetwork(new HintonLoss(1, 0), Fixtures.training(), 3);
+            var shape = net.getLayer(0).getParam(DefaultParamInitializer.WEIGHT_KEY).shape();
+            alone.getLayer(0).setParam(DefaultParamInitializer.WEIGHT_KEY, Nd4j.create(folded, shape, 'c'));
+            alone.getLayer(0).setParam(DefaultParamInitializer.BIAS_KEY, Nd4j.create(b, new long[] {1, channels}, 'c'));
+            float[] expected = FlatArrays.of(net.feedForward(Nd4j.create(x), false).get(2));
+            float[] actual = FlatArrays.of(alone.feedForward(Nd4j.create(x), false).get(1));
+            assertThat(actual).as(c.layer().type()).hasSameSizeAs(expected);
+            for (int i = 0; i < actual.length; i++) {
+                assertThat(actual[i]).as(c.layer().type() + " value " + i)
+                        .isCloseTo(expected[i], within(1e-3f * Math.max(1, Math.abs(expected[i]))));
+            }
+        }
     }
 
     /** Post-training quantisation of the MobileNet-style network: int8 file, runtime and ONNX agree with it. */
