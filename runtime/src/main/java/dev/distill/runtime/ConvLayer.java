@@ -66,8 +66,7 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
      */
     int[] accumulate(int[] x) {
         int plane = outHeight * outWidth;
-        int padded = padded(plane);
-        int[][] col = new int[channels * kernelH * kernelW][padded];
+        int[][] col = new int[channels * kernelH * kernelW][plane];
         for (int c = 0; c < channels; c++) {
             for (int ky = 0; ky < kernelH; ky++) {
                 for (int kx = 0; kx < kernelW; kx++) {
@@ -77,7 +76,7 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
             }
         }
         int[] acc = new int[filters * plane];
-        int[] sum = new int[padded];
+        int[] sum = new int[plane];
         for (int f = 0; f < filters; f++) {
             java.util.Arrays.fill(sum, bias[f]);
             int wBase = f * col.length;
@@ -90,14 +89,6 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
             System.arraycopy(sum, 0, acc, f * plane, plane);
         }
         return acc;
-    }
-
-    /** Rows of the patch matrix are padded to a multiple of this many ints (the extra cells stay zero). */
-    static final int LANES = 16;
-
-    /** {@code n} rounded up to a multiple of {@link #LANES}. */
-    static int padded(int n) {
-        return (n + LANES - 1) / LANES * LANES;
     }
 
     /**

@@ -39,37 +39,38 @@ public record DepthwiseConvLayer(int channels, int height, int width, int kernel
     }
 
     /**
-     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point). Per
-     * channel, each kernel tap's input window is first laid out as a row of the output's size ({@code col[t][p]},
-     * zero where the window hangs over the border), then {@code sum[p] += W[c][t] · col[t][p]} runs over whole
-     * rows, which the JIT vectorises (as {@link ConvLayer#accumulate}); rows are padded to a multiple of
-     * {@link ConvLayer#LANES} so that no scalar tail remains. The same integers as the definition, summed in
-     * another order.
+     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point): for
+     * each channel and kernel position, the weight times the input row segment that position sees, added into
+     * the output row (the same integers as the definition, summed in another order).
      */
     int[] accumulate(int[] x) {
         int plane = outHeight * outWidth;
-        int padded = ConvLayer.padded(plane);
-        int taps = kernelH * kernelW;
-        int[][] col = new int[taps][padded];   // the cells a tap sees are the same for every channel
         int[] acc = new int[channels * plane];
-        int[] sum = new int[padded];
         for (int c = 0; c < channels; c++) {
             int xBase = c * height * width;
-            java.util.Arrays.fill(sum, bias[c]);
+            int aBase = c * plane;
+            java.util.Arrays.fill(acc, aBase, aBase + plane, bias[c]);
             for (int ky = 0; ky < kernelH; ky++) {
                 for (int kx = 0; kx < kernelW; kx++) {
                     int w = weights[(c * kernelH + ky) * kernelW + kx];
                     if (w == 0) {
                         continue;
                     }
-                    int[] to = col[ky * kernelW + kx];
-                    if (ConvLayer.window(x, xBase, height, width, ky, kx, strideH, strideW, padTop, padLeft, outHeight,
-                            outWidth, to)) {
-                        ConvLayer.multiplyAdd(sum, to, w);
+                    int first = Math.max(0, -Math.floorDiv(kx - padLeft, strideW));
+                    int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
+                    for (int oy = 0; oy < outHeight; oy++) {
+                        int iy = oy * strideH - padTop + ky;
+                        if (iy < 0 || iy >= height) {
+                            continue;
+                        }
+                        int row = xBase + iy * width - padLeft + kx;
+                        int out = aBase + oy * outWidth;
+                        for (int ox = first; ox <= last; ox++) {
+                            acc[out + ox] += w * x[row + ox * strideW];
+                        }
                     }
                 }
             }
-            System.arraycopy(sum, 0, acc, c * plane, plane);
         }
         return acc;
     }

@@ -27,9 +27,9 @@ import static org.assertj.core.api.Assertions.within;
  * depthwise convolutions, average and global average pooling; trained here, exported, and compared with the
  * network they stand for.
  */
-class TestMobileBlocks {
+public class TestMobileBlocks {
     /** conv → BN → ReLU, depthwise → BN → ReLU, average pooling, pointwise conv → BN → ReLU, global pooling. */
-    static NetworkSpec mobile() {
+    public static NetworkSpec mobile() {
         return new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
                 LayerSpec.conv(4, 3).withActivation("identity"),
                 LayerSpec.batchNorm().withActivation("relu"),
@@ -45,7 +45,7 @@ class TestMobileBlocks {
      * 6×6 images holding a 3-pixel line at a random place, the class its direction (horizontal, vertical,
      * diagonal), with noise: what a global average pools over, unlike a class given by position.
      */
-    static Fixtures.ConvData lines(int n, long seed) {
+    public static Fixtures.ConvData lines(int n, long seed) {
         java.util.Random r = new java.util.Random(seed);
         float[][] x = new float[n][36];
         int[] y = new int[n];

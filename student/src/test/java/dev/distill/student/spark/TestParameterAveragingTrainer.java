@@ -222,6 +222,46 @@ class TestParameterAveragingTrainer {
         batches.unpersist();
     }
 
+    /**
+     * The MobileNet-style student (batch norm, depthwise, average and global pooling) trained by two workers,
+     * quantisation-aware and pruned: it learns, its weight layers reach the target sparsity, and its int8 file
+     * computes what its fake-quantised network computes.
+     */
+    @Test
+    void twoWorkersTrainMobileBlocksQuantisationAwareAndPruned() {
+        var data = dev.distill.student.export.TestMobileBlocks.lines(600, 3);
+        var held = dev.distill.student.export.TestMobileBlocks.lines(300, 4);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < data.y().length; i++) {
+            rows.add(RowFactory.create((long) i, data.x()[i], data.y()[i]));
+        }
+        Dataset<Row> lines = spark.createDataFrame(rows, ExampleSchema.SCHEMA);
+        NetworkSpec spec = dev.distill.student.export.TestMobileBlocks.mobile()
+                .withQuantisation(new dev.distill.student.quant.QuantisationSettings(true, 8, 0, 0.9));
+        TrainingSettings t = new TrainingSettings(12, 32, 2, 4, "adam", 0.01, 0.9, "constant", 0.5, 1, 0, 5);
+        MultiLayerConfiguration conf = spec.toConfiguration(new HintonLoss(1, 0), t, 5);
+        dev.distill.student.quant.Qat qat = dev.distill.student.quant.Qat.of(spec);
+        var pruning = dev.distill.student.compress.Pruning.of(spec,
+                new dev.distill.student.compress.PruningSettings(true, 0, 0.5, 0, 20, 2));   // the target from step 40 of about 120
+        JavaRDD<PackedBatch> batches = BatchPacker.pack(lines, 3, 36, 2, 32, 5, false);
+        var result = new ParameterAveragingTrainer("mobile", t, 2, null)
+                .withHooks(dev.distill.student.TrainingHooks.compose(pruning, qat)).train(sc, batches, conf, "d", null);
+        batches.unpersist();
+        MultiLayerNetwork net = result.network();
+        assertThat(result.history().get(11).meanLoss()).isLessThan(result.history().get(0).meanLoss());
+        for (var layer : dev.distill.student.compress.Pruning.sparsityByLayer(net)) {
+            assertThat(layer.sparsity()).as(layer.toString()).isGreaterThanOrEqualTo(0.45);
+        }
+        dev.distill.runtime.Int8Model m = dev.distill.student.export.Int8Exporter.exportQuantised(net, 8);
+        float[] fake = FlatArrays.of(qat.fakeQuantised(net).output(org.nd4j.linalg.factory.Nd4j.create(held.x())));
+        int agree = 0;
+        for (int r = 0; r < 300; r++) {
+            agree += m.predict(held.x()[r]) == dev.distill.student.Evaluation.argmax(
+                    java.util.Arrays.copyOfRange(fake, r * 3, r * 3 + 3)) ? 1 : 0;
+        }
+        assertThat(agree).as("int8 vs fake-quantised agreement of 300").isGreaterThanOrEqualTo(294);
+    }
+
     @Test
     void resumesFromTheLastCheckpointAndMatchesAnUninterruptedRun() {
         String ck = dir.resolve("checkpoint.bin").toString();
