@@ -52,7 +52,7 @@ class TestJobConfig {
             var loaded = JobConfig.load(job().toString(), Map.of());
             assertThat(loaded.unknownKeys()).extracting(Object::toString).containsExactly("system properties:"
                     + " kd.dataset.num-clases = \"4\": unknown key; did you mean kd.dataset.num-classes? Valid keys under"
-                    + " kd.dataset: class-names, csv, format, input-shape, label-column, labelled-fraction, max-test-rows, max-train-rows, normalisation,"
+                    + " kd.dataset: class-names, csv, format, image, image-folder, input-shape, label-column, labelled-fraction, max-test-rows, max-train-rows, normalisation,"
                     + " num-classes, parquet, partitions, split-seed, test, test-fraction, test-labels, train, train-labels");
         } finally {
             System.clearProperty("kd.dataset.num-clases");

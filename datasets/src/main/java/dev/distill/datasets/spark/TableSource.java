@@ -45,20 +45,10 @@ public final class TableSource {
     public static int parquetFeatures(org.apache.hadoop.conf.Configuration conf, String path, DatasetSettings s) {
         String file = CsvSource.files(conf, path).get(0);
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(file);
-        org.apache.parquet.schema.MessageType schema;
-        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
-                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(p, conf))) {
-            schema = reader.getFooter().getFileMetaData().getSchema();
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new IllegalArgumentException(file + " is not a readable Parquet file (" + e.getMessage() + ")");
-        }
+        org.apache.parquet.schema.MessageType schema = schemaWithLabel(conf, file, s);
         List<String> names = new ArrayList<>();
         schema.getFields().forEach(f -> names.add(f.getName()));
         String label = s.labelColumn().strip();
-        if (!label.isEmpty() && !names.contains(label)) {
-            throw new IllegalArgumentException(missingColumn(file, label, names, "kd.dataset.label-column")
-                    + "; set label-column = \"\" for unlabeled data");
-        }
         String array = s.featuresColumn().strip();
         if (!array.isEmpty() && names.contains(array)) {
             try (var reader = org.apache.parquet.hadoop.ParquetReader.builder(
@@ -100,14 +90,9 @@ public final class TableSource {
         return n;
     }
 
-    /**
-     * For a Parquet source of encoded images, read on the driver from the first file's footer before any Spark
-     * job: the image column holds encoded images (binary, or a group with a binary {@code bytes} field), the
-     * label column exists, and the Hugging Face class names (if any) fit {@code num-classes}. Throws
-     * {@link IllegalArgumentException} naming the file and column.
-     */
-    public static void checkImageColumns(org.apache.hadoop.conf.Configuration conf, String path, DatasetSettings s) {
-        String file = CsvSource.files(conf, path).get(0);
+    /** The schema in {@code file}'s footer, checked to hold the label column (unless the data have no labels). */
+    private static org.apache.parquet.schema.MessageType schemaWithLabel(org.apache.hadoop.conf.Configuration conf,
+                                                                         String file, DatasetSettings s) {
         org.apache.parquet.schema.MessageType schema;
         try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
                 org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file), conf))) {
@@ -122,6 +107,20 @@ public final class TableSource {
             throw new IllegalArgumentException(missingColumn(file, label, names, "kd.dataset.label-column")
                     + "; set label-column = \"\" for unlabeled data");
         }
+        return schema;
+    }
+
+    /**
+     * For a Parquet source of encoded images, read on the driver from the first file's footer before any Spark
+     * job: the image column holds encoded images (binary, or a group with a binary {@code bytes} field), the
+     * label column exists, and the Hugging Face class names (if any) fit {@code num-classes}. Throws
+     * {@link IllegalArgumentException} naming the file and column.
+     */
+    public static void checkImageColumns(org.apache.hadoop.conf.Configuration conf, String path, DatasetSettings s) {
+        String file = CsvSource.files(conf, path).get(0);
+        org.apache.parquet.schema.MessageType schema = schemaWithLabel(conf, file, s);
+        List<String> names = new ArrayList<>();
+        schema.getFields().forEach(f -> names.add(f.getName()));
         String column = s.imageColumn();
         if (!names.contains(column)) {
             throw new IllegalArgumentException(missingColumn(file, column, names, "kd.dataset.parquet.image-column"));
