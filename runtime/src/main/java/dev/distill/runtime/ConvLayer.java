@@ -126,7 +126,7 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
     }
 
     /** {@code sum[p] += w · row[p]} for every p: the kernel of the product, kept small so the JIT vectorises it. */
-    static void multiplyAdd(int[] sum, int[] row, int w) {
+    private static void multiplyAdd(int[] sum, int[] row, int w) {
         for (int p = 0; p < sum.length; p++) {
             sum[p] += w * row[p];
         }

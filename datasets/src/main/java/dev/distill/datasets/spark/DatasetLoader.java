@@ -262,25 +262,9 @@ public final class DatasetLoader {
             case SCALE -> Normalisation.scale(s.scaleMax());
             case CHANNELS -> fitChannels(train, s, shape);
             case STANDARDISE -> {
-                int n = length;
-                double[] zero = new double[2 * n + 1];
-                double[] sums = train.javaRDD().treeAggregate(zero, (acc, row) -> {
-                    List<Float> xs = row.getList(1);
-                    for (int j = 0; j < n; j++) {
-                        double v = xs.get(j);
-                        acc[j] += v;
-                        acc[n + j] += v * v;
-                    }
-                    acc[2 * n] += 1;
-                    return acc;
-                }, (a, b) -> {
-                    for (int j = 0; j < a.length; j++) {
-                        a[j] += b[j];
-                    }
-                    return a;
-                }, 2);
-                yield Normalisation.standardise(java.util.Arrays.copyOfRange(sums, 0, n),
-                        java.util.Arrays.copyOfRange(sums, n, 2 * n), (long) sums[2 * n]);
+                double[] sums = groupSums(train, length, 1, 1);
+                yield Normalisation.standardise(java.util.Arrays.copyOfRange(sums, 0, length),
+                        java.util.Arrays.copyOfRange(sums, length, 2 * length), (long) sums[2 * length]);
             }
         };
     }
@@ -294,34 +278,44 @@ public final class DatasetLoader {
             return Normalisation.channels(divisor, s.channelMean().stream().mapToDouble(Double::doubleValue).toArray(),
                     s.channelStd().stream().mapToDouble(Double::doubleValue).toArray(), plane);
         }
-        double[] zero = new double[2 * channels + 1];
-        double[] sums = train.javaRDD().treeAggregate(zero, (acc, row) -> {
+        double[] sums = groupSums(train, channels, plane, divisor);
+        return Normalisation.fitChannels(divisor, java.util.Arrays.copyOfRange(sums, 0, channels),
+                java.util.Arrays.copyOfRange(sums, channels, 2 * channels), (long) sums[2 * channels], plane);
+    }
+
+    /**
+     * Over the training rows, for each of {@code groups} consecutive runs of {@code size} features (a feature,
+     * or a channel's pixels): Σ x/divisor, then Σ (x/divisor)², then the row count, in one array. A row of
+     * another length is an error naming it.
+     */
+    private static double[] groupSums(Dataset<Row> train, int groups, int size, double divisor) {
+        int length = groups * size;
+        double[] zero = new double[2 * groups + 1];
+        return train.javaRDD().treeAggregate(zero, (acc, row) -> {
             List<Float> xs = row.getList(1);
-            if (xs.size() != channels * plane) {
+            if (xs.size() != length) {
                 throw new IllegalArgumentException("row " + row.getLong(0) + " has " + xs.size()
-                        + " features; the input shape (kd.dataset.input-shape) needs " + channels * plane);
+                        + " features; the input shape (kd.dataset.input-shape) needs " + length);
             }
-            for (int c = 0; c < channels; c++) {
+            for (int g = 0; g < groups; g++) {
                 double sum = 0;
                 double squares = 0;
-                for (int j = c * plane; j < (c + 1) * plane; j++) {
+                for (int j = g * size; j < (g + 1) * size; j++) {
                     double v = xs.get(j) / divisor;
                     sum += v;
                     squares += v * v;
                 }
-                acc[c] += sum;
-                acc[channels + c] += squares;
+                acc[g] += sum;
+                acc[groups + g] += squares;
             }
-            acc[2 * channels] += 1;
+            acc[2 * groups] += 1;
             return acc;
-        }, (a, b) -> {
-            for (int j = 0; j < a.length; j++) {
-                a[j] += b[j];
+        }, (x, y) -> {
+            for (int j = 0; j < x.length; j++) {
+                x[j] += y[j];
             }
-            return a;
+            return x;
         }, 2);
-        return Normalisation.fitChannels(divisor, java.util.Arrays.copyOfRange(sums, 0, channels),
-                java.util.Arrays.copyOfRange(sums, channels, 2 * channels), (long) sums[2 * channels], plane);
     }
 
     /** Applies {@code norm} and checks that every row has the expected feature length. */
