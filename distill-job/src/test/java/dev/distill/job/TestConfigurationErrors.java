@@ -104,6 +104,24 @@ class TestConfigurationErrors {
                 + " kd.student.architecture.layers[1].type = \"depthwise\": a depthwise layer needs a feature map, but"
                 + " layers[0] (global-pool) has already made the activations a flat vector; put the depthwise layer"
                 + " before it\n");
+        // A residual block: its layers are named by their key inside the block.
+        r = run("  dataset.input-shape = [1, 28, 28]\n  student { quantisation.enabled = true, architecture.layers = ["
+                + " { type = conv, filters = 4, kernel = 3 }, { type = residual, activation = tanh,"
+                + " layers = [ { type = batch-norm } ] } ] }");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n"
+                + "2 configuration problems:\n"
+                + "  " + f + ":4: kd.student.architecture.layers[1].layers[0].type = \"batch-norm\": a batch-norm is"
+                + " folded into the layer right before it for the int8 file, which must be a dense, conv or depthwise"
+                + " layer; this one is the first layer of its residual block\n"
+                + "  " + f + ":4: kd.student.architecture.layers[1].activation = \"tanh\": quantisation-aware training"
+                + " (kd.student.quantisation.enabled = true) takes relu or identity, the activations the int8 runtime"
+                + " computes\n");
+        r = run("  dataset.input-shape = [1, 28, 28]\n  student.architecture.layers = [ { type = conv, filters = 4,"
+                + " kernel = 3 }, { type = residual, layers = [ { type = conv, filters = 8, kernel = 3 } ] } ]");
+        assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f + ":4:"
+                + " kd.student.architecture.layers[1].type = \"residual\": a residual block adds its input to the output"
+                + " of its layers, so they must keep its shape [4, 28, 28]; they give [8, 28, 28] (keep stride 1,"
+                + " \"same\" padding, no pooling, and as many filters as the block's input has channels)\n");
     }
 
     /** Each teacher of an ensemble needs a model; its keys are checked; a missing file is named with its key. */

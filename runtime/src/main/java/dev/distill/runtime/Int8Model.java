@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * A quantised feed-forward model and its integer inference: dense layers, optionally after 2-D convolutions,
  * depthwise convolutions, max and average pooling over a channel-major input (a flattened [channels, height,
- * width] image). The input is quantised to uint8 with
+ * width] image), and residual blocks ({@link ResidualAddLayer}). The input is quantised to uint8 with
  * (inputScale, inputZeroPoint); each dense layer accumulates {@code Σ w·(q − z)} in int32 (int8 × int8
  * products, exact), adds the int32 bias, rescales by inputScale · weightScale_j, applies its activation
  * and, except for the last layer, requantises to uint8 rounding half to even ({@link Math#rint}), as
@@ -22,6 +22,8 @@ public final class Int8Model {
     private final List<Layer> layers;
     /** Per layer, the weights input-major: {@code [i * out + j] = weights[j * in + i]}. */
     private final byte[][] inputMajor;
+    /** Per layer, true when a residual add reads the layer's input (the start of a block). */
+    private final boolean[] kept;
 
     public Int8Model(int inputLength, float inputScale, int inputZeroPoint, List<? extends Layer> layers) {
         if (layers.isEmpty()) {
@@ -32,8 +34,23 @@ public final class Int8Model {
                     + inputScale + ", " + inputZeroPoint);
         }
         int width = inputLength;
+        int[] entering = new int[layers.size()];
+        boolean[] keep = new boolean[layers.size()];
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
+            entering[l] = width;
+            if (layer instanceof ResidualAddLayer r) {
+                if (r.start() > l) {
+                    throw new IllegalArgumentException("layer " + l + " adds the input of layer " + r.start()
+                            + ", which comes after it; a residual block starts at or before its add");
+                }
+                if (entering[r.start()] != r.size()) {
+                    throw new IllegalArgumentException("layer " + l + " adds the input of layer " + r.start() + ", "
+                            + entering[r.start()] + " values, to its own " + r.size() + "; a residual block must keep"
+                            + " its input's size");
+                }
+                keep[r.start()] = true;
+            }
             if (layer.inputSize() != width) {
                 throw new IllegalArgumentException("layer " + l + " takes " + layer.inputSize() + " inputs but receives "
                         + width);
@@ -44,10 +61,12 @@ public final class Int8Model {
             }
             float outScale = layer instanceof DenseLayer d ? d.outputScale()
                     : layer instanceof ConvLayer c ? c.outputScale()
-                    : layer instanceof DepthwiseConvLayer dw ? dw.outputScale() : 1f;
+                    : layer instanceof DepthwiseConvLayer dw ? dw.outputScale()
+                    : layer instanceof ResidualAddLayer r ? r.outputScale() : 1f;
             int outZero = layer instanceof DenseLayer d ? d.outputZeroPoint()
                     : layer instanceof ConvLayer c ? c.outputZeroPoint()
-                    : layer instanceof DepthwiseConvLayer dw ? dw.outputZeroPoint() : 0;
+                    : layer instanceof DepthwiseConvLayer dw ? dw.outputZeroPoint()
+                    : layer instanceof ResidualAddLayer r ? r.outputZeroPoint() : 0;
             if (!last && (!(outScale > 0) || outZero < 0 || outZero > 255)) {
                 throw new IllegalArgumentException("layer " + l + " needs an output scale > 0 and zero point in [0, 255]");
             }
@@ -57,6 +76,7 @@ public final class Int8Model {
         this.inputScale = inputScale;
         this.inputZeroPoint = inputZeroPoint;
         this.layers = List.copyOf(layers);
+        this.kept = keep;
         this.inputMajor = new byte[layers.size()][];
         for (int l = 0; l < layers.size(); l++) {
             if (!(layers.get(l) instanceof DenseLayer d)) {
@@ -150,8 +170,27 @@ public final class Int8Model {
         }
         float scale = inputScale;
         int zero = inputZeroPoint;
+        int[][] keptCodes = null;   // the inputs of the layers that start a residual block, with their quantisation
+        float[] keptScales = null;
+        int[] keptZeros = null;
         for (int l = 0; ; l++) {
             Layer layer = layers.get(l);
+            if (kept[l]) {
+                if (keptCodes == null) {
+                    keptCodes = new int[layers.size()][];
+                    keptScales = new float[layers.size()];
+                    keptZeros = new int[layers.size()];
+                }
+                keptCodes[l] = q;   // no layer changes its input's array
+                keptScales[l] = scale;
+                keptZeros[l] = zero;
+            }
+            if (layer instanceof ResidualAddLayer r) {
+                q = r.add(q, scale, zero, keptCodes[r.start()], keptScales[r.start()], keptZeros[r.start()]);
+                scale = r.outputScale();
+                zero = r.outputZeroPoint();
+                continue;
+            }
             if (layer instanceof MaxPoolLayer p) {
                 q = p.pool(q);
                 continue;

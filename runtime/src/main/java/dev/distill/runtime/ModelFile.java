@@ -17,10 +17,10 @@ import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
- * The deployable model file, version 1 (dense layers only), 2 (also convolution and max pooling) or 3 (also
- * depthwise convolution and average pooling). All numbers big-endian.
+ * The deployable model file, version 1 (dense layers only), 2 (also convolution and max pooling), 3 (also
+ * depthwise convolution and average pooling) or 4 (also residual blocks). All numbers big-endian.
  * <pre>
- *   header   "KDI8" (4 bytes) | version u8 = 1, 2 or 3 | 3 reserved bytes (0)
+ *   header   "KDI8" (4 bytes) | version u8 = 1, 2, 3 or 4 | 3 reserved bytes (0)
  *            | payload length u32 (uncompressed) | CRC32 of the uncompressed payload u32
  *   body     the payload, compressed with java.util.zip.Deflater (zlib format)
  *
@@ -46,6 +46,10 @@ import java.util.zip.Inflater;
  *                   | weight scales f32 × channels | bias i32 × channels | output scale f32 | output zero point i32
  *            kind 5 (average pooling, every window inside the input): channels, height, width, kernel h,
  *                   kernel w, stride h, stride w, out height, out width (i32 each)
+ *            version 4 adds:
+ *            kind 6 (residual add: this layer's input plus the input of layer "start", then the activation):
+ *                   activation u8 | size i32 | start i32 (0 ≤ start ≤ this layer's index) | output scale f32
+ *                   | output zero point i32
  * </pre>
  * Reading trusts nothing: every count is checked against hard limits and against the bytes that remain
  * before anything is allocated, the payload must inflate to exactly its declared length, the CRC must
@@ -53,7 +57,7 @@ import java.util.zip.Inflater;
  */
 public final class ModelFile {
     static final byte[] MAGIC = {'K', 'D', 'I', '8'};
-    static final int VERSION = 3;
+    static final int VERSION = 4;
     static final int HEADER_BYTES = 16;
     /** Largest payload accepted: 256 MiB. */
     static final int MAX_PAYLOAD = 256 << 20;
@@ -216,12 +220,15 @@ public final class ModelFile {
                 layer = parseDepthwise(b, at, width, name);
             } else if (version >= 3 && kind == 5 && !last) {
                 layer = parseAvgPool(b, at, width, name);
+            } else if (version >= 4 && kind == 6 && !last) {
+                layer = parseResidualAdd(b, at, width, l, layers, inputLength, name);
             } else {
                 throw new ModelFileException(name + ": " + at + " has kind " + kind + "; " + (version == 1
                         ? "version 1 knows 1 (dense)" : version == 2 ? "version 2 knows 1 (dense), 2 (convolution)"
-                        + " and 3 (max pooling), and the last layer must be dense" : "this runtime knows 1 (dense), 2"
-                        + " (convolution), 3 (max pooling), 4 (depthwise convolution) and 5 (average pooling), and the"
-                        + " last layer must be dense"));
+                        + " and 3 (max pooling), and the last layer must be dense" : "version " + version + " knows 1"
+                        + " (dense), 2 (convolution), 3 (max pooling), 4 (depthwise convolution)" + (version == 3
+                        ? " and 5 (average pooling)" : ", 5 (average pooling) and 6 (residual add)")
+                        + ", and the last layer must be dense"));
             }
             layers.add(layer);
             width = layer.outputSize();
@@ -318,6 +325,25 @@ public final class ModelFile {
         int outZero = count(b, at + " output zero point", 0, 255, name);
         return new DepthwiseConvLayer(g[0], g[1], g[2], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], act, scales,
                 weights, bias, outScale, outZero);
+    }
+
+    private static ResidualAddLayer parseResidualAdd(ByteBuffer b, String at, int width, int index, List<Layer> before,
+                                                     int inputLength, String name) throws ModelFileException {
+        DenseLayer.Activation act = activation(b, at, name);
+        int size = count(b, at + " size", 1, MAX_WIDTH, name);
+        int start = count(b, at + " start layer", 0, index, name);
+        if (size != width) {
+            throw new ModelFileException(name + ": " + at + " adds " + size + " values but the previous layer gives "
+                    + width);
+        }
+        int entering = start == 0 ? inputLength : before.get(start - 1).outputSize();
+        if (entering != size) {
+            throw new ModelFileException(name + ": " + at + " adds the input of layer " + start + ", " + entering
+                    + " values, to its own " + size + "; a residual block must keep its input's size");
+        }
+        float outScale = outputScale(b, at, name);
+        int outZero = count(b, at + " output zero point", 0, 255, name);
+        return new ResidualAddLayer(size, start, act, outScale, outZero);
     }
 
     private static AvgPoolLayer parseAvgPool(ByteBuffer b, String at, int width, String name) throws ModelFileException {
@@ -493,6 +519,13 @@ public final class ModelFile {
                     writeScalesAndBiases(p, c.weightScales(), c.bias());
                     p.writeFloat(c.outputScale());
                     p.writeInt(c.outputZeroPoint());
+                } else if (layer instanceof ResidualAddLayer r) {
+                    p.writeByte(6);
+                    p.writeByte(r.activation().code);
+                    p.writeInt(r.size());
+                    p.writeInt(r.start());
+                    p.writeFloat(r.outputScale());
+                    p.writeInt(r.outputZeroPoint());
                 } else if (layer instanceof AvgPoolLayer a) {
                     p.writeByte(5);
                     for (int v : new int[] {a.channels(), a.height(), a.width(), a.kernelH(), a.kernelW(), a.strideH(),
@@ -510,7 +543,8 @@ public final class ModelFile {
         boolean denseOnly = model.layers().stream().allMatch(x -> x instanceof DenseLayer);
         boolean v2 = model.layers().stream().allMatch(x -> x instanceof DenseLayer || x instanceof ConvLayer
                 || x instanceof MaxPoolLayer);
-        header.put(MAGIC).put((byte) (denseOnly ? 1 : v2 ? 2 : VERSION)).put(new byte[3]).putInt(payload.length)
+        boolean v3 = model.layers().stream().noneMatch(x -> x instanceof ResidualAddLayer);
+        header.put(MAGIC).put((byte) (denseOnly ? 1 : v2 ? 2 : v3 ? 3 : VERSION)).put(new byte[3]).putInt(payload.length)
                 .putInt((int) crc.getValue());
         out.write(header.array());
         Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);

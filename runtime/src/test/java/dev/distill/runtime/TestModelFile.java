@@ -91,7 +91,7 @@ class TestModelFile {
         byte[] version = good.clone();
         version[4] = 9;
         assertThatThrownBy(() -> ModelFile.read(new ByteArrayInputStream(version), "m"))
-                .hasMessage("m: model file version 9 is not supported; this runtime reads versions 1 to 3");
+                .hasMessage("m: model file version 9 is not supported; this runtime reads versions 1 to 4");
         byte[] huge = good.clone();
         ByteBuffer.wrap(huge).putInt(8, -1);
         assertThatThrownBy(() -> ModelFile.read(new ByteArrayInputStream(huge), "m"))

@@ -51,6 +51,24 @@ public record LayerSpec(String type, int units, String activation, double dropou
         return new LayerSpec("dropout", 0, "identity", rate, 0, 0, 1, "same", "max", null, 0, null);
     }
 
+    /**
+     * The start of a residual block: an identity layer whose input is added to the block's output by the
+     * matching {@link #residualAdd}. A job file writes the block as {@code { type = residual, layers = [...] }};
+     * the architecture holds it flattened between these two markers.
+     */
+    public static LayerSpec residualStart() {
+        return new LayerSpec(RESIDUAL_START, 0, "identity", 0, 0, 0, 1, "same", "max", null, 0, null);
+    }
+
+    /** The end of a residual block: its input plus the block's input, then {@code activation}. */
+    public static LayerSpec residualAdd(String activation) {
+        return new LayerSpec(RESIDUAL_ADD, 0, activation, 0, 0, 0, 1, "same", "max", null, 0, null);
+    }
+
+    /** The marker types of a flattened residual block. */
+    public static final String RESIDUAL_START = "residual-start";
+    public static final String RESIDUAL_ADD = "residual-add";
+
     public LayerSpec withActivation(String a) {
         return new LayerSpec(type, units, a, dropout, filters, kernel, stride, padding, poolKind, quantise, rank, prune);
     }
@@ -102,6 +120,7 @@ public record LayerSpec(String type, int units, String activation, double dropou
             "global-pool", Set.of("type"),
             "batch-norm", Set.of("type", "activation"),
             "dropout", Set.of("type", "rate"),
+            "residual", Set.of("type", "layers", "activation"),
             "output", Set.of("type", "units"));
 
     static final Set<String> ACTIVATIONS = Set.of("relu", "leaky-relu", "elu", "tanh", "sigmoid", "swish", "identity");
@@ -160,6 +179,7 @@ public record LayerSpec(String type, int units, String activation, double dropou
                 stride = element.hasPath("stride") ? r.integer("stride", 1, 64) : kernel;
             }
             case "batch-norm" -> activation = element.hasPath("activation") ? activation(r) : "identity";
+            case "residual" -> activation = element.hasPath("activation") ? activation(r) : "identity";
             case "global-pool" -> poolKind = "avg";
             case "dropout" -> dropout = r.numberIn("rate", 0, 0.95);
             case "output" -> units = element.hasPath("units") ? r.integer("units", 2, 1_000_000) : 0;

@@ -6,6 +6,8 @@ import com.typesafe.config.Config;
 import dev.distill.settings.SettingsReader;
 import dev.distill.student.quant.QuantisationSettings;
 import dev.distill.student.quant.QuantisedActivation;
+import dev.distill.student.layers.ResidualAdd;
+import dev.distill.student.layers.ResidualStart;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -103,13 +105,101 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         return new NetworkSpec(inputShape, numClasses, List.copyOf(replaced), quantisation);
     }
 
+    /**
+     * Where one layer of the flattened architecture is set in a job file: its element (for a residual block's
+     * two markers, the block's element) and that element's full key, e.g. {@code
+     * kd.student.architecture.layers[3].layers[0]}.
+     */
+    public record Element(Config config, String key, String kind) {
+        /** A layer of its own. */
+        static final String LAYER = "layer";
+
+        /** True for the layer a job file element describes (not a residual block's marker). */
+        public boolean isLayer() {
+            return LAYER.equals(kind);
+        }
+    }
+
+    /**
+     * The elements of {@code section.layers} in the order of the architecture's layers: a residual block
+     * {@code { type = residual, layers = [...] }} becomes its start marker, its layers, and its add marker; an
+     * output layer is left out. Reports nothing (see {@link #read}).
+     */
+    public static List<Element> elements(SettingsReader section) {
+        List<Element> out = new ArrayList<>();
+        if (section.config().hasPath("layers")) {
+            try {
+                flatten(section.config().getConfigList("layers"), section.fullKey("layers"), out);
+            } catch (com.typesafe.config.ConfigException e) {
+                // not a list of objects: read reports it
+            }
+        }
+        return out;
+    }
+
+    private static void flatten(List<? extends Config> raw, String listKey, List<Element> out) {
+        for (int i = 0; i < raw.size(); i++) {
+            Config c = raw.get(i);
+            String key = listKey + "[" + i + "]";
+            String type = typeOf(c);
+            if ("output".equals(type)) {
+                continue;
+            }
+            if ("residual".equals(type)) {
+                out.add(new Element(c, key, LayerSpec.RESIDUAL_START));
+                try {
+                    if (c.hasPath("layers")) {
+                        flatten(c.getConfigList("layers"), key + ".layers", out);
+                    }
+                } catch (com.typesafe.config.ConfigException e) {
+                    // reported by read
+                }
+                out.add(new Element(c, key, LayerSpec.RESIDUAL_ADD));
+                continue;
+            }
+            out.add(new Element(c, key, Element.LAYER));
+        }
+    }
+
+    private static String typeOf(Config c) {
+        try {
+            return c.hasPath("type") ? c.getString("type") : "";
+        } catch (com.typesafe.config.ConfigException e) {
+            return "";
+        }
+    }
+
     /** Reads {@code section.layers}; problems go to {@code section}'s list. */
     public static NetworkSpec read(SettingsReader section, int[] inputShape, int numClasses) {
+        int before = section.problems().size();
         List<? extends Config> raw = section.configList("layers");
+        List<Element> elements = raw.isEmpty() ? List.of() : elements(section);
         List<LayerSpec> layers = new ArrayList<>();
+        for (Element e : elements) {
+            SettingsReader element = section.over(e.config(), e.key());
+            switch (e.kind()) {
+                case LayerSpec.RESIDUAL_START -> {
+                    List<? extends Config> inner = element.configList("layers");
+                    if (inner.isEmpty() && e.config().hasPath("layers")) {
+                        element.problem("layers", "a residual block needs at least one layer, e.g."
+                                + " [ { type = conv, filters = 16, kernel = 3 } ]");
+                    }
+                    for (int i = 0; i < inner.size(); i++) {
+                        if ("output".equals(typeOf(inner.get(i)))) {
+                            element.over(inner.get(i), e.key() + ".layers[" + i + "]").problem("type",
+                                    "an output layer may only be the last layer of the architecture, not inside a residual block");
+                        }
+                    }
+                    layers.add(LayerSpec.residualStart());
+                }
+                case LayerSpec.RESIDUAL_ADD -> layers.add(LayerSpec.residualAdd(
+                        LayerSpec.read(section, e.config(), e.key()).activation()));
+                default -> layers.add(LayerSpec.read(section, e.config(), e.key()));
+            }
+        }
         for (int i = 0; i < raw.size(); i++) {
-            LayerSpec l = LayerSpec.read(section, raw.get(i), section.fullKey("layers") + "[" + i + "]");
-            if ("output".equals(l.type())) {
+            if ("output".equals(typeOf(raw.get(i)))) {
+                LayerSpec l = LayerSpec.read(section, raw.get(i), section.fullKey("layers") + "[" + i + "]");
                 SettingsReader element = section.over(raw.get(i), section.fullKey("layers") + "[" + i + "]");
                 if (i != raw.size() - 1) {
                     element.problem("type", "an output layer may only be the last layer (found at position " + i
@@ -119,9 +209,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
                     element.problem("units", "the output layer has " + l.units() + " units but the data has "
                             + numClasses + " classes (kd.dataset.num-classes, which the teacher shares); they must match");
                 }
-                continue;
             }
-            layers.add(l);
         }
         if (section.has("layers") && layers.isEmpty() && raw.isEmpty()) {
             section.problem("layers", "must list at least one layer, e.g. [ { type = dense, units = 32 } ]");
@@ -132,7 +220,10 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
                     + " the data's input shape is " + java.util.Arrays.toString(inputShape)
                     + " (set kd.dataset.input-shape)");
         }
-        checkOrder(section, raw, layers, inputShape);
+        checkOrder(section, elements, layers, inputShape);
+        if (section.problems().size() == before) {   // shapes of layers that read cleanly
+            checkResidualShapes(section, elements, layers, inputShape);
+        }
         return new NetworkSpec(inputShape, numClasses, List.copyOf(layers));
     }
 
@@ -144,7 +235,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
      * activations are a flat vector): a convolution, depthwise convolution or pooling after a dense or global
      * pooling layer is an error naming both layers.
      */
-    private static void checkOrder(SettingsReader section, List<? extends Config> raw, List<LayerSpec> layers,
+    private static void checkOrder(SettingsReader section, List<Element> elements, List<LayerSpec> layers,
                                    int[] inputShape) {
         if (inputShape.length != 3) {
             return;
@@ -153,15 +244,71 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec l = layers.get(i);
             if (flat >= 0 && MAP_LAYERS.contains(l.type())) {
-                section.over(raw.get(i), section.fullKey("layers") + "[" + i + "]").problem("type", "a " + l.type()
-                        + " layer needs a feature map, but layers[" + flat + "] (" + layers.get(flat).type() + ") has"
-                        + " already made the activations a flat vector; put the " + l.type() + " layer before it");
+                section.over(elements.get(i).config(), elements.get(i).key()).problem("type", "a " + l.type()
+                        + " layer needs a feature map, but " + shortKey(elements.get(flat).key()) + " ("
+                        + layers.get(flat).type() + ") has already made the activations a flat vector; put the "
+                        + l.type() + " layer before it");
                 return;
             }
             if (flat < 0 && ("dense".equals(l.type()) || "global-pool".equals(l.type()))) {
                 flat = i;
             }
         }
+    }
+
+    /** {@code layers[2].layers[0]} of a full key. */
+    static String shortKey(String key) {
+        int at = key.indexOf("layers[");
+        return at < 0 ? key : key.substring(at);
+    }
+
+    /**
+     * A residual block adds its input to its layers' output, so its layers must keep the shape of its input:
+     * an error naming the block and both shapes otherwise.
+     */
+    private static void checkResidualShapes(SettingsReader section, List<Element> elements, List<LayerSpec> layers,
+                                            int[] inputShape) {
+        java.util.ArrayDeque<int[]> starts = new java.util.ArrayDeque<>();
+        int[] shape = inputShape.clone();
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            if (LayerSpec.RESIDUAL_START.equals(l.type())) {
+                starts.push(shape);
+            } else if (LayerSpec.RESIDUAL_ADD.equals(l.type())) {
+                int[] in = starts.pop();
+                if (!java.util.Arrays.equals(in, shape)) {
+                    section.over(elements.get(i).config(), elements.get(i).key()).problem("type", "a residual block"
+                            + " adds its input to the output of its layers, so they must keep its shape "
+                            + java.util.Arrays.toString(in) + "; they give " + java.util.Arrays.toString(shape)
+                            + " (keep stride 1, \"same\" padding, no pooling, and as many filters as the block's input"
+                            + " has channels)");
+                    return;
+                }
+            } else {
+                shape = outputShape(l, shape);
+            }
+        }
+    }
+
+    /** The shape of {@code l}'s output for an input of {@code in} ([channels, height, width] or [width]). */
+    static int[] outputShape(LayerSpec l, int[] in) {
+        return switch (l.type()) {
+            case "dense" -> new int[] {l.units()};
+            case "global-pool" -> new int[] {in[0]};
+            case "conv", "depthwise", "pool" -> {
+                if (in.length != 3) {
+                    yield in;
+                }
+                int[] out = {"conv".equals(l.type()) ? l.filters() : in[0], 0, 0};
+                for (int d = 1; d <= 2; d++) {
+                    // DL4J's "same" mode (pooling always uses it here) gives ceil(in / stride); "valid" truncates.
+                    out[d] = "valid".equals(l.padding()) && !"pool".equals(l.type())
+                            ? Math.max(0, (in[d] - l.kernel()) / l.stride() + 1) : (in[d] + l.stride() - 1) / l.stride();
+                }
+                yield out;
+            }
+            default -> in;
+        };
     }
 
     public int featureLength() {
@@ -189,6 +336,8 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         // A layer's dropout acts on its outputs (the PyTorch convention); DL4J's dropOut acts on a layer's
         // input, so it is set on the following layer.
         double pending = 0;
+        java.util.ArrayDeque<Integer> blocks = new java.util.ArrayDeque<>();   // residual blocks open here
+        int nextBlock = 0;
         for (int at = 0; at < layers.size(); at++) {
             LayerSpec l = layers.get(at);
             // A layer followed by batch normalisation is folded into it for the int8 file: under
@@ -210,6 +359,12 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
                 list.layer(i++, u.build());
             }
             org.deeplearning4j.nn.conf.layers.Layer.Builder<?> b = switch (l.type()) {
+                case LayerSpec.RESIDUAL_START -> {
+                    blocks.push(nextBlock);
+                    yield new ResidualStart.Builder().block(nextBlock++);
+                }
+                case LayerSpec.RESIDUAL_ADD -> new ResidualAdd.Builder().block(blocks.pop())
+                        .activation(activation(l.activation(), qat));
                 case "dense" -> new DenseLayer.Builder().nOut(l.units())
                         .activation(activation(l.activation(), quantiseOutput)).weightInit(init(l.activation()));
                 case "conv" -> new ConvolutionLayer.Builder(l.kernel(), l.kernel())
@@ -275,7 +430,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
 
     /** Layer types quantisation-aware training accepts. */
     public static final java.util.Set<String> QAT_LAYERS = java.util.Set.of("dense", "conv", "depthwise", "pool",
-            "global-pool", "batch-norm", "dropout");
+            "global-pool", "batch-norm", "dropout", "residual");
 
     private static Activation activation(String name) {
         return switch (name) {

@@ -23,23 +23,25 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
         QuantisationSettings q = QuantisationSettings.read(s);
         SettingsReader a = s.section("architecture");
         NetworkSpec arch = NetworkSpec.read(a, inputShape, numClasses).withQuantisation(q);
-        if (q.enabled() && a.has("layers")) {
-            List<? extends com.typesafe.config.Config> raw = a.config().getConfigList("layers");
-            for (int i = 0; i < raw.size(); i++) {
-                SettingsReader layer = a.over(raw.get(i), a.fullKey("layers") + "[" + i + "]");
-                String type = raw.get(i).hasPath("type") ? raw.get(i).getString("type") : "";
-                if (!type.isEmpty() && !"output".equals(type) && !NetworkSpec.QAT_LAYERS.contains(type)) {
+        List<NetworkSpec.Element> elements = NetworkSpec.elements(a);
+        if (q.enabled() && elements.size() == arch.layers().size()) {
+            for (int i = 0; i < elements.size(); i++) {
+                NetworkSpec.Element e = elements.get(i);
+                SettingsReader layer = a.over(e.config(), e.key());
+                String type = e.isLayer() && e.config().hasPath("type") ? e.config().getString("type") : "";
+                if (!type.isEmpty() && !NetworkSpec.QAT_LAYERS.contains(type)) {
                     layer.problem("type", "a " + type + " layer cannot be trained with kd.student.quantisation.enabled"
                             + " = true; quantisation-aware training takes " + String.join(", ", new java.util.TreeSet<>(NetworkSpec.QAT_LAYERS))
                             + " layers");
                 }
-                if (raw.get(i).hasPath("activation")
-                        && !NetworkSpec.QAT_ACTIVATIONS.contains(raw.get(i).getString("activation").toLowerCase(java.util.Locale.ROOT))) {
+                boolean described = e.isLayer() || LayerSpec.RESIDUAL_ADD.equals(e.kind());   // a block's key once
+                if (described && e.config().hasPath("activation")
+                        && !NetworkSpec.QAT_ACTIVATIONS.contains(e.config().getString("activation").toLowerCase(java.util.Locale.ROOT))) {
                     layer.problem("activation", "quantisation-aware training (kd.student.quantisation.enabled = true)"
                             + " takes relu or identity, the activations the int8 runtime computes");
                 }
                 if ("batch-norm".equals(type)) {
-                    checkFoldable(layer, raw, i);
+                    checkFoldable(layer, arch.layers(), elements, i);
                 }
             }
         }
@@ -48,9 +50,9 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
         boolean baseline = s.bool("baseline");
         String initFrom = a.has("init-from") ? a.string("init-from").trim() : "";
         if (initFrom.isEmpty() && arch.ranksUnresolved()) {
-            for (int i = 0; i < arch.layers().size(); i++) {
+            for (int i = 0; i < arch.layers().size() && i < elements.size(); i++) {
                 if (arch.layers().get(i).rankByEnergy()) {
-                    a.over(a.config().getConfigList("layers").get(i), a.fullKey("layers") + "[" + i + "]").problem("rank",
+                    a.over(elements.get(i).config(), elements.get(i).key()).problem("rank",
                             "a rank below 1 is the share of the energy to keep, which needs the singular values of a"
                                     + " trained layer: set kd.student.architecture.init-from to a model zip, or give"
                                     + " a whole number of components");
@@ -65,21 +67,25 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
      * Under quantisation-aware training a batch norm is folded into the layer right before it (its output is
      * the one quantised): that layer must be a dense, conv or depthwise layer with activation = identity.
      */
-    private static void checkFoldable(SettingsReader layer, List<? extends com.typesafe.config.Config> raw, int i) {
-        String before = i == 0 ? null : raw.get(i - 1).hasPath("type") ? raw.get(i - 1).getString("type") : "";
-        boolean weighted = "dense".equals(before) || "conv".equals(before) || "depthwise".equals(before);
-        String activation = i == 0 || !raw.get(i - 1).hasPath("activation") ? ("dense".equals(before)
-                || "conv".equals(before) || "depthwise".equals(before) ? "relu" : "identity")
-                : raw.get(i - 1).getString("activation").toLowerCase(java.util.Locale.ROOT);
+    private static void checkFoldable(SettingsReader layer, List<LayerSpec> layers, List<NetworkSpec.Element> elements,
+                                      int i) {
+        LayerSpec before = i == 0 ? null : layers.get(i - 1);
+        String type = before == null ? null : before.type();
+        boolean weighted = "dense".equals(type) || "conv".equals(type) || "depthwise".equals(type);
+        String where = before == null ? "; this one is the first layer"
+                : LayerSpec.RESIDUAL_START.equals(type) ? "; this one is the first layer of its residual block"
+                : LayerSpec.RESIDUAL_ADD.equals(type) ? " (" + NetworkSpec.shortKey(elements.get(i - 1).key()) + ", a residual block,"
+                + " comes right before it)"
+                : " (" + NetworkSpec.shortKey(elements.get(i - 1).key()) + " is a " + type + ")";
         if (!weighted) {
             layer.problem("type", "a batch-norm is folded into the layer right before it for the int8 file, which must"
-                    + " be a dense, conv or depthwise layer" + (before == null ? "; this one is the first layer"
-                    : " (layers[" + (i - 1) + "] is a " + before + ")"));
-        } else if (!"identity".equals(activation)) {
+                    + " be a dense, conv or depthwise layer" + where);
+        } else if (!"identity".equals(before.activation())) {
+            String activation = before.activation();
             String move = NetworkSpec.QAT_ACTIVATIONS.contains(activation) ? activation : "relu";
-            layer.problem("type", "a batch-norm is folded into layers[" + (i - 1) + "] for the int8 file, so that " + before
-                    + " layer needs activation = identity (it has " + activation + "); put the activation on the"
-                    + " batch-norm: { type = batch-norm, activation = " + move + " }");
+            layer.problem("type", "a batch-norm is folded into " + NetworkSpec.shortKey(elements.get(i - 1).key()) + " for the int8"
+                    + " file, so that " + type + " layer needs activation = identity (it has " + activation + "); put the"
+                    + " activation on the batch-norm: { type = batch-norm, activation = " + move + " }");
         }
     }
 }

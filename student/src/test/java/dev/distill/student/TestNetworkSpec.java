@@ -44,7 +44,7 @@ class TestNetworkSpec {
         assertThat(r.problems()).extracting(Problem::toString).containsExactly(
                 "a.layers[0].dropuot = 0.1: unknown key for a dense layer; valid keys: activation, dropout, prune, quantise, rank, type, units",
                 "a.layers[0].units = 0: must be an integer in [1, 1048576]",
-                "a.layers[1].type = \"lstm\": must be one of batch-norm, conv, dense, depthwise, dropout, global-pool, output, pool",
+                "a.layers[1].type = \"lstm\": must be one of batch-norm, conv, dense, depthwise, dropout, global-pool, output, pool, residual",
                 "a.layers[2].units = 5: the output layer has 5 units but the data has 10 classes"
                         + " (kd.dataset.num-classes, which the teacher shares); they must match");
     }
@@ -67,5 +67,43 @@ class TestNetworkSpec {
         assertThat(((org.deeplearning4j.nn.conf.dropout.Dropout) conf.getConf(1).getLayer().getIDropout()).getP())
                 .isEqualTo(0.75);
         assertThat(conf.getConf(2).getLayer().getIDropout()).isNull();
+    }
+
+    @Test
+    void residualBlocksAreFlattenedBetweenTheirTwoEnds() {
+        SettingsReader r = section("[ { type = conv, filters = 4, kernel = 3 }, { type = residual, activation = relu,"
+                + " layers = [ { type = depthwise, kernel = 3 }, { type = conv, filters = 4, kernel = 1, activation = identity } ] },"
+                + " { type = global-pool } ]");
+        NetworkSpec spec = NetworkSpec.read(r, new int[] {1, 8, 8}, 3);
+        assertThat(r.problems()).isEmpty();
+        assertThat(spec.layers()).extracting(LayerSpec::type).containsExactly("conv", "residual-start", "depthwise", "conv",
+                "residual-add", "global-pool");
+        assertThat(spec.layers().get(4).activation()).isEqualTo("relu");
+        assertThat(NetworkSpec.elements(r)).extracting(NetworkSpec.Element::key).containsExactly("a.layers[0]",
+                "a.layers[1]", "a.layers[1].layers[0]", "a.layers[1].layers[1]", "a.layers[1]", "a.layers[2]");
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
+        // conv 4·9 + 4, depthwise 4·9 + 4, pointwise 4·4 + 4, output 4·3 + 3; the block's two ends have none
+        assertThat(net.numParams()).isEqualTo(40 + 40 + 20 + 15);
+        assertThat(net.output(org.nd4j.linalg.factory.Nd4j.rand(2, 64)).shape()).containsExactly(2, 3);
+    }
+
+    @Test
+    void residualBlockMistakesAreNamed() {
+        SettingsReader r = section("[ { type = conv, filters = 4, kernel = 3 }, { type = residual, layers = ["
+                + " { type = conv, filters = 8, kernel = 3, stride = 2 } ] } ]");
+        NetworkSpec.read(r, new int[] {1, 8, 8}, 3);
+        assertThat(r.problems()).extracting(Problem::toString).containsExactly(
+                "a.layers[1].type = \"residual\": a residual block adds its input to the output of its layers, so they"
+                        + " must keep its shape [4, 8, 8]; they give [8, 4, 4] (keep stride 1, \"same\" padding, no pooling,"
+                        + " and as many filters as the block's input has channels)");
+        r = section("[ { type = residual, layers = [] }, { type = residual, activation = relu,"
+                + " layers = [ { type = dense, units = 6, rank = 2 }, { type = output } ], act = relu } ]");
+        NetworkSpec.read(r, new int[] {6}, 3);
+        assertThat(r.problems()).extracting(Problem::toString).containsExactly(
+                "a.layers[0].layers = []: a residual block needs at least one layer, e.g. [ { type = conv, filters = 16,"
+                        + " kernel = 3 } ]",
+                "a.layers[1].layers[1].type = \"output\": an output layer may only be the last layer of the architecture,"
+                        + " not inside a residual block",
+                "a.layers[1].act = \"relu\": unknown key for a residual layer; valid keys: activation, layers, type");
     }
 }

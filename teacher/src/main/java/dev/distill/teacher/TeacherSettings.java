@@ -31,11 +31,11 @@ public record TeacherSettings(String source, String model, NetworkSpec architect
         String model = t.string("model");
         SettingsReader a = t.section("architecture");
         NetworkSpec arch = NetworkSpec.read(a, inputShape, numClasses);
-        for (int i = 0; i < arch.layers().size(); i++) {
-            var raw = a.config().getConfigList("layers").get(i);
+        for (NetworkSpec.Element e : NetworkSpec.elements(a)) {
+            var raw = e.config();
             for (String key : new String[] {"quantise", "rank", "prune"}) {
-                if (raw.hasPath(key)) {
-                    a.over(raw, a.fullKey("layers") + "[" + i + "]").problem(key, "only student layers are compressed"
+                if (e.isLayer() && raw.hasPath(key)) {
+                    a.over(raw, e.key()).problem(key, "only student layers are compressed"
                             + " (kd.student.quantisation, kd.student.pruning, rank); remove it here");
                 }
             }

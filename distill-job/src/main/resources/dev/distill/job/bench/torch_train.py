@@ -2,7 +2,8 @@
 
 Builds the network the job describes (the same layers as distill's NetworkSpec: "same"-padded convolutions,
 depthwise convolutions, pooling with stride = kernel, global average pooling, dense layers, batch
-normalisation with its activation, dropout, then a linear output), trains it
+normalisation with its activation, dropout, residual blocks (flattened between a "residual-start" and a
+"residual-add" carrying the block's activation), then a linear output), trains it
 with Adam on cross-entropy over random inputs of the job's shape (speed does not depend on the values), and
 prints one JSON line: {"examples_per_s": ..., "threads": ..., "torch": ...}.
 
@@ -24,12 +25,32 @@ except ImportError as e:  # the bench row says "skipped"
     sys.exit(3)
 
 
+class Residual(nn.Module):
+    """x + body(x): a residual block, whose layers keep their input's shape."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
 def build(layers, shape, classes):
     c, h, w = shape if len(shape) == 3 else (shape[0], 1, 1)
     mods, flat = [], len(shape) != 3
+    starts = []  # where each open residual block's layers begin in mods
     for l in layers:
         t = l["type"]
-        if t == "conv":
+        if t == "residual-start":
+            starts.append(len(mods))
+            continue
+        elif t == "residual-add":
+            begin = starts.pop()
+            body = nn.Sequential(*mods[begin:])
+            del mods[begin:]
+            mods.append(Residual(body))
+        elif t == "conv":
             k, s = l["kernel"], l.get("stride", 1)
             pad = "same" if l.get("padding", "same") == "same" and s == 1 else 0
             if pad == "same":

@@ -10,6 +10,9 @@ import dev.distill.runtime.DepthwiseConvLayer;
 import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.MaxPoolLayer;
+import dev.distill.runtime.ResidualAddLayer;
+import dev.distill.student.layers.ResidualAdd;
+import dev.distill.student.layers.ResidualStart;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -28,7 +31,7 @@ import java.util.List;
 
 /**
  * Converts a trained network of dense, convolution, depthwise convolution, batch normalisation, max-,
- * average- and global-average-pooling layers (ReLU or identity, identity output) into the runtime's {@link
+ * average- and global-average-pooling layers and residual blocks (ReLU or identity, identity output) into the runtime's {@link
  * Int8Model}, with the quantisers of {@link Quantisers}: symmetric per-output-channel weights, asymmetric uint8
  * activations (the input and each hidden weighted layer's output), and int32 biases in units of input scale ×
  * weight scale, {@code q = rint(b_j / (s_in · s_j))}.
@@ -54,7 +57,7 @@ public final class Int8Exporter {
 
     /**
      * Post-training calibration: the input range and the output range of every dense and convolution layer
-     * but the last, over {@code samples} (rows × features), in layer order. The rows go through in chunks of
+     * but the last and of every residual add, over {@code samples} (rows × features), in layer order. The rows go through in chunks of
      * {@value #CALIBRATION_CHUNK}, so the activations held at once stay small for wide feature maps.
      */
     public static List<Quantisers.Range> calibrate(MultiLayerNetwork net, float[][] samples) {
@@ -64,6 +67,8 @@ public final class Int8Exporter {
             if (weighted(net.getLayer(l))) {
                 // A batch norm right after (and its activation layer) is folded in: the folded layer's output is theirs.
                 taps.add(foldedEnd(net, l) + 1);
+            } else if (net.getLayer(l).conf().getLayer() instanceof ResidualAdd) {
+                taps.add(l + 1);
             }
         }
         float[] lo = new float[taps.size()];
@@ -150,6 +155,7 @@ public final class Int8Exporter {
                 last = l;
             }
         }
+        java.util.ArrayDeque<Integer> blockStarts = new java.util.ArrayDeque<>();   // runtime index of each open block's first layer
         for (int l = 0; l < net.getnLayers(); l++) {
             Layer layer = net.getLayer(l);
             var conf = layer.conf().getLayer();
@@ -161,6 +167,27 @@ public final class Int8Exporter {
                 continue; // the input quantiser: its range is ranges.get(0)
             }
             if (conf instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer) {
+                continue;
+            }
+            if (conf instanceof ResidualStart) {
+                blockStarts.push(out.size());
+                continue;
+            }
+            if (conf instanceof ResidualAdd add) {
+                int start = blockStarts.pop();
+                if (out.isEmpty()) {
+                    throw new IllegalArgumentException("layer " + l + " ends a residual block before the first weighted"
+                            + " layer; the int8 runtime adds blocks that follow one");
+                }
+                if (next >= ranges.size()) {
+                    throw new IllegalArgumentException("need a range for the input, each hidden dense or convolution"
+                            + " layer and each residual add; got " + ranges.size());
+                }
+                Quantisers.Range outRange = ranges.get(next++);
+                int size = out.get(out.size() - 1).outputSize();
+                out.add(new ResidualAddLayer(size, start, activation(add.getActivationFn(), l), outRange.scale(),
+                        outRange.zeroPoint()));
+                inScale = outRange.scale();
                 continue;
             }
             if (conf instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) {
@@ -203,7 +230,7 @@ public final class Int8Exporter {
             if (!weighted(layer) || !(conf instanceof org.deeplearning4j.nn.conf.layers.BaseLayer base)) {
                 throw new IllegalArgumentException("layer " + l + " is a " + layer.getClass().getSimpleName()
                         + "; the int8 runtime supports dense, convolution, depthwise convolution, batch normalisation"
-                        + " (after one of those), max and average pooling and global average pooling layers");
+                        + " (after one of those), max and average pooling, global average pooling and residual blocks");
             }
             boolean isLast = l == last;
             if (next > ranges.size() || (!isLast && next >= ranges.size())) {

@@ -7,6 +7,7 @@ import dev.distill.runtime.DenseLayer;
 import dev.distill.runtime.Int8Model;
 import dev.distill.runtime.Layer;
 import dev.distill.runtime.MaxPoolLayer;
+import dev.distill.runtime.ResidualAddLayer;
 import onnx.Onnx;
 import org.nd4j.shade.protobuf.ByteString;
 
@@ -25,6 +26,7 @@ import java.nio.ByteOrder;
  *     max pooling: MaxPool(kernel, strides, pads)
  *     average pooling (global: the whole map): AveragePool(kernel, strides) ─ QuantizeLinear ─ DequantizeLinear
  *                 at the input's own (scale, zero point), as the runtime keeps the mean on the code grid
+ *     residual add: Add(x, the block's input) ─ Relu? ─ QuantizeLinear ─ DequantizeLinear
  *     dense:      (Flatten after a feature map)
  *                 W int8 [out, in] ─ DequantizeLinear (per-axis scales, axis 0)
  *                 b int32 [out]    ─ DequantizeLinear (scale s_in · s_w, axis 0)
@@ -58,17 +60,29 @@ public final class OnnxExporter {
         float scaleNow = m.inputScale();   // the (scale, zero point) of the activations at this point
         int zeroNow = m.inputZeroPoint();
         boolean map = false;
+        String[] entering = new String[m.layers().size()];   // each layer's input, for the residual adds
         for (int l = 0; l < m.layers().size(); l++) {
             Layer layer = m.layers().get(l);
             String p = "layer" + l + "_";
+            if (!(layer instanceof DenseLayer) && !(layer instanceof ResidualAddLayer) && !map) {
+                int[] chw = inputMap(layer);
+                g.addInitializer(int64s(p + "shape", -1, chw[0], chw[1], chw[2]));
+                g.addNode(node("Reshape", p + "reshape", new String[] {x, p + "shape"}, p + "map"));
+                x = p + "map";
+                map = true;
+            }
+            entering[l] = x;
+            if (layer instanceof ResidualAddLayer r) {
+                // A block keeps its input's shape, so both sides are maps, or both flat.
+                g.addNode(node("Add", p + "add", new String[] {x, entering[r.start()]}, p + "sum"));
+                x = requantise(g, p, p + "sum", r.activation() == DenseLayer.Activation.RELU, r.outputScale(),
+                        r.outputZeroPoint(), "x" + (l + 1));
+                inScale = r.outputScale();
+                scaleNow = r.outputScale();
+                zeroNow = r.outputZeroPoint();
+                continue;
+            }
             if (!(layer instanceof DenseLayer)) {
-                if (!map) {
-                    int[] chw = inputMap(layer);
-                    g.addInitializer(int64s(p + "shape", -1, chw[0], chw[1], chw[2]));
-                    g.addNode(node("Reshape", p + "reshape", new String[] {x, p + "shape"}, p + "map"));
-                    x = p + "map";
-                    map = true;
-                }
                 if (layer instanceof MaxPoolLayer pool) {
                     g.addNode(node("MaxPool", p + "maxpool", new String[] {x}, p + "pool",
                             ints("kernel_shape", pool.kernelH(), pool.kernelW()), ints("strides", pool.strideH(), pool.strideW()),

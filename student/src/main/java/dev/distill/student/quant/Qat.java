@@ -210,6 +210,7 @@ public final class Qat implements TrainingHooks {
     private static IActivation activationOf(Layer layer) {
         return layer.conf().getLayer() instanceof BaseLayer b ? b.getActivationFn()
                 : layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer a ? a.getActivationFn()
+                : layer.conf().getLayer() instanceof dev.distill.student.layers.ResidualAdd r ? r.getActivationFn()
                 : null;
     }
 

@@ -1,0 +1,214 @@
+package dev.distill.student.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.AbstractLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.Iterator;
+
+/**
+ * The layers of a residual block's two ends. A {@code MultiLayerNetwork} runs its layers one after another
+ * on one thread, forward then backward in reverse, so the two ends meet through this thread's stacks: the
+ * start pushes its input, the add pops it; in the backward pass the add pushes the gradient of the sum, and
+ * the start pops it and adds it to the gradient from the block's layers. Nested blocks pop in the right order
+ * because the stacks are last in, first out; each entry carries its block's number, and a mismatch is an error
+ * rather than a wrong sum. A pass abandoned half-way (an exception, or a forward pass stopped at a layer
+ * inside a block) leaves an entry that the block's start replaces the next time it runs. The kept arrays are
+ * copies outside DL4J's workspaces, which reuse their memory from layer to layer.
+ */
+final class ResidualLayers {
+    private ResidualLayers() {
+    }
+
+    private record Entry(int block, INDArray value) {
+    }
+
+    /** Forward: the inputs of the blocks started and not yet ended on this thread. */
+    private static final ThreadLocal<Deque<Entry>> SKIPS = ThreadLocal.withInitial(ArrayDeque::new);
+    /** Backward: the gradients of the sums of the blocks whose start has not yet been reached. */
+    private static final ThreadLocal<Deque<Entry>> GRADIENTS = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private static INDArray detachedCopy(INDArray a) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return a.dup(a.ordering());
+        }
+    }
+
+    private static void push(ThreadLocal<Deque<Entry>> stack, int block, INDArray value) {
+        Deque<Entry> d = stack.get();
+        d.removeIf(e -> e.block() == block);   // left by an abandoned pass
+        d.push(new Entry(block, detachedCopy(value)));
+    }
+
+    private static INDArray pop(ThreadLocal<Deque<Entry>> stack, int block, long[] shape, String what) {
+        Deque<Entry> d = stack.get();
+        Entry top = d.peek();
+        if (top == null || top.block() != block) {
+            throw new IllegalStateException("residual block " + block + ": " + what + " is missing (its other end did"
+                    + " not run in this pass on this thread" + (top == null ? "" : "; found block " + top.block()) + ")");
+        }
+        d.pop();
+        if (!java.util.Arrays.equals(top.value().shape(), shape)) {
+            throw new IllegalStateException("residual block " + block + ": " + what + " has shape "
+                    + java.util.Arrays.toString(top.value().shape()) + ", the block's output "
+                    + java.util.Arrays.toString(shape) + "; the block's layers must keep its input's shape");
+        }
+        return top.value();
+    }
+
+    /** Drops what this thread holds for {@code block}. */
+    private static void forget(int block) {
+        for (ThreadLocal<Deque<Entry>> s : java.util.List.of(SKIPS, GRADIENTS)) {
+            for (Iterator<Entry> it = s.get().iterator(); it.hasNext(); ) {
+                if (it.next().block() == block) {
+                    it.remove();
+                }
+            }
+        }
+    }
+
+    static <L extends AbstractLayer<?>> L wire(L layer, org.deeplearning4j.nn.conf.layers.NoParamLayer conf,
+                                                NeuralNetConfiguration nnc, Collection<TrainingListener> listeners,
+                                                int index, INDArray paramsView, boolean initializeParams) {
+        layer.setListeners(listeners);
+        layer.setIndex(index);
+        layer.setParamsViewArray(paramsView);
+        layer.setParamTable(conf.initializer().init(nnc, paramsView, initializeParams));
+        layer.setConf(nnc);
+        return layer;
+    }
+
+    static InputType sameType(InputType in, String name) {
+        if (in == null) {
+            throw new IllegalStateException("invalid input type: null for layer \"" + name + "\"");
+        }
+        return in;
+    }
+
+    static LayerMemoryReport memoryReport(String name, Class<? extends org.deeplearning4j.nn.conf.layers.Layer> type,
+                                          InputType in) {
+        long perExample = in.arrayElementsPerExample();
+        return new LayerMemoryReport.Builder(name, type, in, in)
+                .standardMemory(0, 0)
+                .workingMemory(0, 0, perExample, perExample)   // the kept input or gradient
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
+                .build();
+    }
+
+    /** {@link ResidualStart}'s layer. */
+    static final class Start extends AbstractLayer<ResidualStart> {
+        Start(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            applyDropOutIfNecessary(training, mgr);
+            int block = layerConf().getBlock();
+            forget(block);
+            push(SKIPS, block, input);
+            return mgr.dup(ArrayType.ACTIVATIONS, input, input.ordering());
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            assertInputSet(true);
+            INDArray skip = pop(GRADIENTS, layerConf().getBlock(), epsilon.shape(), "the gradient of its sum");
+            INDArray delta = mgr.dup(ArrayType.ACTIVATION_GRAD, epsilon, epsilon.ordering());
+            delta.addi(skip);
+            delta = backpropDropOutIfPresent(delta);
+            return new Pair<>(new DefaultGradient(), delta);
+        }
+
+        @Override
+        public boolean isPretrainLayer() {
+            return false;
+        }
+
+        @Override
+        public void clearNoiseWeightParams() {
+        }
+
+        @Override
+        public INDArray params() {
+            return null;
+        }
+    }
+
+    /** {@link ResidualAdd}'s layer. */
+    static final class Add extends AbstractLayer<ResidualAdd> {
+        /** The block's input, added to this layer's input (kept for the backward pass). */
+        private INDArray skip;
+
+        Add(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        private INDArray sum(LayerWorkspaceMgr mgr, ArrayType type) {
+            INDArray s = mgr.createUninitialized(type, input.dataType(), input.shape(), input.ordering());
+            return s.assign(input).addi(skip);
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            applyDropOutIfNecessary(training, mgr);
+            skip = pop(SKIPS, layerConf().getBlock(), input.shape(), "the block's input");
+            return layerConf().getActivationFn().getActivation(sum(mgr, ArrayType.ACTIVATIONS), training);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            assertInputSet(true);
+            if (skip == null) {
+                throw new IllegalStateException("residual block " + layerConf().getBlock() + ": backward pass before"
+                        + " a forward pass");
+            }
+            INDArray delta = layerConf().getActivationFn().backprop(sum(mgr, ArrayType.ACTIVATION_GRAD), epsilon).getFirst();
+            if (delta == epsilon) {
+                delta = mgr.dup(ArrayType.ACTIVATION_GRAD, delta);
+            }
+            delta = mgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta);
+            push(GRADIENTS, layerConf().getBlock(), delta);
+            delta = backpropDropOutIfPresent(delta);
+            return new Pair<>(new DefaultGradient(), delta);
+        }
+
+        @Override
+        public void clear() {
+            super.clear();
+            skip = null;
+        }
+
+        @Override
+        public boolean isPretrainLayer() {
+            return false;
+        }
+
+        @Override
+        public void clearNoiseWeightParams() {
+        }
+
+        @Override
+        public INDArray params() {
+            return null;
+        }
+    }
+}
