@@ -95,6 +95,37 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * Where architecture layer {@code i} is written in the job file's list, e.g. {@code layers[1].layers[0]} for
+     * the first layer of a residual block at position 1 ({@code layers[1]} for the block's two ends), and {@code
+     * the output layer} for {@code i = layers().size()}.
+     */
+    public String path(int i) {
+        if (i == layers.size()) {
+            return "the output layer";
+        }
+        List<Integer> at = new ArrayList<>(List.of(-1));
+        for (int k = 0; k <= i; k++) {
+            String type = layers.get(k).type();
+            if (LayerSpec.RESIDUAL_ADD.equals(type)) {
+                at.remove(at.size() - 1);   // back at the block's own position
+            } else {
+                at.set(at.size() - 1, at.get(at.size() - 1) + 1);
+            }
+            if (k == i) {
+                break;
+            }
+            if (LayerSpec.RESIDUAL_START.equals(type)) {
+                at.add(-1);
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (int a : at) {
+            b.append(b.length() == 0 ? "" : ".").append("layers[").append(a).append(']');
+        }
+        return b.toString();
+    }
+
     /** True when some layer still has its rank as an energy fraction (see {@code LowRank.resolve}). */
     public boolean ranksUnresolved() {
         return layers.stream().anyMatch(LayerSpec::rankByEnergy);

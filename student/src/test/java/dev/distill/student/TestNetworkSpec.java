@@ -81,6 +81,10 @@ class TestNetworkSpec {
         assertThat(spec.layers().get(4).activation()).isEqualTo("relu");
         assertThat(NetworkSpec.elements(r)).extracting(NetworkSpec.Element::key).containsExactly("a.layers[0]",
                 "a.layers[1]", "a.layers[1].layers[0]", "a.layers[1].layers[1]", "a.layers[1]", "a.layers[2]");
+        for (int i = 0; i < spec.layers().size(); i++) {
+            assertThat("a." + spec.path(i)).isEqualTo(NetworkSpec.elements(r).get(i).key());
+        }
+        assertThat(spec.path(spec.layers().size())).isEqualTo("the output layer");
         MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         // conv 4·9 + 4, depthwise 4·9 + 4, pointwise 4·4 + 4, output 4·3 + 3; the block's two ends have none
         assertThat(net.numParams()).isEqualTo(40 + 40 + 20 + 15);

@@ -66,7 +66,7 @@ public final class LowRank {
                 continue;
             }
             if (l.rankByEnergy()) {
-                float[][] t = match(trained, dense, l.units(), sourceName, i);
+                float[][] t = match(trained, dense, l.units(), sourceName, spec.path(i));
                 Svd svd = Svd.of(t[0], (int) t[2][0], (int) t[2][1]);
                 layers.set(i, l.withRank(Math.min(svd.rankForEnergy(l.rank()), Math.max(1, l.units() - 1))));
             }
@@ -101,7 +101,7 @@ public final class LowRank {
             INDArray target = net.getLayer(at[at.length - 1]).getParam(DefaultParamInitializer.WEIGHT_KEY);
             long targetIn = net.getLayer(at[0]).getParam(DefaultParamInitializer.WEIGHT_KEY).size(0);
             if (targetIn != in || target.size(1) != out) {
-                done.add("layer " + i + ": " + sourceName + " has [" + in + ", " + out + "] weights here, this layer ["
+                done.add(spec.path(i) + ": " + sourceName + " has [" + in + ", " + out + "] weights here, this layer ["
                         + targetIn + ", " + target.size(1) + "]: random initialisation");
                 continue;
             }
@@ -117,11 +117,11 @@ public final class LowRank {
                     total += svd.s()[c] * svd.s()[c];
                     kept += c < r ? svd.s()[c] * svd.s()[c] : 0;
                 }
-                done.add(String.format("layer %d: rank %d of [%d, %d] from the SVD of %s (%.1f%% of the energy)", i, r,
+                done.add(String.format("%s: rank %d of [%d, %d] from the SVD of %s (%.1f%% of the energy)", spec.path(i), r,
                         in, out, sourceName, 100 * kept / total));
             } else {
                 set(target, t[0]);
-                done.add("layer " + i + ": weights of " + sourceName);
+                done.add(spec.path(i) + ": weights of " + sourceName);
             }
             if (t[1] != null) {
                 set(net.getLayer(at[at.length - 1]).getParam(DefaultParamInitializer.BIAS_KEY), t[1]);
@@ -130,10 +130,10 @@ public final class LowRank {
         return done;
     }
 
-    private static float[][] match(List<float[][]> trained, int dense, int units, String sourceName, int layer) {
+    private static float[][] match(List<float[][]> trained, int dense, int units, String sourceName, String layer) {
         if (dense >= trained.size() || (int) trained.get(dense)[2][1] != units) {
             throw new IllegalArgumentException(sourceName + " has no dense layer of " + units + " units in position "
-                    + (dense + 1) + " to take the SVD of for kd.student.architecture.layers[" + layer + "]");
+                    + (dense + 1) + " to take the SVD of for kd.student.architecture." + layer);
         }
         return trained.get(dense);
     }

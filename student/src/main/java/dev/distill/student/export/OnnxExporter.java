@@ -71,7 +71,12 @@ public final class OnnxExporter {
                 x = p + "map";
                 map = true;
             }
-            entering[l] = x;
+            if (layer instanceof DenseLayer && map) {
+                g.addNode(node("Flatten", p + "flatten", new String[] {x}, p + "flat", axis(1)));
+                x = p + "flat";
+                map = false;
+            }
+            entering[l] = x;   // as the layer sees it: a block's input has the shape of its output
             if (layer instanceof ResidualAddLayer r) {
                 // A block keeps its input's shape, so both sides are maps, or both flat.
                 g.addNode(node("Add", p + "add", new String[] {x, entering[r.start()]}, p + "sum"));
@@ -131,11 +136,6 @@ public final class OnnxExporter {
                 continue;
             }
             DenseLayer d = (DenseLayer) layer;
-            if (map) {
-                g.addNode(node("Flatten", p + "flatten", new String[] {x}, p + "flat", axis(1)));
-                x = p + "flat";
-                map = false;
-            }
             g.addInitializer(tensor(p + "w_q", Onnx.TensorProto.DataType.INT8_VALUE, d.weights(), d.out(), d.in()));
             addBias(g, p, d.weightScales(), d.bias(), inScale, d.out());
             boolean last = l == m.layers().size() - 1;

@@ -1,11 +1,7 @@
 package dev.distill.student.layers;
 
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.NoParamLayer;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -18,8 +14,7 @@ import java.util.Collection;
  * The end of residual block {@code block}: {@code activation(x + s)}, where x is this layer's input (the
  * output of the block's layers) and s the input of the block's {@link ResidualStart}.
  */
-public class ResidualAdd extends NoParamLayer {
-    private int block;
+public class ResidualAdd extends ResidualEnd {
     private IActivation activationFn = new ActivationIdentity();
 
     /** For JSON deserialisation. */
@@ -27,17 +22,8 @@ public class ResidualAdd extends NoParamLayer {
     }
 
     private ResidualAdd(Builder b) {
-        super(b);
-        this.block = b.block;
+        super(b, b.block);
         this.activationFn = b.activationFn;
-    }
-
-    public int getBlock() {
-        return block;
-    }
-
-    public void setBlock(int block) {
-        this.block = block;
     }
 
     public IActivation getActivationFn() {
@@ -56,21 +42,6 @@ public class ResidualAdd extends NoParamLayer {
     }
 
     @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return ResidualLayers.sameType(inputType, getLayerName());
-    }
-
-    @Override
-    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
-        return null;
-    }
-
-    @Override
-    public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return ResidualLayers.memoryReport(getLayerName(), ResidualAdd.class, inputType);
-    }
-
-    @Override
     public ResidualAdd clone() {
         ResidualAdd c = (ResidualAdd) super.clone();
         c.activationFn = activationFn;   // DL4J's layer configurations share their activation objects on clone
@@ -79,13 +50,12 @@ public class ResidualAdd extends NoParamLayer {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ResidualAdd r && super.equals(o) && r.block == block
-                && java.util.Objects.equals(r.activationFn, activationFn);
+        return super.equals(o) && java.util.Objects.equals(((ResidualAdd) o).activationFn, activationFn);
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * super.hashCode() + block) + java.util.Objects.hashCode(activationFn);
+        return 31 * super.hashCode() + java.util.Objects.hashCode(activationFn);
     }
 
     /** Builds a {@link ResidualAdd}. */

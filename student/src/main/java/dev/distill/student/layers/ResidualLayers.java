@@ -2,9 +2,6 @@ package dev.distill.student.layers;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.AbstractLayer;
@@ -83,7 +80,7 @@ final class ResidualLayers {
         }
     }
 
-    static <L extends AbstractLayer<?>> L wire(L layer, org.deeplearning4j.nn.conf.layers.NoParamLayer conf,
+    static <L extends AbstractLayer<?>> L wire(L layer, ResidualEnd conf,
                                                 NeuralNetConfiguration nnc, Collection<TrainingListener> listeners,
                                                 int index, INDArray paramsView, boolean initializeParams) {
         layer.setListeners(listeners);
@@ -94,47 +91,14 @@ final class ResidualLayers {
         return layer;
     }
 
-    static InputType sameType(InputType in, String name) {
-        if (in == null) {
-            throw new IllegalStateException("invalid input type: null for layer \"" + name + "\"");
-        }
-        return in;
-    }
-
-    static LayerMemoryReport memoryReport(String name, Class<? extends org.deeplearning4j.nn.conf.layers.Layer> type,
-                                          InputType in) {
-        long perExample = in.arrayElementsPerExample();
-        return new LayerMemoryReport.Builder(name, type, in, in)
-                .standardMemory(0, 0)
-                .workingMemory(0, 0, perExample, perExample)   // the kept input or gradient
-                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
-                .build();
-    }
-
-    /** {@link ResidualStart}'s layer. */
-    static final class Start extends AbstractLayer<ResidualStart> {
-        Start(NeuralNetConfiguration conf, DataType dataType) {
+    /** What both ends' layers share: no parameters, nothing to pretrain or perturb. */
+    private abstract static class End<C extends ResidualEnd> extends AbstractLayer<C> {
+        End(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
 
-        @Override
-        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-            assertInputSet(false);
-            applyDropOutIfNecessary(training, mgr);
-            int block = layerConf().getBlock();
-            forget(block);
-            push(SKIPS, block, input);
-            return mgr.dup(ArrayType.ACTIVATIONS, input, input.ordering());
-        }
-
-        @Override
-        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-            assertInputSet(true);
-            INDArray skip = pop(GRADIENTS, layerConf().getBlock(), epsilon.shape(), "the gradient of its sum");
-            INDArray delta = mgr.dup(ArrayType.ACTIVATION_GRAD, epsilon, epsilon.ordering());
-            delta.addi(skip);
-            delta = backpropDropOutIfPresent(delta);
-            return new Pair<>(new DefaultGradient(), delta);
+        int block() {
+            return layerConf().getBlock();
         }
 
         @Override
@@ -152,8 +116,36 @@ final class ResidualLayers {
         }
     }
 
+    /** {@link ResidualStart}'s layer. */
+    static final class Start extends End<ResidualStart> {
+        Start(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+            assertInputSet(false);
+            applyDropOutIfNecessary(training, mgr);
+            int block = block();
+            forget(block);
+            push(SKIPS, block, input);
+            return mgr.dup(ArrayType.ACTIVATIONS, input, input.ordering());
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+            assertInputSet(true);
+            INDArray skip = pop(GRADIENTS, block(), epsilon.shape(), "the gradient of its sum");
+            INDArray delta = mgr.dup(ArrayType.ACTIVATION_GRAD, epsilon, epsilon.ordering());
+            delta.addi(skip);
+            delta = backpropDropOutIfPresent(delta);
+            return new Pair<>(new DefaultGradient(), delta);
+        }
+
+    }
+
     /** {@link ResidualAdd}'s layer. */
-    static final class Add extends AbstractLayer<ResidualAdd> {
+    static final class Add extends End<ResidualAdd> {
         /** The block's input, added to this layer's input (kept for the backward pass). */
         private INDArray skip;
 
@@ -170,7 +162,7 @@ final class ResidualLayers {
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
             applyDropOutIfNecessary(training, mgr);
-            skip = pop(SKIPS, layerConf().getBlock(), input.shape(), "the block's input");
+            skip = pop(SKIPS, block(), input.shape(), "the block's input");
             return layerConf().getActivationFn().getActivation(sum(mgr, ArrayType.ACTIVATIONS), training);
         }
 
@@ -178,7 +170,7 @@ final class ResidualLayers {
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
             assertInputSet(true);
             if (skip == null) {
-                throw new IllegalStateException("residual block " + layerConf().getBlock() + ": backward pass before"
+                throw new IllegalStateException("residual block " + block() + ": backward pass before"
                         + " a forward pass");
             }
             INDArray delta = layerConf().getActivationFn().backprop(sum(mgr, ArrayType.ACTIVATION_GRAD), epsilon).getFirst();
@@ -186,7 +178,7 @@ final class ResidualLayers {
                 delta = mgr.dup(ArrayType.ACTIVATION_GRAD, delta);
             }
             delta = mgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta);
-            push(GRADIENTS, layerConf().getBlock(), delta);
+            push(GRADIENTS, block(), delta);
             delta = backpropDropOutIfPresent(delta);
             return new Pair<>(new DefaultGradient(), delta);
         }
@@ -197,18 +189,5 @@ final class ResidualLayers {
             skip = null;
         }
 
-        @Override
-        public boolean isPretrainLayer() {
-            return false;
-        }
-
-        @Override
-        public void clearNoiseWeightParams() {
-        }
-
-        @Override
-        public INDArray params() {
-            return null;
-        }
     }
 }

@@ -1,11 +1,7 @@
 package dev.distill.student.layers;
 
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.NoParamLayer;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,24 +13,14 @@ import java.util.Collection;
  * ResidualAdd} of the same block, which adds it to the block's output. In the backward pass it adds the
  * gradient that flowed through the skip connection to the one that flowed through the block's layers.
  */
-public class ResidualStart extends NoParamLayer {
-    private int block;
+public class ResidualStart extends ResidualEnd {
 
     /** For JSON deserialisation. */
     public ResidualStart() {
     }
 
     private ResidualStart(Builder b) {
-        super(b);
-        this.block = b.block;
-    }
-
-    public int getBlock() {
-        return block;
-    }
-
-    public void setBlock(int block) {
-        this.block = block;
+        super(b, b.block);
     }
 
     @Override
@@ -42,31 +28,6 @@ public class ResidualStart extends NoParamLayer {
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
         ResidualLayers.Start layer = new ResidualLayers.Start(conf, dataType);
         return ResidualLayers.wire(layer, this, conf, listeners, index, paramsView, initializeParams);
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return ResidualLayers.sameType(inputType, getLayerName());
-    }
-
-    @Override
-    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
-        return null;
-    }
-
-    @Override
-    public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return ResidualLayers.memoryReport(getLayerName(), ResidualStart.class, inputType);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ResidualStart r && super.equals(o) && r.block == block;
-    }
-
-    @Override
-    public int hashCode() {
-        return 31 * super.hashCode() + block;
     }
 
     /** Builds a {@link ResidualStart}. */

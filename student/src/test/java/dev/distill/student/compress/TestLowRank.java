@@ -38,8 +38,8 @@ class TestLowRank {
         MultiLayerNetwork source = spec(0).newNetwork(new HintonLoss(1, 0), T, 9);
         MultiLayerNetwork net = spec(8).newNetwork(new HintonLoss(1, 0), T, 1);
         List<String> done = LowRank.initialise(net, spec(8), source, "source.zip");
-        assertThat(done).containsExactly("layer 0: rank 8 of [8, 16] from the SVD of source.zip (100.0% of the energy)",
-                "layer 1: weights of source.zip");
+        assertThat(done).containsExactly("layers[0]: rank 8 of [8, 16] from the SVD of source.zip (100.0% of the energy)",
+                "the output layer: weights of source.zip");
         float[][] x = new float[5][8];
         java.util.Random r = new java.util.Random(1);
         for (float[] row : x) {

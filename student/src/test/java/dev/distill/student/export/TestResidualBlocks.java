@@ -11,7 +11,6 @@ import dev.distill.student.layers.ResidualAdd;
 import dev.distill.student.layers.ResidualStart;
 import dev.distill.student.loss.HintonLoss;
 import dev.distill.student.quant.Qat;
-import dev.distill.student.quant.QuantisationSettings;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -29,7 +28,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -183,30 +181,47 @@ public class TestResidualBlocks {
         assertThat(maxDiff).as("largest logit difference").isLessThan(0.25);
     }
 
+    /**
+     * A block on the raw image (before any layer: the flat input becomes a map at the block's start) and a block
+     * of dense layers after global pooling (in ONNX, its input is the flattened vector, as the add's other side).
+     */
+    @Test
+    void blocksAtTheInputAndAfterGlobalPoolingExport() throws Exception {
+        Fixtures.ConvData train = TestMobileBlocks.lines(600, 3);
+        Fixtures.ConvData test = TestMobileBlocks.lines(300, 4);
+        NetworkSpec spec = new NetworkSpec(new int[] {1, 6, 6}, 3, List.of(
+                LayerSpec.residualStart(), LayerSpec.conv(1, 3).withActivation("identity"), LayerSpec.residualAdd("relu"),
+                LayerSpec.conv(6, 3), LayerSpec.globalPool(),
+                LayerSpec.residualStart(), LayerSpec.dense(6), LayerSpec.residualAdd("identity")));
+        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
+        for (int epoch = 0; epoch < 80; epoch++) {
+            net.fit(train.dataSet());
+        }
+        Int8Model m = Int8Exporter.export(net, Int8Exporter.calibrate(net, train.x()));
+        assertThat(m.layers()).extracting(l -> l.getClass().getSimpleName()).containsExactly("ConvLayer",
+                "ResidualAddLayer", "ConvLayer", "AvgPoolLayer", "DenseLayer", "ResidualAddLayer", "DenseLayer");
+        float[] fp32 = FlatArrays.of(net.output(Nd4j.create(test.x())));
+        float[][] ort = TestOnnxExporter.run(OnnxExporter.export(m, "test"), test.x());
+        int agree = 0;
+        int agreeOrt = 0;
+        int correct = 0;
+        for (int r = 0; r < 300; r++) {
+            int p = m.predict(test.x()[r]);
+            agree += p == Evaluation.argmax(java.util.Arrays.copyOfRange(fp32, r * 3, r * 3 + 3)) ? 1 : 0;
+            agreeOrt += p == Evaluation.argmax(ort[r]) ? 1 : 0;
+            correct += p == test.y()[r] ? 1 : 0;
+        }
+        assertThat(correct).as("int8 accuracy of 300 (chance: 100)").isGreaterThan(150);
+        assertThat(agree).as("int8 vs fp32 agreement of 300").isGreaterThanOrEqualTo(294);
+        assertThat(agreeOrt).as("ONNX Runtime vs int8 runtime, of 300").isGreaterThanOrEqualTo(298);
+    }
+
     /** Quantisation-aware training puts a quantiser on the add; the int8 file computes the fake-quantised network. */
     @Test
     void quantisationAwareResidualBlocksExportWhatTheyTrained() {
-        Fixtures.ConvData train = TestMobileBlocks.lines(600, 3);
-        Fixtures.ConvData test = TestMobileBlocks.lines(300, 4);
-        NetworkSpec spec = residualMobile().withQuantisation(new QuantisationSettings(true, 8, 0, 0.9));
-        MultiLayerNetwork net = spec.newNetwork(new HintonLoss(1, 0), Fixtures.training(), 1);
         // The input, the four batch norms and the add.
-        assertThat(Qat.quantisers(net)).hasSize(6);
-        Qat qat = Qat.of(spec);
-        DataSet ds = train.dataSet();
-        for (int step = 0; step < 40; step++) {
-            qat.beforeStep(net, step);
-            net.fit(ds);
-            qat.afterStep(net, step);
-        }
-        Int8Model m = Int8Exporter.exportQuantised(net, 8);
-        float[] fake = FlatArrays.of(qat.fakeQuantised(net).output(Nd4j.create(test.x())));
-        int agree = 0;
-        for (int r = 0; r < 300; r++) {
-            agree += m.predict(test.x()[r]) == Evaluation.argmax(java.util.Arrays.copyOfRange(fake, r * 3, r * 3 + 3))
-                    ? 1 : 0;
-        }
-        assertThat(agree).as("int8 vs fake-quantised agreement of 300").isGreaterThanOrEqualTo(294);
+        assertThat(TestMobileBlocks.quantisedAgreement(residualMobile(), 6)).as("int8 vs fake-quantised agreement of 300")
+                .isGreaterThanOrEqualTo(294);
     }
 
     @Test
