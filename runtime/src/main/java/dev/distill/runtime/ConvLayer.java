@@ -58,8 +58,8 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
      * over the border, which is the zero point once centred), so the product {@code acc[f][p] = bias[f] +
      * Σ_k W[f][k]·col[k][p]} runs over whole rows of outHeight·outWidth contiguous ints. Each row is an array
      * of its own, indexed from 0: the JIT then turns the row loop into SIMD multiply-adds (with rows at
-     * offsets into one shared array it did not, measured 3-6 times slower). Zero weights (pruned) skip their
-     * row. The sums are the same integers as the definition's in another order (int32 addition is exact and
+     * offsets into one shared array it did not, measured 3-6 times slower), four filters at a time. Four zero
+     * weights (pruned) skip their row. The sums are the same integers as the definition's in another order (int32 addition is exact and
      * associative). The patch matrix takes channels·kernelH·kernelW·outHeight·outWidth ints per call: 56 KB
      * for the 8→16-channel 3×3 layer on 14×14 of the students here, but 115 MB for 64 channels on 224×224,
      * where a tiled im2col would be needed.
@@ -76,14 +76,35 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
             }
         }
         int[] acc = new int[filters * plane];
-        int[] sum = new int[plane];
-        for (int f = 0; f < filters; f++) {
+        int k = col.length;
+        int[][] sums = new int[4][plane];
+        int f = 0;
+        // Four filters at a time: each patch row is read once for four weights (measured 1.3-1.4x faster than one
+        // filter at a time on the 1x1 and 3x3 layers of the students here, whose rows are short).
+        for (; f + 4 <= filters; f += 4) {
+            for (int j = 0; j < 4; j++) {
+                java.util.Arrays.fill(sums[j], bias[f + j]);
+            }
+            for (int i = 0; i < k; i++) {
+                int w0 = weights[f * k + i];
+                int w1 = weights[(f + 1) * k + i];
+                int w2 = weights[(f + 2) * k + i];
+                int w3 = weights[(f + 3) * k + i];
+                if ((w0 | w1 | w2 | w3) != 0) {
+                    multiplyAdd4(sums[0], sums[1], sums[2], sums[3], col[i], w0, w1, w2, w3);
+                }
+            }
+            for (int j = 0; j < 4; j++) {
+                System.arraycopy(sums[j], 0, acc, (f + j) * plane, plane);
+            }
+        }
+        for (; f < filters; f++) {
+            int[] sum = sums[0];
             java.util.Arrays.fill(sum, bias[f]);
-            int wBase = f * col.length;
-            for (int k = 0; k < col.length; k++) {
-                int w = weights[wBase + k];
+            for (int i = 0; i < k; i++) {
+                int w = weights[f * k + i];
                 if (w != 0) {
-                    multiplyAdd(sum, col[k], w);
+                    multiplyAdd(sum, col[i], w);
                 }
             }
             System.arraycopy(sum, 0, acc, f * plane, plane);
@@ -123,6 +144,17 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
             }
         }
         return any;
+    }
+
+    /** {@code s_j[p] += w_j · row[p]} for the four sums: one load of the row for four multiply-adds. */
+    private static void multiplyAdd4(int[] s0, int[] s1, int[] s2, int[] s3, int[] row, int w0, int w1, int w2, int w3) {
+        for (int p = 0; p < row.length; p++) {
+            int r = row[p];
+            s0[p] += w0 * r;
+            s1[p] += w1 * r;
+            s2[p] += w2 * r;
+            s3[p] += w3 * r;
+        }
     }
 
     /** {@code sum[p] += w · row[p]} for every p: the kernel of the product, kept small so the JIT vectorises it. */
