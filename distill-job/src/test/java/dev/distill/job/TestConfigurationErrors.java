@@ -110,12 +110,12 @@ class TestConfigurationErrors {
                 + " layers = [ { type = batch-norm } ] } ] }");
         assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n"
                 + "2 configuration problems:\n"
-                + "  " + f + ":4: kd.student.architecture.layers[1].layers[0].type = \"batch-norm\": a batch-norm is"
-                + " folded into the layer right before it for the int8 file, which must be a dense, conv or depthwise"
-                + " layer; this one is the first layer of its residual block\n"
                 + "  " + f + ":4: kd.student.architecture.layers[1].activation = \"tanh\": quantisation-aware training"
                 + " (kd.student.quantisation.enabled = true) takes relu or identity, the activations the int8 runtime"
-                + " computes\n");
+                + " computes\n"
+                + "  " + f + ":4: kd.student.architecture.layers[1].layers[0].type = \"batch-norm\": a batch-norm is"
+                + " folded into the layer right before it for the int8 file, which must be a dense, conv or depthwise"
+                + " layer; this one is the first layer of its residual block\n");
         r = run("  dataset.input-shape = [1, 28, 28]\n  student.architecture.layers = [ { type = conv, filters = 4,"
                 + " kernel = 3 }, { type = residual, layers = [ { type = conv, filters = 8, kernel = 3 } ] } ]");
         assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f + ":4:"
