@@ -59,8 +59,8 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
      * Σ_k W[f][k]·col[k][p]} runs over whole rows of outHeight·outWidth contiguous ints. Each row is an array
      * of its own, indexed from 0: the JIT then turns the row loop into SIMD multiply-adds (with rows at
      * offsets into one shared array it did not, measured 3-6 times slower), four filters at a time. Four zero
-     * weights (pruned) skip their row. The sums are the same integers as the definition's in another order (int32 addition is exact and
-     * associative). The patch matrix takes channels·kernelH·kernelW·outHeight·outWidth ints per call: 56 KB
+     * weights (pruned) skip their row. The sums are the same integers as the definition's in another order
+     * (int32 addition is exact and associative). The patch matrix takes channels·kernelH·kernelW·outHeight·outWidth ints per call: 56 KB
      * for the 8→16-channel 3×3 layer on 14×14 of the students here, but 115 MB for 64 channels on 224×224,
      * where a tiled im2col would be needed.
      */

@@ -251,11 +251,12 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
                     + " the data's input shape is " + java.util.Arrays.toString(inputShape)
                     + " (set kd.dataset.input-shape)");
         }
-        checkOrder(section, elements, layers, inputShape);
+        NetworkSpec spec = new NetworkSpec(inputShape, numClasses, List.copyOf(layers));
+        spec.checkOrder(section, elements);
         if (section.problems().size() == before) {   // shapes of layers that read cleanly
-            checkResidualShapes(section, elements, layers, inputShape);
+            spec.checkResidualShapes(section, elements);
         }
-        return new NetworkSpec(inputShape, numClasses, List.copyOf(layers));
+        return spec;
     }
 
     /** Layer types that work on a [channels, height, width] feature map. */
@@ -266,8 +267,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
      * activations are a flat vector): a convolution, depthwise convolution or pooling after a dense or global
      * pooling layer is an error naming both layers.
      */
-    private static void checkOrder(SettingsReader section, List<Element> elements, List<LayerSpec> layers,
-                                   int[] inputShape) {
+    private void checkOrder(SettingsReader section, List<Element> elements) {
         if (inputShape.length != 3) {
             return;
         }
@@ -276,7 +276,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
             LayerSpec l = layers.get(i);
             if (flat >= 0 && MAP_LAYERS.contains(l.type())) {
                 section.over(elements.get(i).config(), elements.get(i).key()).problem("type", "a " + l.type()
-                        + " layer needs a feature map, but " + shortKey(elements.get(flat).key()) + " ("
+                        + " layer needs a feature map, but " + path(flat) + " ("
                         + layers.get(flat).type() + ") has already made the activations a flat vector; put the "
                         + l.type() + " layer before it");
                 return;
@@ -287,18 +287,11 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
         }
     }
 
-    /** {@code layers[2].layers[0]} of a full key. */
-    static String shortKey(String key) {
-        int at = key.indexOf("layers[");
-        return at < 0 ? key : key.substring(at);
-    }
-
     /**
      * A residual block adds its input to its layers' output, so its layers must keep the shape of its input:
      * an error naming the block and both shapes otherwise.
      */
-    private static void checkResidualShapes(SettingsReader section, List<Element> elements, List<LayerSpec> layers,
-                                            int[] inputShape) {
+    private void checkResidualShapes(SettingsReader section, List<Element> elements) {
         java.util.ArrayDeque<int[]> starts = new java.util.ArrayDeque<>();
         int[] shape = inputShape.clone();
         for (int i = 0; i < layers.size(); i++) {

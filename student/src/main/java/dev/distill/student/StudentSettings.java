@@ -41,7 +41,7 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
                             + " takes relu or identity, the activations the int8 runtime computes");
                 }
                 if ("batch-norm".equals(type)) {
-                    checkFoldable(layer, arch.layers(), elements, i);
+                    checkFoldable(layer, arch, i);
                 }
             }
         }
@@ -67,23 +67,22 @@ public record StudentSettings(NetworkSpec architecture, TrainingSettings trainin
      * Under quantisation-aware training a batch norm is folded into the layer right before it (its output is
      * the one quantised): that layer must be a dense, conv or depthwise layer with activation = identity.
      */
-    private static void checkFoldable(SettingsReader layer, List<LayerSpec> layers, List<NetworkSpec.Element> elements,
-                                      int i) {
-        LayerSpec before = i == 0 ? null : layers.get(i - 1);
+    private static void checkFoldable(SettingsReader layer, NetworkSpec arch, int i) {
+        LayerSpec before = i == 0 ? null : arch.layers().get(i - 1);
         String type = before == null ? null : before.type();
         boolean weighted = "dense".equals(type) || "conv".equals(type) || "depthwise".equals(type);
         String where = before == null ? "; this one is the first layer"
                 : LayerSpec.RESIDUAL_START.equals(type) ? "; this one is the first layer of its residual block"
-                : LayerSpec.RESIDUAL_ADD.equals(type) ? " (" + NetworkSpec.shortKey(elements.get(i - 1).key()) + ", a residual block,"
+                : LayerSpec.RESIDUAL_ADD.equals(type) ? " (" + arch.path(i - 1) + ", a residual block,"
                 + " comes right before it)"
-                : " (" + NetworkSpec.shortKey(elements.get(i - 1).key()) + " is a " + type + ")";
+                : " (" + arch.path(i - 1) + " is a " + type + ")";
         if (!weighted) {
             layer.problem("type", "a batch-norm is folded into the layer right before it for the int8 file, which must"
                     + " be a dense, conv or depthwise layer" + where);
         } else if (!"identity".equals(before.activation())) {
             String activation = before.activation();
             String move = NetworkSpec.QAT_ACTIVATIONS.contains(activation) ? activation : "relu";
-            layer.problem("type", "a batch-norm is folded into " + NetworkSpec.shortKey(elements.get(i - 1).key()) + " for the int8"
+            layer.problem("type", "a batch-norm is folded into " + arch.path(i - 1) + " for the int8"
                     + " file, so that " + type + " layer needs activation = identity (it has " + activation + "); put the"
                     + " activation on the batch-norm: { type = batch-norm, activation = " + move + " }");
         }

@@ -31,10 +31,10 @@ import java.util.List;
 
 /**
  * Converts a trained network of dense, convolution, depthwise convolution, batch normalisation, max-,
- * average- and global-average-pooling layers and residual blocks (ReLU or identity, identity output) into the runtime's {@link
- * Int8Model}, with the quantisers of {@link Quantisers}: symmetric per-output-channel weights, asymmetric uint8
- * activations (the input and each hidden weighted layer's output), and int32 biases in units of input scale ×
- * weight scale, {@code q = rint(b_j / (s_in · s_j))}.
+ * average- and global-average-pooling layers and residual blocks (ReLU or identity, identity output) into
+ * the runtime's {@link Int8Model}, with the quantisers of {@link Quantisers}: symmetric per-output-channel
+ * weights, asymmetric uint8 activations (the input and each hidden weighted layer's output), and int32 biases
+ * in units of input scale × weight scale, {@code q = rint(b_j / (s_in · s_j))}.
  *
  * <p>Batch normalisation is folded into the weighted layer right before it (Jacob et al. 2018, "Quantization
  * and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference", section 3.2): with k_c =
@@ -57,8 +57,8 @@ public final class Int8Exporter {
 
     /**
      * Post-training calibration: the input range and the output range of every dense and convolution layer
-     * but the last and of every residual add, over {@code samples} (rows × features), in layer order. The rows go through in chunks of
-     * {@value #CALIBRATION_CHUNK}, so the activations held at once stay small for wide feature maps.
+     * but the last and of every residual add, over {@code samples} (rows × features), in layer order. The rows
+     * go through in chunks of {@value #CALIBRATION_CHUNK}, so the activations held at once stay small for wide feature maps.
      */
     public static List<Quantisers.Range> calibrate(MultiLayerNetwork net, float[][] samples) {
         List<Integer> taps = new ArrayList<>();

@@ -17,7 +17,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
-import java.util.Iterator;
 
 /**
  * The layers of a residual block's two ends. A {@code MultiLayerNetwork} runs its layers one after another
@@ -48,9 +47,7 @@ final class ResidualLayers {
     }
 
     private static void push(ThreadLocal<Deque<Entry>> stack, int block, INDArray value) {
-        Deque<Entry> d = stack.get();
-        d.removeIf(e -> e.block() == block);   // left by an abandoned pass
-        d.push(new Entry(block, detachedCopy(value)));
+        stack.get().push(new Entry(block, detachedCopy(value)));
     }
 
     private static INDArray pop(ThreadLocal<Deque<Entry>> stack, int block, long[] shape, String what) {
@@ -69,15 +66,10 @@ final class ResidualLayers {
         return top.value();
     }
 
-    /** Drops what this thread holds for {@code block}. */
+    /** Drops what this thread still holds for {@code block} from an abandoned pass. */
     private static void forget(int block) {
-        for (ThreadLocal<Deque<Entry>> s : java.util.List.of(SKIPS, GRADIENTS)) {
-            for (Iterator<Entry> it = s.get().iterator(); it.hasNext(); ) {
-                if (it.next().block() == block) {
-                    it.remove();
-                }
-            }
-        }
+        SKIPS.get().removeIf(e -> e.block() == block);
+        GRADIENTS.get().removeIf(e -> e.block() == block);
     }
 
     static <L extends AbstractLayer<?>> L wire(L layer, ResidualEnd conf,
