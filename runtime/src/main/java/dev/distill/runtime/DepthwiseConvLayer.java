@@ -39,38 +39,38 @@ public record DepthwiseConvLayer(int channels, int height, int width, int kernel
     }
 
     /**
-     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point): for
-     * each channel and kernel position, the weight times the input row segment that position sees, added into
-     * the output row (the same integers as the definition, summed in another order).
+     * Integer accumulators of every output value, channel-major, from centred inputs (code − zero point): per
+     * channel, the rows of its patch matrix (one per kernel tap, see {@link Patches}), summed three at a time
+     * with the channel's weights (taps with zero weights skipped). The same integers as the definition, summed
+     * in another order.
      */
     int[] accumulate(int[] x) {
+        Patches patches = new Patches(height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, outHeight,
+                outWidth);
+        int taps = kernelH * kernelW;
+        int[][] rows = new int[taps][patches.length];
+        int[] sum = new int[patches.length];
         int plane = outHeight * outWidth;
         int[] acc = new int[channels * plane];
         for (int c = 0; c < channels; c++) {
-            int xBase = c * height * width;
-            int aBase = c * plane;
-            java.util.Arrays.fill(acc, aBase, aBase + plane, bias[c]);
-            for (int ky = 0; ky < kernelH; ky++) {
-                for (int kx = 0; kx < kernelW; kx++) {
-                    int w = weights[(c * kernelH + ky) * kernelW + kx];
-                    if (w == 0) {
-                        continue;
-                    }
-                    int first = Math.max(0, -Math.floorDiv(kx - padLeft, strideW));
-                    int last = Math.min(outWidth - 1, Math.floorDiv(width - 1 + padLeft - kx, strideW));
-                    for (int oy = 0; oy < outHeight; oy++) {
-                        int iy = oy * strideH - padTop + ky;
-                        if (iy < 0 || iy >= height) {
-                            continue;
-                        }
-                        int row = xBase + iy * width - padLeft + kx;
-                        int out = aBase + oy * outWidth;
-                        for (int ox = first; ox <= last; ox++) {
-                            acc[out + ox] += w * x[row + ox * strideW];
-                        }
-                    }
+            patches.fill(x, c * height * width, rows, 0);
+            java.util.Arrays.fill(sum, bias[c]);
+            int base = c * taps;
+            int t = 0;
+            for (; t + 3 <= taps; t += 3) {
+                int w0 = weights[base + t];
+                int w1 = weights[base + t + 1];
+                int w2 = weights[base + t + 2];
+                if ((w0 | w1 | w2) != 0) {
+                    Patches.multiplyAdd3(sum, rows[t], rows[t + 1], rows[t + 2], w0, w1, w2);
                 }
             }
+            for (; t < taps; t++) {
+                if (weights[base + t] != 0) {
+                    Patches.multiplyAdd(sum, rows[t], weights[base + t]);
+                }
+            }
+            patches.extract(sum, acc, c * plane);
         }
         return acc;
     }

@@ -122,7 +122,7 @@ public final class Int8Model {
     }
 
     /** 1.5 · 2²³: adding it to a float of magnitude ≤ 2²² leaves only the integer part, rounded half to even. */
-    private static final float ROUND = 12582912f;
+    static final float ROUND = 12582912f;
 
     /**
      * Quantises a real value to uint8: clamp(rint(x / scale) + zeroPoint, 0, 255), NaN to 0. The rounding is
@@ -137,25 +137,58 @@ public final class Int8Model {
     }
 
     /** The bits of {@link #ROUND}: (v + ROUND)'s bits minus these are rint(v), for |v| ≤ 2²². */
-    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
 
     /**
-     * {@code next[k] = quantize(act(acc[k] · m))} for k in [from, to): one output channel, whose factor is m.
-     * The same codes as {@link #quantize} of the activation, computed without branches or a float-to-int
-     * conversion, so the loop stays short: x = acc·m / outScale held to ±512, rounded half to even by adding
-     * 1.5·2²³ and read from the float's bits, plus the zero point; ReLU (real ≤ 0 → the zero point) is the
-     * lower bound of the final clamp, since rint of a negative value never exceeds 0.
+     * {@code next[c·plane + p] = quantize(act(acc[c·plane + p] · factors[c]))} for every channel c and position
+     * p: the codes of a convolution's output, whose channels each have a factor. The same codes as {@link
+     * #quantize} of the activation, computed without branches or a float-to-int conversion: x = acc·m /
+     * outScale held to [lower − zeroPoint, 255 − zeroPoint] (lower is the zero point under ReLU, since real ≤ 0
+     * → the zero point, else 0), rounded half to even by adding 1.5·2²³ and read from the float's bits, plus
+     * the zero point. Clamping before rounding gives the codes clamping after it would, as the bounds are whole
+     * numbers and rounding is monotonic. The division, clamp and rounding run as one loop of their own over
+     * the whole layer's floats, which the JIT turns into SIMD instructions (it does not vectorise int-to-float
+     * or float-to-bits conversions, so a single loop stays scalar; and a loop per channel of 49-196 values
+     * leaves much of each to the scalar tail). A channel whose factor is not finite, or a scale that is not
+     * (a hand-made file: an infinite factor times 0 is NaN, which gives code 0 as quantize gives it), takes the
+     * value-by-value loop.
      */
-    static void requantize(int[] acc, int from, int to, float m, boolean relu, float outScale, int zeroPoint,
-                                   int[] next) {
+    static void requantize(int[] acc, int plane, float[] factors, boolean relu, float outScale, int zeroPoint,
+                           int[] next) {
         int lower = relu ? zeroPoint : 0;
-        for (int k = from; k < to; k++) {
-            float v = (acc[k] * m) / outScale;
-            v = v < -512f ? -512f : v;
-            v = v > 512f ? 512f : v;
-            int q = Float.floatToRawIntBits(v + ROUND) - ROUND_BITS + zeroPoint;
-            // NaN (an infinite factor times 0, from a hand-made file) gives code 0, as quantize gives it.
-            next[k] = v == v ? Math.min(255, Math.max(lower, q)) : 0;
+        boolean scaleFinite = outScale > 0 && Float.isFinite(outScale);
+        float[] v = new float[acc.length];
+        for (int c = 0; c < factors.length; c++) {
+            float m = factors[c];
+            for (int k = c * plane; k < (c + 1) * plane; k++) {
+                v[k] = acc[k] * m;
+            }
+        }
+        // With the factor and outScale finite, acc·m / outScale is finite or infinite, never NaN.
+        roundedCodes(v, outScale, lower - zeroPoint, 255 - zeroPoint);
+        int shift = zeroPoint - ROUND_BITS;
+        for (int k = 0; k < v.length; k++) {
+            next[k] = Float.floatToRawIntBits(v[k]) + shift;
+        }
+        for (int c = 0; c < factors.length; c++) {
+            float m = factors[c];
+            if (scaleFinite && Float.isFinite(m)) {
+                continue;
+            }
+            for (int k = c * plane; k < (c + 1) * plane; k++) {
+                float x = (acc[k] * m) / outScale;
+                x = x < -512f ? -512f : x;
+                x = x > 512f ? 512f : x;
+                int q = Float.floatToRawIntBits(x + ROUND) - ROUND_BITS + zeroPoint;
+                next[k] = x == x ? Math.min(255, Math.max(lower, q)) : 0;
+            }
+        }
+    }
+
+    /** {@code v[k] = clamp(v[k] / scale, lo, hi) + 1.5·2²³}: one SIMD loop (float min/max, division, addition). */
+    private static void roundedCodes(float[] v, float scale, float lo, float hi) {
+        for (int k = 0; k < v.length; k++) {
+            v[k] = Math.min(Math.max(v[k] / scale, lo), hi) + ROUND;
         }
     }
 
@@ -213,12 +246,12 @@ public final class Int8Model {
                 DenseLayer.Activation act = c != null ? c.activation() : dw.activation();
                 float outScale = c != null ? c.outputScale() : dw.outputScale();
                 int outZero = c != null ? c.outputZeroPoint() : dw.outputZeroPoint();
-                int[] next = new int[acc.length];
+                float[] factors = new float[channels];
                 for (int f = 0; f < channels; f++) {
-                    // One rescale factor per output channel.
-                    requantize(acc, f * plane, (f + 1) * plane, scale * weightScales[f], act == DenseLayer.Activation.RELU,
-                            outScale, outZero, next);
+                    factors[f] = scale * weightScales[f];   // one rescale factor per output channel
                 }
+                int[] next = new int[acc.length];
+                requantize(acc, plane, factors, act == DenseLayer.Activation.RELU, outScale, outZero, next);
                 q = next;
                 scale = outScale;
                 zero = outZero;

@@ -60,22 +60,21 @@ class TestConvLayers {
 
     /**
      * The im2col accumulation equals the definition in ConvLayer's Javadoc, computed here window by window,
-     * exactly, over random geometries: 1-4 channels, 1-9 filters (whole blocks of four and the rest), kernels 1-5
-     * (not square), strides 1-3, every padding the geometry allows, outputs that reach the bottom/right padding
-     * or stop short of it, pruned (zero) weights, and centred inputs of either sign.
+     * exactly, over random geometries ({@link WindowGeometry}): 1-4 channels, 1-9 filters (whole blocks of four
+     * and the rest), pruned (zero) weights, and centred inputs of either sign.
      */
     @Test
     void accumulationEqualsTheDefinitionOnRandomGeometries() {
         Random r = new Random(11);
         int checked = 0;
         while (checked < 300) {
-            int c = 1 + r.nextInt(4), f = 1 + r.nextInt(9), kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5);
-            int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3), h = 1 + r.nextInt(9), w = 1 + r.nextInt(9);
-            int pt = r.nextInt(kh), pl = r.nextInt(kw);
-            int oh = 1 + r.nextInt(Math.max(1, (h + pt + kh) / sh)), ow = 1 + r.nextInt(Math.max(1, (w + pl + kw) / sw));
-            if ((long) (oh - 1) * sh - pt >= h || (long) (ow - 1) * sw - pl >= w) {
-                continue;   // a window that starts beyond the input: refused by the constructor
+            int c = 1 + r.nextInt(4), f = 1 + r.nextInt(9);
+            WindowGeometry g = WindowGeometry.draw(r);
+            if (g == null) {
+                continue;
             }
+            int kh = g.kh(), kw = g.kw(), sh = g.sh(), sw = g.sw(), h = g.h(), w = g.w(), pt = g.pt(), pl = g.pl();
+            int oh = g.oh(), ow = g.ow();
             byte[] weights = new byte[f * c * kh * kw];
             for (int i = 0; i < weights.length; i++) {
                 weights[i] = r.nextInt(3) == 0 ? 0 : (byte) (r.nextInt(255) - 127);

@@ -46,19 +46,19 @@ class TestDepthwiseAndAveragePooling {
                         + " must lie inside it");
     }
 
-    /** The depthwise accumulation equals its definition, window by window, over random geometries. */
+    /** The depthwise accumulation equals its definition window by window, over {@link WindowGeometry random geometries}. */
     @Test
     void depthwiseAccumulationEqualsTheDefinitionOnRandomGeometries() {
         Random r = new Random(13);
         int checked = 0;
         while (checked < 300) {
-            int c = 1 + r.nextInt(4), kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5);
-            int sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3), h = 1 + r.nextInt(9), w = 1 + r.nextInt(9);
-            int pt = r.nextInt(kh), pl = r.nextInt(kw);
-            int oh = 1 + r.nextInt(Math.max(1, (h + pt + kh) / sh)), ow = 1 + r.nextInt(Math.max(1, (w + pl + kw) / sw));
-            if ((long) (oh - 1) * sh - pt >= h || (long) (ow - 1) * sw - pl >= w) {
+            int c = 1 + r.nextInt(4);
+            WindowGeometry g = WindowGeometry.draw(r);
+            if (g == null) {
                 continue;
             }
+            int kh = g.kh(), kw = g.kw(), sh = g.sh(), sw = g.sw(), h = g.h(), w = g.w(), pt = g.pt(), pl = g.pl();
+            int oh = g.oh(), ow = g.ow();
             byte[] weights = new byte[c * kh * kw];
             for (int i = 0; i < weights.length; i++) {
                 weights[i] = r.nextInt(3) == 0 ? 0 : (byte) (r.nextInt(255) - 127);
@@ -162,7 +162,7 @@ class TestDepthwiseAndAveragePooling {
             float scale = (float) Math.exp(r.nextGaussian() * 4);
             int zero = r.nextInt(256);
             boolean relu = r.nextBoolean();
-            Int8Model.requantize(acc, 0, 1, m, relu, scale, zero, out);
+            Int8Model.requantize(acc, 1, new float[] {m}, relu, scale, zero, out);
             float real = acc[0] * m;
             if (relu && real < 0) {
                 real = 0;
@@ -171,8 +171,41 @@ class TestDepthwiseAndAveragePooling {
                     .isEqualTo(Int8Model.quantize(real, scale, zero));
         }
         acc[0] = 0;
-        Int8Model.requantize(acc, 0, 1, Float.POSITIVE_INFINITY, true, 1f, 7, out);
+        Int8Model.requantize(acc, 1, new float[] {Float.POSITIVE_INFINITY}, true, 1f, 7, out);
         assertThat(out[0]).isZero();
+    }
+
+    /**
+     * Whole layers (1-40 channels of 1-200 values, each channel with its own factor, as a convolution
+     * requantises them, often enough for the JIT to compile the SIMD loop) give the definition's codes value by
+     * value; so do channels whose factor is infinite among finite ones.
+     */
+    @Test
+    void requantisationOfWholeLayersEqualsTheDefinition() {
+        Random r = new Random(16);
+        for (int t = 0; t < 5_000; t++) {
+            int channels = 1 + r.nextInt(40);
+            int plane = 1 + r.nextInt(200);
+            int[] acc = new int[channels * plane];
+            for (int k = 0; k < acc.length; k++) {
+                acc[k] = r.nextInt() >> r.nextInt(32);
+            }
+            float[] factors = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                factors[c] = r.nextInt(50) == 0 ? Float.POSITIVE_INFINITY : (float) Math.exp(r.nextGaussian() * 8);
+            }
+            float scale = (float) Math.exp(r.nextGaussian() * 4);
+            int zero = r.nextInt(256);
+            boolean relu = r.nextBoolean();
+            int[] out = new int[acc.length];
+            Int8Model.requantize(acc, plane, factors, relu, scale, zero, out);
+            for (int k = 0; k < acc.length; k++) {
+                float real = acc[k] * factors[k / plane];
+                assertThat(out[k]).as("value %d of %dx%d: acc %d, m %s, scale %s, zero %d, relu %b", k, channels, plane,
+                        acc[k], factors[k / plane], scale, zero, relu)
+                        .isEqualTo(Int8Model.quantize(relu && real < 0 ? 0 : real, scale, zero));
+            }
+        }
     }
 
     /** Damaged copies of a file with depthwise convolutions and average pooling only ever fail by name. */
