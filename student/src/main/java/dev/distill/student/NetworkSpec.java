@@ -1,5 +1,6 @@
 package dev.distill.student;
 
+import dev.distill.student.layers.BatchNormKernel;
 import dev.distill.student.loss.DistillationLoss;
 
 import com.typesafe.config.Config;
@@ -434,6 +435,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
     public MultiLayerNetwork newNetwork(DistillationLoss loss, TrainingSettings training, long seed) {
         MultiLayerNetwork net = new MultiLayerNetwork(toConfiguration(loss, training, seed));
         net.init();
+        BatchNormKernel.install(net);
         return net;
     }
 

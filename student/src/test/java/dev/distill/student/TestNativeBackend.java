@@ -51,7 +51,10 @@ class TestNativeBackend {
         }
     }
 
-    /** This JVM loaded the build its CPU calls for, and DL4J's convolution layers use the oneDNN helper. */
+    /**
+     * This JVM loaded the build its CPU calls for, DL4J's convolution and pooling layers use the oneDNN helper,
+     * and batch norm our kernel.
+     */
     @Test
     void theBuildForThisCpuIsLoadedAndConvolutionsUseTheHelper() {
         NativeBackend.prepare();
@@ -60,7 +63,8 @@ class TestNativeBackend {
         assertThat(NativeBackend.describe()).startsWith("nd4j-native " + expected).endsWith("DL4J layer helpers on");
         MultiLayerNetwork net = network(true);
         assertThat(net.getLayer(0).getHelper()).isInstanceOf(MKLDNNConvHelper.class);
-        assertThat(net.getLayer(1).getHelper()).isInstanceOf(org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper.class);
+        // Batch norm runs our kernel in the place of DL4J's oneDNN helper (see BatchNormKernel).
+        assertThat(net.getLayer(1).getHelper()).isInstanceOf(dev.distill.student.layers.BatchNormKernel.class);
         assertThat(net.getLayer(2).getHelper()).isInstanceOf(org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper.class);
         assertThat(net.getLayer(4).getHelper()).isInstanceOf(org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper.class);
         assertThat(network(false).getLayer(0).getHelper()).isNull();

@@ -1,5 +1,6 @@
 package dev.distill.teacher;
 
+import dev.distill.student.layers.BatchNormKernel;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -37,7 +38,9 @@ public final class Dl4jTeacher implements Teacher {
     /** Loads a model zip written by {@link ModelSerializer} (any DL4J MultiLayerNetwork). */
     public static MultiLayerNetwork load(InputStream zip, String name) {
         try {
-            return ModelSerializer.restoreMultiLayerNetwork(zip, false);
+            MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(zip, false);
+            BatchNormKernel.install(net);
+            return net;
         } catch (IOException | RuntimeException e) {
             String message = name + ": not a readable DL4J model zip (" + e.getMessage() + "); a damaged or"
                     + " replaced file: write it again (`distill train-teacher`, `train-student`) or name an intact one"

@@ -1,5 +1,6 @@
 package dev.distill.job.bench;
 
+import dev.distill.student.layers.BatchNormKernel;
 import dev.distill.job.JobContext;
 import dev.distill.job.Json;
 import dev.distill.job.report.Report;
@@ -90,6 +91,7 @@ final class TrainingBench {
         NetworkPool.limitThreads(threads);
         MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.toJson()));
         net.init();
+        BatchNormKernel.install(net);
         long n = 0;
         long t0 = System.nanoTime();
         INDArray x = null;

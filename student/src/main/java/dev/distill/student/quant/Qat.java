@@ -1,5 +1,6 @@
 package dev.distill.student.quant;
 
+import dev.distill.student.layers.BatchNormKernel;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingHooks;
@@ -157,6 +158,7 @@ public final class Qat implements TrainingHooks {
         MultiLayerNetwork copy = new MultiLayerNetwork(
                 MultiLayerConfiguration.fromJson(net.getLayerWiseConfigurations().toJson()));
         copy.init(net.params().dup(), false);
+        BatchNormKernel.install(copy);
         return copy;
     }
 

@@ -1,5 +1,6 @@
 package dev.distill.student.spark;
 
+import dev.distill.student.layers.BatchNormKernel;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.factory.Nd4j;
@@ -31,6 +32,7 @@ public final class NetworkPool {
         if (net == null) {
             net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
             net.init();
+            BatchNormKernel.install(net);
         }
         return net;
     }

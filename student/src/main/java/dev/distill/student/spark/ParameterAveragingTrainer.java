@@ -1,5 +1,6 @@
 package dev.distill.student.spark;
 
+import dev.distill.student.layers.BatchNormKernel;
 import dev.distill.datasets.augment.Augmentation;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.TrainingHooks;
@@ -135,6 +136,7 @@ public final class ParameterAveragingTrainer {
         String json = conf.toJson();
         MultiLayerNetwork driver = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
         driver.init();
+        BatchNormKernel.install(driver);
         if (initialParams != null) {
             if (initialParams.length != driver.numParams()) {
                 throw new IllegalArgumentException("initial parameters: " + initialParams.length + " values for a network"

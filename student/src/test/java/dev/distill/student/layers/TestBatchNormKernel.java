@@ -1,0 +1,176 @@
+package dev.distill.student.layers;
+
+import dev.distill.student.Fixtures;
+import dev.distill.student.LayerSpec;
+import dev.distill.student.NetworkSpec;
+import dev.distill.student.TrainingSettings;
+import dev.distill.student.loss.DistillationLosses;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.Test;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.lang.reflect.Field;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The batch norm kernel against numbers derived by hand, and against DL4J's own batch norm (the layer without
+ * a helper), through whole networks: activations, every gradient, and parameters and running statistics after
+ * training steps.
+ */
+class TestBatchNormKernel {
+    private static final TrainingSettings SGD = new TrainingSettings(1, 16, 1, 1, "sgd", 0.1, 0.9, "constant", 1, 1, 0, 1);
+
+    /**
+     * One channel of four values 1, 3, 5, 7 (N = 2, 1×2 maps), γ = 2, β = 0.5, ε = 0: μ = 4, σ² = 5, so y =
+     * 2·(x − 4)/√5 + 0.5. Backward with dL/dy = (1, 0, 0, 0): dβ = 1, dγ = Σ g·x̂ = −3/√5, and dL/dx =
+     * γ/σ·(g − dβ/4 − x̂·dγ/4) = (2/√5)·(0.3, −0.4, −0.1, 0.2).
+     */
+    @Test
+    void forwardAndBackwardAsDerivedByHand() {
+        BatchNormKernel kernel = new BatchNormKernel();
+        INDArray x = Nd4j.createFromArray(1f, 3f, 5f, 7f).reshape(2, 1, 1, 2);
+        INDArray gamma = Nd4j.createFromArray(2f).reshape(1, 1);
+        INDArray beta = Nd4j.createFromArray(0.5f).reshape(1, 1);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray y = kernel.preOutput(x, true, x.shape(), gamma, beta, null, null, 0.9, 0, CNN2DFormat.NCHW, mgr);
+        double s = Math.sqrt(5);
+        assertThat(y.ravel().toFloatVector()).containsExactly(new float[] {(float) (-6 / s + 0.5), (float) (-2 / s + 0.5),
+                (float) (2 / s + 0.5), (float) (6 / s + 0.5)}, within(1e-6f));
+        assertThat(kernel.getMeanCache(DataType.FLOAT).toFloatVector()).containsExactly(4f);
+        assertThat(kernel.getVarCache(DataType.FLOAT).toFloatVector()).containsExactly(5f);
+
+        INDArray dGamma = Nd4j.zeros(DataType.FLOAT, 1, 1);
+        INDArray dBeta = Nd4j.zeros(DataType.FLOAT, 1, 1);
+        INDArray g = Nd4j.createFromArray(1f, 0f, 0f, 0f).reshape(2, 1, 1, 2);
+        Pair<Gradient, INDArray> back = kernel.backpropGradient(x, g, x.shape(), gamma, beta, dGamma, dBeta, 0,
+                CNN2DFormat.NCHW, mgr);
+        assertThat(dBeta.getFloat(0)).isCloseTo(1f, within(1e-6f));
+        assertThat(dGamma.getFloat(0)).isCloseTo((float) (-3 / s), within(1e-6f));
+        float k = (float) (2 / s);
+        assertThat(back.getSecond().ravel().toFloatVector()).containsExactly(new float[] {0.3f * k, -0.4f * k, -0.1f * k,
+                0.2f * k}, within(1e-6f));
+        assertThat(back.getFirst().getGradientFor(BatchNormalizationParamInitializer.GAMMA)).isSameAs(dGamma);
+
+        // Inference uses the running statistics it is given: μ = 1, σ² = 4 → y = 2·(x − 1)/2 + 0.5 = x − 0.5.
+        INDArray yTest = kernel.preOutput(x, false, x.shape(), gamma, beta, Nd4j.createFromArray(1f).reshape(1, 1),
+                Nd4j.createFromArray(4f).reshape(1, 1), 0.9, 0, CNN2DFormat.NCHW, mgr);
+        assertThat(yTest.ravel().toFloatVector()).containsExactly(new float[] {0.5f, 2.5f, 4.5f, 6.5f}, within(1e-6f));
+    }
+
+    /** Doubles, flat (dense) inputs and NHWC maps are left to DL4J: both passes return null. */
+    @Test
+    void otherTypesRanksAndLayoutsAreLeftToDl4j() {
+        BatchNormKernel kernel = new BatchNormKernel();
+        INDArray gamma = Nd4j.ones(DataType.FLOAT, 1, 2);
+        INDArray beta = Nd4j.zeros(DataType.FLOAT, 1, 2);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray doubles = Nd4j.rand(DataType.DOUBLE, 3, 2, 2, 2);
+        INDArray flat = Nd4j.rand(DataType.FLOAT, 3, 2);
+        INDArray map = Nd4j.rand(DataType.FLOAT, 3, 2, 2, 2);
+        assertThat(kernel.preOutput(doubles, true, doubles.shape(), gamma, beta, null, null, 0.9, 1e-5,
+                CNN2DFormat.NCHW, mgr)).isNull();
+        assertThat(kernel.preOutput(flat, true, flat.shape(), gamma, beta, null, null, 0.9, 1e-5, CNN2DFormat.NCHW,
+                mgr)).isNull();
+        assertThat(kernel.preOutput(map, true, map.shape(), gamma, beta, null, null, 0.9, 1e-5, CNN2DFormat.NHWC,
+                mgr)).isNull();
+        assertThat(kernel.backpropGradient(map, map, map.shape(), gamma, beta, gamma.dup(), beta.dup(), 1e-5,
+                CNN2DFormat.NCHW, mgr)).as("backward before any training forward pass").isNull();
+    }
+
+    /**
+     * A network with batch norm after a convolution, a depthwise convolution and a pointwise one (maps of 16,
+     * 8 and 4 channels, γ and β set away from 1 and 0, inputs with a large mean), with the kernel and with
+     * DL4J's own batch norm: the same activations in training and inference mode, the same gradient of every
+     * parameter, and the same parameters and running statistics after five SGD steps. (Not Adam: the bias of
+     * a convolution followed by batch norm has a true gradient of 0, and Adam turns the rounding noise in its
+     * place into steps of the full learning rate, differently for any two implementations.)
+     */
+    @Test
+    void networksTrainAsWithDl4jsOwnBatchNorm() throws Exception {
+        NetworkSpec spec = new NetworkSpec(new int[] {2, 8, 8}, 3, List.of(
+                LayerSpec.conv(4, 3).withActivation("identity"),
+                LayerSpec.batchNorm().withActivation("relu"),
+                LayerSpec.depthwise(3).withActivation("identity"),
+                LayerSpec.batchNorm().withActivation("relu"),
+                LayerSpec.conv(6, 1).withActivation("identity"),
+                LayerSpec.batchNorm(),
+                LayerSpec.globalPool()));
+        MultiLayerNetwork ours = spec.newNetwork(DistillationLosses.hardLabels(), SGD, 3);
+        Random r = new Random(5);
+        INDArray params = ours.params().dup();
+        for (Layer layer : ours.getLayers()) {
+            if (layer instanceof BatchNormalization) {
+                assertThat(layer.getHelper()).isInstanceOf(BatchNormKernel.class);
+                INDArray gamma = layer.getParam(BatchNormalizationParamInitializer.GAMMA);
+                INDArray beta = layer.getParam(BatchNormalizationParamInitializer.BETA);
+                for (int c = 0; c < gamma.length(); c++) {
+                    gamma.putScalar(c, 0.5 + r.nextDouble());
+                    beta.putScalar(c, r.nextGaussian());
+                }
+            }
+        }
+        params = ours.params().dup();
+        MultiLayerNetwork dl4j = spec.newNetwork(DistillationLosses.hardLabels(), SGD, 3);
+        dl4j.setParams(params.dup());
+        Field helper = BatchNormalization.class.getDeclaredField("helper");
+        helper.setAccessible(true);
+        for (Layer layer : dl4j.getLayers()) {
+            if (layer instanceof BatchNormalization) {
+                helper.set(layer, null);
+            }
+        }
+        float[][] x = new float[16][128];
+        int[] y = new int[16];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = r.nextInt(3);
+            for (int j = 0; j < x[i].length; j++) {
+                x[i][j] = (float) (3 + r.nextGaussian());
+            }
+        }
+        DataSet data = Fixtures.hardLabels(x, y, 3);
+
+        List<INDArray> a = ours.feedForward(data.getFeatures(), true);
+        List<INDArray> b = dl4j.feedForward(data.getFeatures(), true);
+        for (int l = 0; l < a.size(); l++) {
+            assertThat(maxDifference(a.get(l), b.get(l))).as("training-mode activations of layer %d", l).isLessThan(2e-5);
+        }
+        ours.setInput(data.getFeatures());
+        ours.setLabels(data.getLabels());
+        dl4j.setInput(data.getFeatures());
+        dl4j.setLabels(data.getLabels());
+        ours.computeGradientAndScore();
+        dl4j.computeGradientAndScore();
+        INDArray ga = ours.gradient().gradient();
+        INDArray gb = dl4j.gradient().gradient();
+        assertThat(gb.norm2Number().doubleValue()).isGreaterThan(1e-3);
+        assertThat(maxDifference(ga, gb)).as("every gradient").isLessThan(1e-5 + 1e-4 * gb.amaxNumber().doubleValue());
+
+        for (int step = 0; step < 5; step++) {
+            ours.fit(data);
+            dl4j.fit(data);
+        }
+        assertThat(maxDifference(ours.params(), params)).as("training moved the parameters").isGreaterThan(1e-3);
+        assertThat(maxDifference(ours.params(), dl4j.params())).as("parameters and running statistics after 5 steps")
+                .isLessThan(1e-4);
+        assertThat(maxDifference(ours.output(data.getFeatures(), false), dl4j.output(data.getFeatures(), false)))
+                .as("inference outputs").isLessThan(1e-5);
+    }
+
+    private static double maxDifference(INDArray a, INDArray b) {
+        return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    }
+}
