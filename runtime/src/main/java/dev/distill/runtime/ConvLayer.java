@@ -63,17 +63,22 @@ public record ConvLayer(int channels, int height, int width, int filters, int ke
      * tiled im2col would be needed.
      */
     int[] accumulate(int[] x) {
+        return accumulate(x, new Scratch(1), 0);
+    }
+
+    /** {@link #accumulate(int[])} in the working arrays of {@code scratch}'s slots for {@code layer}. */
+    int[] accumulate(int[] x, Scratch scratch, int layer) {
         Patches patches = new Patches(height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, outHeight,
-                outWidth);
+                outWidth, scratch, layer);
         int taps = kernelH * kernelW;
         int k = channels * taps;
-        int[][] col = new int[k][patches.length];
+        int[][] col = scratch.rows(layer, Scratch.PATCH_ROWS, k, patches.length);
         for (int c = 0; c < channels; c++) {
             patches.fill(x, c * height * width, col, c * taps);
         }
         int plane = outHeight * outWidth;
-        int[] acc = new int[filters * plane];
-        int[][] sums = new int[4][patches.length];
+        int[] acc = scratch.ints(layer, Scratch.ACCUMULATORS, filters * plane);
+        int[][] sums = scratch.rows(layer, Scratch.SUMS, 4, patches.length);
         int f = 0;
         // Four filters at a time: each patch row is read once for four weights (measured 1.3-1.4x faster than one
         // filter at a time on the 1x1 and 3x3 layers of the students here, whose rows are short).

@@ -45,13 +45,18 @@ public record DepthwiseConvLayer(int channels, int height, int width, int kernel
      * in another order.
      */
     int[] accumulate(int[] x) {
+        return accumulate(x, new Scratch(1), 0);
+    }
+
+    /** {@link #accumulate(int[])} in the working arrays of {@code scratch}'s slots for {@code layer}. */
+    int[] accumulate(int[] x, Scratch scratch, int layer) {
         Patches patches = new Patches(height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, outHeight,
-                outWidth);
+                outWidth, scratch, layer);
         int taps = kernelH * kernelW;
-        int[][] rows = new int[taps][patches.length];
-        int[] sum = new int[patches.length];
+        int[][] rows = scratch.rows(layer, Scratch.PATCH_ROWS, taps, patches.length);
+        int[] sum = scratch.rows(layer, Scratch.SUMS, 1, patches.length)[0];
         int plane = outHeight * outWidth;
-        int[] acc = new int[channels * plane];
+        int[] acc = scratch.ints(layer, Scratch.ACCUMULATORS, channels * plane);
         for (int c = 0; c < channels; c++) {
             patches.fill(x, c * height * width, rows, 0);
             java.util.Arrays.fill(sum, bias[c]);

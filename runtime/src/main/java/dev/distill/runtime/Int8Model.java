@@ -24,6 +24,8 @@ public final class Int8Model {
     private final byte[][] inputMajor;
     /** Per layer, true when a residual add reads the layer's input (the start of a block). */
     private final boolean[] kept;
+    /** Each thread's working arrays, reused from call to call (see {@link Scratch}). */
+    private final ThreadLocal<Scratch> scratch;
 
     public Int8Model(int inputLength, float inputScale, int inputZeroPoint, List<? extends Layer> layers) {
         if (layers.isEmpty()) {
@@ -77,6 +79,7 @@ public final class Int8Model {
         this.inputZeroPoint = inputZeroPoint;
         this.layers = List.copyOf(layers);
         this.kept = keep;
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(layers.size()));
         this.inputMajor = new byte[layers.size()][];
         for (int l = 0; l < layers.size(); l++) {
             if (!(layers.get(l) instanceof DenseLayer d)) {
@@ -155,9 +158,14 @@ public final class Int8Model {
      */
     static void requantize(int[] acc, int plane, float[] factors, boolean relu, float outScale, int zeroPoint,
                            int[] next) {
+        requantize(acc, plane, factors, relu, outScale, zeroPoint, next, new float[acc.length]);
+    }
+
+    /** {@link #requantize(int[], int, float[], boolean, float, int, int[])} with working space {@code v}. */
+    static void requantize(int[] acc, int plane, float[] factors, boolean relu, float outScale, int zeroPoint,
+                           int[] next, float[] v) {
         int lower = relu ? zeroPoint : 0;
         boolean scaleFinite = outScale > 0 && Float.isFinite(outScale);
-        float[] v = new float[acc.length];
         for (int c = 0; c < factors.length; c++) {
             float m = factors[c];
             for (int k = c * plane; k < (c + 1) * plane; k++) {
@@ -197,6 +205,7 @@ public final class Int8Model {
         if (features.length != inputLength) {
             throw new IllegalArgumentException("the model takes " + inputLength + " features, got " + features.length);
         }
+        Scratch work = scratch.get();
         int[] q = new int[inputLength];
         for (int i = 0; i < inputLength; i++) {
             q[i] = quantize(features[i], inputScale, inputZeroPoint);
@@ -233,25 +242,26 @@ public final class Int8Model {
                 continue;
             }
             if (layer instanceof ConvLayer || layer instanceof DepthwiseConvLayer) {
-                int[] x = new int[q.length];
+                int[] x = work.ints(l, Scratch.CENTRED, q.length);
                 for (int i = 0; i < q.length; i++) {
                     x[i] = q[i] - zero;
                 }
                 ConvLayer c = layer instanceof ConvLayer conv ? conv : null;
                 DepthwiseConvLayer dw = c == null ? (DepthwiseConvLayer) layer : null;
-                int[] acc = c != null ? c.accumulate(x) : dw.accumulate(x);
+                int[] acc = c != null ? c.accumulate(x, work, l) : dw.accumulate(x, work, l);
                 int plane = c != null ? c.outHeight() * c.outWidth() : dw.outHeight() * dw.outWidth();
                 int channels = c != null ? c.filters() : dw.channels();
                 float[] weightScales = c != null ? c.weightScales() : dw.weightScales();
                 DenseLayer.Activation act = c != null ? c.activation() : dw.activation();
                 float outScale = c != null ? c.outputScale() : dw.outputScale();
                 int outZero = c != null ? c.outputZeroPoint() : dw.outputZeroPoint();
-                float[] factors = new float[channels];
+                float[] factors = work.floats(l, Scratch.FACTORS, channels);
                 for (int f = 0; f < channels; f++) {
                     factors[f] = scale * weightScales[f];   // one rescale factor per output channel
                 }
-                int[] next = new int[acc.length];
-                requantize(acc, plane, factors, act == DenseLayer.Activation.RELU, outScale, outZero, next);
+                int[] next = work.ints(l, Scratch.CODES, acc.length);
+                requantize(acc, plane, factors, act == DenseLayer.Activation.RELU, outScale, outZero, next,
+                        work.floats(l, Scratch.REALS, acc.length));
                 q = next;
                 scale = outScale;
                 zero = outZero;

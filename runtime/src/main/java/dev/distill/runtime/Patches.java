@@ -18,7 +18,7 @@ package dev.distill.runtime;
  *       students here).
  *   <li><b>other strides</b>: one gather per tap and output row, {@link #rowWidth} = outWidth.
  * </ul>
- * A row takes {@link #length} ints; a call's rows are allocated by the caller and reused across channels.
+ * A row takes {@link #length} ints; the rows are the caller's, reused across channels and calls.
  */
 final class Patches {
     private final int height;
@@ -41,8 +41,9 @@ final class Patches {
 
     private enum Layout { PLANE, PADDED, GATHER }
 
+    /** The patch rows of one geometry; the stride-1 plane comes from {@code scratch}'s slot (layer, PADDED). */
     Patches(int height, int width, int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft,
-            int outHeight, int outWidth) {
+            int outHeight, int outWidth, Scratch scratch, int layer) {
         this.height = height;
         this.width = width;
         this.kernelH = kernelH;
@@ -63,7 +64,7 @@ final class Patches {
             rowWidth = Math.max(padLeft + width, outWidth + kernelW - 1);
             int rows = Math.max(padTop + height, outHeight + kernelH - 1);
             // The last tap's row starts at (kernelH − 1)·rowWidth + kernelW − 1 and runs outHeight·rowWidth on.
-            padded = new int[rows * rowWidth + kernelW];
+            padded = scratch.ints(layer, Scratch.PADDED, rows * rowWidth + kernelW);
         } else {
             layout = Layout.GATHER;
             rowWidth = outWidth;
