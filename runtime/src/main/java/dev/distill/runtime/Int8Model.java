@@ -153,8 +153,8 @@ public final class Int8Model {
      * the whole layer's floats, which the JIT turns into SIMD instructions (it does not vectorise int-to-float
      * or float-to-bits conversions, so a single loop stays scalar; and a loop per channel of 49-196 values
      * leaves much of each to the scalar tail). A channel whose factor is not finite, or a scale that is not
-     * (a hand-made file: an infinite factor times 0 is NaN, which gives code 0 as quantize gives it), takes the
-     * value-by-value loop.
+     * (a hand-made model: an infinite factor times 0 is NaN, which gives code 0), is requantised value by value
+     * with quantize itself.
      */
     static void requantize(int[] acc, int plane, float[] factors, boolean relu, float outScale, int zeroPoint,
                            int[] next) {
@@ -184,11 +184,8 @@ public final class Int8Model {
                 continue;
             }
             for (int k = c * plane; k < (c + 1) * plane; k++) {
-                float x = (acc[k] * m) / outScale;
-                x = x < -512f ? -512f : x;
-                x = x > 512f ? 512f : x;
-                int q = Float.floatToRawIntBits(x + ROUND) - ROUND_BITS + zeroPoint;
-                next[k] = x == x ? Math.min(255, Math.max(lower, q)) : 0;
+                float real = acc[k] * m;
+                next[k] = quantize(relu && real < 0 ? 0 : real, outScale, zeroPoint);
             }
         }
     }

@@ -178,7 +178,8 @@ class TestDepthwiseAndAveragePooling {
     /**
      * Whole layers (1-40 channels of 1-200 values, each channel with its own factor, as a convolution
      * requantises them, often enough for the JIT to compile the SIMD loop) give the definition's codes value by
-     * value; so do channels whose factor is infinite among finite ones.
+     * value; so do channels whose factor is negative, infinite or NaN among finite ones, and layers whose
+     * output scale is infinite.
      */
     @Test
     void requantisationOfWholeLayersEqualsTheDefinition() {
@@ -192,9 +193,15 @@ class TestDepthwiseAndAveragePooling {
             }
             float[] factors = new float[channels];
             for (int c = 0; c < channels; c++) {
-                factors[c] = r.nextInt(50) == 0 ? Float.POSITIVE_INFINITY : (float) Math.exp(r.nextGaussian() * 8);
+                factors[c] = switch (r.nextInt(50)) {
+                    case 0 -> Float.POSITIVE_INFINITY;
+                    case 1 -> Float.NEGATIVE_INFINITY;
+                    case 2 -> Float.NaN;
+                    case 3, 4 -> (float) -Math.exp(r.nextGaussian() * 8);
+                    default -> (float) Math.exp(r.nextGaussian() * 8);
+                };
             }
-            float scale = (float) Math.exp(r.nextGaussian() * 4);
+            float scale = r.nextInt(100) == 0 ? Float.POSITIVE_INFINITY : (float) Math.exp(r.nextGaussian() * 4);
             int zero = r.nextInt(256);
             boolean relu = r.nextBoolean();
             int[] out = new int[acc.length];

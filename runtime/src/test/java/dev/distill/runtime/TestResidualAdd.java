@@ -90,4 +90,39 @@ class TestResidualAdd {
         assertThat(outcomes[0] + outcomes[1]).isEqualTo(3000);
         assertThat(outcomes[1]).as("rejected").isGreaterThan(1000);
     }
+
+    /**
+     * The branch-free add gives the codes of the definition, quantize(act(scale·(x − zero) + skipScale·(skip −
+     * skipZero))), over random codes, zero points, scales of every magnitude and both activations.
+     */
+    @Test
+    void addEqualsTheDefinitionOnRandomValues() {
+        java.util.Random r = new java.util.Random(17);
+        for (int t = 0; t < 2_000; t++) {
+            int size = 1 + r.nextInt(300);
+            DenseLayer.Activation act = r.nextBoolean() ? DenseLayer.Activation.RELU : DenseLayer.Activation.IDENTITY;
+            float outScale = (float) Math.exp(r.nextGaussian() * 3);
+            ResidualAddLayer add = new ResidualAddLayer(size, 0, act, outScale, r.nextInt(256));
+            float scale = (float) Math.exp(r.nextGaussian() * 3);
+            float skipScale = (float) Math.exp(r.nextGaussian() * 3);
+            int zero = r.nextInt(256);
+            int skipZero = r.nextInt(256);
+            int[] x = new int[size];
+            int[] skip = new int[size];
+            for (int i = 0; i < size; i++) {
+                x[i] = r.nextInt(256);
+                skip[i] = r.nextInt(256);
+            }
+            int[] out = add.add(x, scale, zero, skip, skipScale, skipZero);
+            for (int i = 0; i < size; i++) {
+                float real = scale * (x[i] - zero) + skipScale * (skip[i] - skipZero);
+                if (act == DenseLayer.Activation.RELU && real < 0) {
+                    real = 0;
+                }
+                assertThat(out[i]).as("value %d: x %d at %s/%d, skip %d at %s/%d, out %s/%d, %s", i, x[i], scale, zero,
+                        skip[i], skipScale, skipZero, outScale, add.outputZeroPoint(), act)
+                        .isEqualTo(Int8Model.quantize(real, outScale, add.outputZeroPoint()));
+            }
+        }
+    }
 }

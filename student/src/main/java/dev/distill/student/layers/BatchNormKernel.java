@@ -1,5 +1,6 @@
 package dev.distill.student.layers;
 
+import dev.distill.student.NativeBackend;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -36,8 +37,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * σ² (two passes, in double), kept for the layer to update its running statistics; y = γ·(x − μ)/√(σ² + ε)
  * + β. In inference μ and σ² are the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and
  * g = dL/dy: dβ = Σ g, dγ = Σ g·x̂, dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M) (Ioffe &amp; Szegedy 2015).
- * Other data types, ranks and layouts return null, so the layer takes its own path for both passes (the two
- * passes always agree on which path runs, since the same test decides both).
+ * After a forward pass in inference mode (running statistics), backward treats μ and σ² as constants: dL/dx
+ * = γ/√(σ² + ε)·g, dγ = Σ g·x̂, dβ = Σ g, and the caches hold the running statistics, so the layer's update
+ * of them is zero. DL4J hands dense inputs over as [N, C, 1, 1] maps, so batch norm after a dense layer runs
+ * here too. Doubles (the gradient checks) and NHWC maps return null, and the layer takes its own path for
+ * both passes (the same test decides both).
+ *
+ * <p>Installed where DL4J's helpers are on ({@code org.eclipse.deeplearning4j.helpers.disable=false}, which
+ * {@link NativeBackend#prepare()} sets unless the user set it): with them off, DL4J's own batch norm runs, as
+ * every other layer's own code does.
  */
 public final class BatchNormKernel implements BatchNormalizationHelper {
     private static final Logger LOG = LoggerFactory.getLogger(BatchNormKernel.class);
@@ -46,6 +54,10 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
 
     private INDArray meanCache;
     private INDArray varCache;
+    /** The statistics of the last forward pass (the batch's in training, the running ones in inference). */
+    private float[] lastMean;
+    private float[] lastVariance;
+    private boolean lastTraining;
 
     /**
      * Makes every batch normalisation layer of {@code net} use this kernel; returns how many. Without the
@@ -53,6 +65,9 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
      * once: the results are the same, only slower.
      */
     public static int install(MultiLayerNetwork net) {
+        if (Boolean.parseBoolean(System.getProperty(NativeBackend.HELPERS_DISABLE, "true"))) {
+            return 0;
+        }
         int installed = 0;
         for (Layer layer : net.getLayers()) {
             if (layer instanceof BatchNormalization bn && !bn.layerConf().isLockGammaBeta()) {
@@ -116,14 +131,17 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
             mu = new float[channels];
             variance = new float[channels];
             statistics(in, n, channels, plane, mu, variance);
-            try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-                meanCache = Nd4j.createFromArray(mu);
-                varCache = Nd4j.createFromArray(variance);
-            }
         } else {
             mu = floats(mean);
             variance = floats(var);
         }
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            meanCache = Nd4j.createFromArray(mu);
+            varCache = Nd4j.createFromArray(variance);
+        }
+        lastMean = mu;
+        lastVariance = variance;
+        lastTraining = training;
         float[] g = floats(gamma);
         float[] b = floats(beta);
         float[] out = new float[in.length];
@@ -140,16 +158,19 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
     public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape, INDArray gamma,
                                                      INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
                                                      CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-        if (!handles(input, format) || gamma == null || beta == null || meanCache == null) {
+        if (!handles(input, format) || gamma == null || beta == null) {
             return null;
+        }
+        if (lastMean == null) {
+            throw new IllegalStateException("batch norm: backward pass before any forward pass");
         }
         int n = (int) input.size(0);
         int channels = (int) input.size(1);
         int plane = (int) (input.size(2) * input.size(3));
         float[] x = floats(input);
         float[] grad = floats(epsilon);
-        float[] mu = meanCache.toFloatVector();
-        float[] variance = varCache.toFloatVector();
+        float[] mu = lastMean;
+        float[] variance = lastVariance;
         float[] g = floats(gamma);
         double count = (double) n * plane;
         float[] dGamma = new float[channels];
@@ -168,11 +189,12 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
             double dg = (sumGx - mu[c] * sumG) * invStd;
             dGamma[c] = (float) dg;
             dBeta[c] = (float) sumG;
-            // dL/dx = γ/σ · (g − Σg/M − x̂·dγ/M) = a·g + b·(x − μ) + d, with x̂ = (x − μ)/σ
+            // dL/dx = γ/σ · (g − Σg/M − x̂·dγ/M) = a·g + b·(x − μ) + d, with x̂ = (x − μ)/σ; with the running
+            // statistics (inference), μ and σ are constants and dL/dx = γ/σ · g.
             double k = g[c] * invStd;
             float a = (float) k;
-            float b = (float) (-k * dg * invStd / count);
-            float d = (float) (-k * sumG / count);
+            float b = lastTraining ? (float) (-k * dg * invStd / count) : 0f;
+            float d = lastTraining ? (float) (-k * sumG / count) : 0f;
             for (int i = 0; i < n; i++) {
                 combine(grad, x, dx, (i * channels + c) * plane, plane, a, b, mu[c], d);
             }

@@ -2,6 +2,7 @@ package dev.distill.student.layers;
 
 import dev.distill.student.Fixtures;
 import dev.distill.student.LayerSpec;
+import dev.distill.student.NativeBackend;
 import dev.distill.student.NetworkSpec;
 import dev.distill.student.TrainingSettings;
 import dev.distill.student.loss.DistillationLosses;
@@ -12,6 +13,7 @@ import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,14 +26,20 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /**
  * The batch norm kernel against numbers derived by hand, and against DL4J's own batch norm (the layer without
- * a helper), through whole networks: activations, every gradient, and parameters and running statistics after
- * training steps.
+ * a helper), through whole convolutional and dense networks: activations, every gradient, and parameters and
+ * running statistics after training steps.
  */
 class TestBatchNormKernel {
+    @BeforeAll
+    static void helpersOn() {
+        NativeBackend.prepare();
+    }
+
     private static final TrainingSettings SGD = new TrainingSettings(1, 16, 1, 1, "sgd", 0.1, 0.9, "constant", 1, 1, 0, 1);
 
     /**
@@ -71,7 +79,10 @@ class TestBatchNormKernel {
         assertThat(yTest.ravel().toFloatVector()).containsExactly(new float[] {0.5f, 2.5f, 4.5f, 6.5f}, within(1e-6f));
     }
 
-    /** Doubles, flat (dense) inputs and NHWC maps are left to DL4J: both passes return null. */
+    /**
+     * Doubles, NHWC maps and rank-2 arrays (DL4J itself reshapes dense inputs to [N, C, 1, 1]) are left to
+     * DL4J: the forward pass returns null. Backward before any forward pass is an error.
+     */
     @Test
     void otherTypesRanksAndLayoutsAreLeftToDl4j() {
         BatchNormKernel kernel = new BatchNormKernel();
@@ -87,8 +98,36 @@ class TestBatchNormKernel {
                 mgr)).isNull();
         assertThat(kernel.preOutput(map, true, map.shape(), gamma, beta, null, null, 0.9, 1e-5, CNN2DFormat.NHWC,
                 mgr)).isNull();
-        assertThat(kernel.backpropGradient(map, map, map.shape(), gamma, beta, gamma.dup(), beta.dup(), 1e-5,
-                CNN2DFormat.NCHW, mgr)).as("backward before any training forward pass").isNull();
+        assertThatThrownBy(() -> kernel.backpropGradient(map, map, map.shape(), gamma, beta, gamma.dup(), beta.dup(),
+                1e-5, CNN2DFormat.NCHW, mgr)).hasMessage("batch norm: backward pass before any forward pass");
+    }
+
+    /**
+     * Backward after a forward pass in inference mode holds the running statistics constant: with μ = 1,
+     * σ² = 4, γ = 2 and dL/dy = (1, 0, 0, 2) over x = (1, 3, 5, 7), dL/dx = γ/σ·g = (1, 0, 0, 2), dβ = 3, dγ =
+     * Σ g·(x − 1)/2 = 0 + 2·3 = 6; the caches then hold the running statistics, so the layer's update of them
+     * is zero.
+     */
+    @Test
+    void backwardAfterAnInferencePassHoldsTheRunningStatisticsConstant() {
+        BatchNormKernel kernel = new BatchNormKernel();
+        INDArray x = Nd4j.createFromArray(1f, 3f, 5f, 7f).reshape(2, 1, 1, 2);
+        INDArray gamma = Nd4j.createFromArray(2f).reshape(1, 1);
+        INDArray beta = Nd4j.createFromArray(0.5f).reshape(1, 1);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        kernel.preOutput(x, true, x.shape(), gamma, beta, null, null, 0.9, 0, CNN2DFormat.NCHW, mgr);
+        kernel.preOutput(x, false, x.shape(), gamma, beta, Nd4j.createFromArray(1f).reshape(1, 1),
+                Nd4j.createFromArray(4f).reshape(1, 1), 0.9, 0, CNN2DFormat.NCHW, mgr);
+        assertThat(kernel.getMeanCache(DataType.FLOAT).toFloatVector()).containsExactly(1f);
+        assertThat(kernel.getVarCache(DataType.FLOAT).toFloatVector()).containsExactly(4f);
+        INDArray dGamma = Nd4j.zeros(DataType.FLOAT, 1, 1);
+        INDArray dBeta = Nd4j.zeros(DataType.FLOAT, 1, 1);
+        INDArray g = Nd4j.createFromArray(1f, 0f, 0f, 2f).reshape(2, 1, 1, 2);
+        INDArray dx = kernel.backpropGradient(x, g, x.shape(), gamma, beta, dGamma, dBeta, 0, CNN2DFormat.NCHW, mgr)
+                .getSecond();
+        assertThat(dx.ravel().toFloatVector()).containsExactly(new float[] {1f, 0f, 0f, 2f}, within(1e-6f));
+        assertThat(dBeta.getFloat(0)).isCloseTo(3f, within(1e-6f));
+        assertThat(dGamma.getFloat(0)).isCloseTo(6f, within(1e-6f));
     }
 
     /**
@@ -100,15 +139,28 @@ class TestBatchNormKernel {
      * place into steps of the full learning rate, differently for any two implementations.)
      */
     @Test
-    void networksTrainAsWithDl4jsOwnBatchNorm() throws Exception {
-        NetworkSpec spec = new NetworkSpec(new int[] {2, 8, 8}, 3, List.of(
+    void convolutionalNetworksTrainAsWithDl4jsOwnBatchNorm() throws Exception {
+        trainsAsWithDl4jsOwnBatchNorm(new NetworkSpec(new int[] {2, 8, 8}, 3, List.of(
                 LayerSpec.conv(4, 3).withActivation("identity"),
                 LayerSpec.batchNorm().withActivation("relu"),
                 LayerSpec.depthwise(3).withActivation("identity"),
                 LayerSpec.batchNorm().withActivation("relu"),
                 LayerSpec.conv(6, 1).withActivation("identity"),
                 LayerSpec.batchNorm(),
-                LayerSpec.globalPool()));
+                LayerSpec.globalPool())));
+    }
+
+    /** Batch norm after a dense layer, which DL4J hands to the kernel as [N, C, 1, 1] maps. */
+    @Test
+    void denseNetworksTrainAsWithDl4jsOwnBatchNorm() throws Exception {
+        trainsAsWithDl4jsOwnBatchNorm(new NetworkSpec(new int[] {128}, 3, List.of(
+                LayerSpec.dense(12).withActivation("identity"),
+                LayerSpec.batchNorm().withActivation("relu"),
+                LayerSpec.dense(6).withActivation("identity"),
+                LayerSpec.batchNorm())));
+    }
+
+    private static void trainsAsWithDl4jsOwnBatchNorm(NetworkSpec spec) throws Exception {
         MultiLayerNetwork ours = spec.newNetwork(DistillationLosses.hardLabels(), SGD, 3);
         Random r = new Random(5);
         INDArray params = ours.params().dup();
@@ -168,6 +220,16 @@ class TestBatchNormKernel {
                 .isLessThan(1e-4);
         assertThat(maxDifference(ours.output(data.getFeatures(), false), dl4j.output(data.getFeatures(), false)))
                 .as("inference outputs").isLessThan(1e-5);
+        // DL4J catches a helper's exception, counts it and quietly runs its own code from then on: the kernel
+        // must have run every pass for the comparison to mean anything.
+        Field failures = BatchNormalization.class.getDeclaredField("helperCountFail");
+        failures.setAccessible(true);
+        for (Layer layer : ours.getLayers()) {
+            if (layer instanceof BatchNormalization) {
+                assertThat(layer.getHelper()).isInstanceOf(BatchNormKernel.class);
+                assertThat(failures.getInt(layer)).as("helper failures of layer %d", layer.getIndex()).isZero();
+            }
+        }
     }
 
     private static double maxDifference(INDArray a, INDArray b) {
