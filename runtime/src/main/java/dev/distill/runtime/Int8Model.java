@@ -125,7 +125,7 @@ public final class Int8Model {
     }
 
     /** 1.5 · 2²³: adding it to a float of magnitude ≤ 2²² leaves only the integer part, rounded half to even. */
-    static final float ROUND = 12582912f;
+    private static final float ROUND = 12582912f;
 
     /**
      * Quantises a real value to uint8: clamp(rint(x / scale) + zeroPoint, 0, 255), NaN to 0. The rounding is
@@ -140,7 +140,7 @@ public final class Int8Model {
     }
 
     /** The bits of {@link #ROUND}: (v + ROUND)'s bits minus these are rint(v), for |v| ≤ 2²². */
-    static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
 
     /**
      * {@code next[c·plane + p] = quantize(act(acc[c·plane + p] · factors[c]))} for every channel c and position
@@ -164,7 +164,6 @@ public final class Int8Model {
     /** {@link #requantize(int[], int, float[], boolean, float, int, int[])} with working space {@code v}. */
     static void requantize(int[] acc, int plane, float[] factors, boolean relu, float outScale, int zeroPoint,
                            int[] next, float[] v) {
-        int lower = relu ? zeroPoint : 0;
         boolean scaleFinite = outScale > 0 && Float.isFinite(outScale);
         for (int c = 0; c < factors.length; c++) {
             float m = factors[c];
@@ -173,11 +172,7 @@ public final class Int8Model {
             }
         }
         // With the factor and outScale finite, acc·m / outScale is finite or infinite, never NaN.
-        roundedCodes(v, outScale, lower - zeroPoint, 255 - zeroPoint);
-        int shift = zeroPoint - ROUND_BITS;
-        for (int k = 0; k < v.length; k++) {
-            next[k] = Float.floatToRawIntBits(v[k]) + shift;
-        }
+        codes(v, outScale, relu, zeroPoint, next);
         for (int c = 0; c < factors.length; c++) {
             float m = factors[c];
             if (scaleFinite && Float.isFinite(m)) {
@@ -187,6 +182,19 @@ public final class Int8Model {
                 float real = acc[k] * m;
                 next[k] = quantize(relu && real < 0 ? 0 : real, outScale, zeroPoint);
             }
+        }
+    }
+
+    /**
+     * {@code next[k] = quantize(act(reals[k]), outScale, zeroPoint)} for reals that are never NaN and an
+     * outScale that is finite and > 0, as {@link #requantize} describes (overwrites {@code reals}).
+     */
+    static void codes(float[] reals, float outScale, boolean relu, int zeroPoint, int[] next) {
+        int lower = relu ? zeroPoint : 0;
+        roundedCodes(reals, outScale, lower - zeroPoint, 255 - zeroPoint);
+        int shift = zeroPoint - ROUND_BITS;
+        for (int k = 0; k < reals.length; k++) {
+            next[k] = Float.floatToRawIntBits(reals[k]) + shift;
         }
     }
 
@@ -225,7 +233,8 @@ public final class Int8Model {
                 keptZeros[l] = zero;
             }
             if (layer instanceof ResidualAddLayer r) {
-                q = r.add(q, scale, zero, keptCodes[r.start()], keptScales[r.start()], keptZeros[r.start()]);
+                q = r.add(q, scale, zero, keptCodes[r.start()], keptScales[r.start()], keptZeros[r.start()],
+                        work.floats(l, Scratch.REALS, r.size()));
                 scale = r.outputScale();
                 zero = r.outputZeroPoint();
                 continue;
