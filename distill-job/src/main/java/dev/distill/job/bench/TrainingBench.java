@@ -1,6 +1,5 @@
 package dev.distill.job.bench;
 
-import dev.distill.student.layers.BatchNormKernel;
 import dev.distill.job.JobContext;
 import dev.distill.job.Json;
 import dev.distill.job.report.Report;
@@ -89,9 +88,7 @@ final class TrainingBench {
 
     private static double plainFit(MultiLayerConfiguration conf, List<PackedBatch> batches, int f, int threads) {
         NetworkPool.limitThreads(threads);
-        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.toJson()));
-        net.init();
-        BatchNormKernel.install(net);
+        MultiLayerNetwork net = NetworkPool.newNetwork(conf.toJson());
         long n = 0;
         long t0 = System.nanoTime();
         INDArray x = null;

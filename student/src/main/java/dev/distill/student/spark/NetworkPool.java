@@ -29,11 +29,14 @@ public final class NetworkPool {
         if (POOL.size() > MAX_CONFIGS) {
             POOL.keySet().stream().filter(k -> !k.equals(configJson)).findFirst().ifPresent(POOL::remove);
         }
-        if (net == null) {
-            net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
-            net.init();
-            BatchNormKernel.install(net);
-        }
+        return net != null ? net : newNetwork(configJson);
+    }
+
+    /** A freshly initialised network of {@code configJson}, its batch norms on {@link BatchNormKernel}. */
+    public static MultiLayerNetwork newNetwork(String configJson) {
+        MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configJson));
+        net.init();
+        BatchNormKernel.install(net);
         return net;
     }
 

@@ -1,6 +1,5 @@
 package dev.distill.student.spark;
 
-import dev.distill.student.layers.BatchNormKernel;
 import dev.distill.datasets.augment.Augmentation;
 import dev.distill.student.FlatArrays;
 import dev.distill.student.TrainingHooks;
@@ -134,9 +133,7 @@ public final class ParameterAveragingTrainer {
     public Result train(JavaSparkContext sc, JavaRDD<PackedBatch> batches, MultiLayerConfiguration conf,
                         String dataKey, EpochListener listener) {
         String json = conf.toJson();
-        MultiLayerNetwork driver = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
-        driver.init();
-        BatchNormKernel.install(driver);
+        MultiLayerNetwork driver = NetworkPool.newNetwork(json);
         if (initialParams != null) {
             if (initialParams.length != driver.numParams()) {
                 throw new IllegalArgumentException("initial parameters: " + initialParams.length + " values for a network"
