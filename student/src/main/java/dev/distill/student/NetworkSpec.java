@@ -1,6 +1,7 @@
 package dev.distill.student;
 
 import dev.distill.student.layers.BatchNormKernel;
+import dev.distill.student.layers.Relu;
 import dev.distill.student.loss.DistillationLoss;
 
 import com.typesafe.config.Config;
@@ -448,7 +449,7 @@ public record NetworkSpec(int[] inputShape, int numClasses, List<LayerSpec> laye
             }
             return new QuantisedActivation("relu".equals(name), quantisation.emaDecay());
         }
-        return activation(name).getActivationFunction();
+        return "relu".equals(name) ? new Relu() : activation(name).getActivationFunction();
     }
 
     /** Activations the int8 runtime computes (and so the ones quantisation-aware training accepts). */

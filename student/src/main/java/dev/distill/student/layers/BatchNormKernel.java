@@ -34,9 +34,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * without a helper was slower still.
  *
  * <p>Forward in training: per channel c over the M = N·H·W values, the mean μ and the population variance
- * σ² (two passes, in double), kept for the layer to update its running statistics; y = γ·(x − μ)/√(σ² + ε)
- * + β. In inference μ and σ² are the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and
- * g = dL/dy: dβ = Σ g, dγ = Σ g·x̂, dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M) (Ioffe &amp; Szegedy 2015).
+ * σ² (two passes; float partial sums within a plane, added in double), kept for the layer to update its
+ * running statistics; y = γ·(x − μ)/√(σ² + ε) + β, written over the copy of x. In inference μ and σ² are the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and
+ * g = dL/dy: dβ = Σ g, dγ = Σ g·x̂ (both in one pass), dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M), written
+ * over the copy of g (Ioffe &amp; Szegedy 2015).
  * After a forward pass in inference mode (running statistics), backward treats μ and σ² as constants: dL/dx
  * = γ/√(σ² + ε)·g, dγ = Σ g·x̂, dβ = Σ g, and the caches hold the running statistics, so the layer's update
  * of them is zero. DL4J hands dense inputs over as [N, C, 1, 1] maps, so batch norm after a dense layer runs
@@ -58,6 +59,14 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
     private float[] lastMean;
     private float[] lastVariance;
     private boolean lastTraining;
+    /**
+     * Working arrays of training passes, reused from pass to pass (a layer's passes run one at a time): the
+     * input maps, and the incoming gradient (overwritten with the outgoing one). New arrays of a training
+     * batch's size each pass cost their zeroing and a stream of short-lived megabytes for the collector.
+     * Inference passes, whose batches can be much larger, take fresh arrays.
+     */
+    private float[] work0 = new float[0];
+    private float[] work1 = new float[0];
 
     /**
      * Makes every batch normalisation layer of {@code net} use this kernel; returns how many. Without the
@@ -124,7 +133,7 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
         int n = (int) x.size(0);
         int channels = (int) x.size(1);
         int plane = (int) (x.size(2) * x.size(3));
-        float[] in = floats(x);
+        float[] in = training ? (work0 = floats(x, work0)) : floats(x);
         float[] mu;
         float[] variance;
         if (training) {
@@ -144,14 +153,13 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
         lastTraining = training;
         float[] g = floats(gamma);
         float[] b = floats(beta);
-        float[] out = new float[in.length];
         for (int c = 0; c < channels; c++) {
             float scale = (float) (g[c] / Math.sqrt(variance[c] + eps));
             for (int i = 0; i < n; i++) {
-                affine(in, out, (i * channels + c) * plane, plane, mu[c], scale, b[c]);
+                affine(in, (i * channels + c) * plane, plane, mu[c], scale, b[c]);
             }
         }
-        return array(workspaceMgr, ArrayType.ACTIVATIONS, x.shape(), out);
+        return array(workspaceMgr, ArrayType.ACTIVATIONS, x.shape(), in, Math.toIntExact(x.length()));
     }
 
     @Override
@@ -167,26 +175,29 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
         int n = (int) input.size(0);
         int channels = (int) input.size(1);
         int plane = (int) (input.size(2) * input.size(3));
-        float[] x = floats(input);
-        float[] grad = floats(epsilon);
+        work0 = floats(input, work0);
+        work1 = floats(epsilon, work1);
+        float[] x = work0;
+        float[] grad = work1;
+        int length = Math.toIntExact(input.length());
         float[] mu = lastMean;
         float[] variance = lastVariance;
         float[] g = floats(gamma);
         double count = (double) n * plane;
         float[] dGamma = new float[channels];
         float[] dBeta = new float[channels];
-        float[] dx = new float[x.length];
+        double[] sums = new double[2];
         for (int c = 0; c < channels; c++) {
             double invStd = 1 / Math.sqrt(variance[c] + eps);
             double sumG = 0;
-            double sumGx = 0;
+            double sumGxMu = 0;
             for (int i = 0; i < n; i++) {
-                int at = (i * channels + c) * plane;
-                sumG += sum(grad, at, plane);
-                sumGx += dot(grad, x, at, plane);
+                gradientSums(grad, x, (i * channels + c) * plane, plane, mu[c], sums);
+                sumG += sums[0];
+                sumGxMu += sums[1];
             }
-            // Σ g·x̂ = (Σ g·x − μ·Σ g) / σ
-            double dg = (sumGx - mu[c] * sumG) * invStd;
+            // Σ g·x̂ = Σ g·(x − μ) / σ
+            double dg = sumGxMu * invStd;
             dGamma[c] = (float) dg;
             dBeta[c] = (float) sumG;
             // dL/dx = γ/σ · (g − Σg/M − x̂·dγ/M) = a·g + b·(x − μ) + d, with x̂ = (x − μ)/σ; with the running
@@ -196,12 +207,12 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
             float b = lastTraining ? (float) (-k * dg * invStd / count) : 0f;
             float d = lastTraining ? (float) (-k * sumG / count) : 0f;
             for (int i = 0; i < n; i++) {
-                combine(grad, x, dx, (i * channels + c) * plane, plane, a, b, mu[c], d);
+                combine(grad, x, (i * channels + c) * plane, plane, a, b, mu[c], d);
             }
         }
         dGammaView.assign(Nd4j.createFromArray(dGamma).reshape(dGammaView.shape()));
         dBetaView.assign(Nd4j.createFromArray(dBeta).reshape(dBetaView.shape()));
-        INDArray epsAtInput = array(workspaceMgr, ArrayType.ACTIVATION_GRAD, input.shape(), dx);
+        INDArray epsAtInput = array(workspaceMgr, ArrayType.ACTIVATION_GRAD, input.shape(), grad, length);
         Gradient gradient = new DefaultGradient();
         gradient.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
         gradient.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
@@ -219,76 +230,101 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
             double m = s / count;
             double ss = 0;
             for (int i = 0; i < n; i++) {
-                ss += squaredDeviations(x, (i * channels + c) * plane, plane, m);
+                ss += squaredDeviations(x, (i * channels + c) * plane, plane, (float) m);
             }
             mean[c] = (float) m;
             variance[c] = (float) (ss / count);
         }
     }
 
-    /** Σ x[at ..< at + len], four partial sums (so the additions overlap). */
-    private static double sum(float[] x, int at, int len) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    /**
+     * Σ x[at ..< at + len]: eight float partial sums (independent chains the CPU overlaps), each over a few
+     * dozen values of one plane, added in double. A plane's partial sums lose about as much as its own values
+     * carry (float); the channel's total over the batch is kept in double by the caller. In double, one chain
+     * per conversion, these sums took most of a pass.
+     */
+    static double sum(float[] x, int at, int len) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = at;
         int end = at + len;
-        for (; i + 4 <= end; i += 4) {
+        for (; i + 8 <= end; i += 8) {
             s0 += x[i];
             s1 += x[i + 1];
             s2 += x[i + 2];
             s3 += x[i + 3];
+            s4 += x[i + 4];
+            s5 += x[i + 5];
+            s6 += x[i + 6];
+            s7 += x[i + 7];
         }
         for (; i < end; i++) {
             s0 += x[i];
         }
-        return (s0 + s1) + (s2 + s3);
+        return ((double) s0 + s1) + ((double) s2 + s3) + (((double) s4 + s5) + ((double) s6 + s7));
     }
 
-    private static double squaredDeviations(float[] x, int at, int len, double m) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    /** Σ (x − m)² over [at, at + len), as {@link #sum}. */
+    static double squaredDeviations(float[] x, int at, int len, float m) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = at;
         int end = at + len;
-        for (; i + 4 <= end; i += 4) {
-            double d0 = x[i] - m, d1 = x[i + 1] - m, d2 = x[i + 2] - m, d3 = x[i + 3] - m;
+        for (; i + 8 <= end; i += 8) {
+            float d0 = x[i] - m, d1 = x[i + 1] - m, d2 = x[i + 2] - m, d3 = x[i + 3] - m;
+            float d4 = x[i + 4] - m, d5 = x[i + 5] - m, d6 = x[i + 6] - m, d7 = x[i + 7] - m;
             s0 += d0 * d0;
             s1 += d1 * d1;
             s2 += d2 * d2;
             s3 += d3 * d3;
+            s4 += d4 * d4;
+            s5 += d5 * d5;
+            s6 += d6 * d6;
+            s7 += d7 * d7;
         }
         for (; i < end; i++) {
-            double d = x[i] - m;
+            float d = x[i] - m;
             s0 += d * d;
         }
-        return (s0 + s1) + (s2 + s3);
+        return ((double) s0 + s1) + ((double) s2 + s3) + (((double) s4 + s5) + ((double) s6 + s7));
     }
 
-    private static double dot(float[] a, float[] b, int at, int len) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    /**
+     * Σ g and Σ g·(x − m) over [at, at + len) into {@code out[0]} and {@code out[1]}, in one pass, as {@link
+     * #sum}. Centring x before the product keeps Σ g·x̂ free of the cancellation in Σ g·x − m·Σ g.
+     */
+    static void gradientSums(float[] g, float[] x, int at, int len, float m, double[] out) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
         int i = at;
         int end = at + len;
         for (; i + 4 <= end; i += 4) {
-            s0 += a[i] * (double) b[i];
-            s1 += a[i + 1] * (double) b[i + 1];
-            s2 += a[i + 2] * (double) b[i + 2];
-            s3 += a[i + 3] * (double) b[i + 3];
+            float g0 = g[i], g1 = g[i + 1], g2 = g[i + 2], g3 = g[i + 3];
+            s0 += g0;
+            s1 += g1;
+            s2 += g2;
+            s3 += g3;
+            p0 += g0 * (x[i] - m);
+            p1 += g1 * (x[i + 1] - m);
+            p2 += g2 * (x[i + 2] - m);
+            p3 += g3 * (x[i + 3] - m);
         }
         for (; i < end; i++) {
-            s0 += a[i] * (double) b[i];
+            s0 += g[i];
+            p0 += g[i] * (x[i] - m);
         }
-        return (s0 + s1) + (s2 + s3);
+        out[0] = ((double) s0 + s1) + ((double) s2 + s3);
+        out[1] = ((double) p0 + p1) + ((double) p2 + p3);
     }
 
-    /** {@code out[j] = scale · (in[j] − mean) + shift} over [at, at + len). */
-    private static void affine(float[] in, float[] out, int at, int len, float mean, float scale, float shift) {
+    /** {@code x[j] ← scale · (x[j] − mean) + shift} over [at, at + len). */
+    private static void affine(float[] x, int at, int len, float mean, float scale, float shift) {
         for (int j = at; j < at + len; j++) {
-            out[j] = scale * (in[j] - mean) + shift;
+            x[j] = scale * (x[j] - mean) + shift;
         }
     }
 
-    /** {@code dx[j] = a · g[j] + b · (x[j] − mean) + d} over [at, at + len). */
-    private static void combine(float[] g, float[] x, float[] dx, int at, int len, float a, float b, float mean,
-                                float d) {
+    /** {@code g[j] ← a · g[j] + b · (x[j] − mean) + d} over [at, at + len): dL/dy becomes dL/dx. */
+    private static void combine(float[] g, float[] x, int at, int len, float a, float b, float mean, float d) {
         for (int j = at; j < at + len; j++) {
-            dx[j] = a * g[j] + b * (x[j] - mean) + d;
+            g[j] = a * g[j] + b * (x[j] - mean) + d;
         }
     }
 
@@ -297,17 +333,32 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
      * (ND4J's {@code asFloat} reads value by value, which cost more than the arithmetic here).
      */
     static float[] floats(INDArray a) {
+        return floats(a, new float[0]);
+    }
+
+    /**
+     * The values of float array {@code a} in C order, in {@code into} when it holds them (its tail beyond
+     * them is left as it was) or else in a new array of their number.
+     */
+    static float[] floats(INDArray a, float[] into) {
         INDArray c = a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0
                 && a.data().length() == a.length() ? a : a.dup('c');
-        float[] values = new float[Math.toIntExact(c.length())];
-        new FloatPointer(c.data().addressPointer()).get(values, 0, values.length);
+        int length = Math.toIntExact(c.length());
+        float[] values = capacity(into, length);
+        new FloatPointer(c.data().addressPointer()).get(values, 0, length);
         return values;
     }
 
-    /** A new C-order float array of {@code shape} in {@code type}'s workspace, holding {@code values}. */
-    private static INDArray array(LayerWorkspaceMgr workspaceMgr, ArrayType type, long[] shape, float[] values) {
+    /** {@code a} when it holds {@code length} values, else a new array of {@code length}. */
+    private static float[] capacity(float[] a, int length) {
+        return a.length >= length ? a : new float[length];
+    }
+
+    /** A new C-order float array of {@code shape} in {@code type}'s workspace, holding {@code values[..< length]}. */
+    private static INDArray array(LayerWorkspaceMgr workspaceMgr, ArrayType type, long[] shape, float[] values,
+                                  int length) {
         INDArray a = workspaceMgr.createUninitialized(type, DataType.FLOAT, shape, 'c');
-        new FloatPointer(a.data().addressPointer()).put(values, 0, values.length);
+        new FloatPointer(a.data().addressPointer()).put(values, 0, length);
         return a;
     }
 

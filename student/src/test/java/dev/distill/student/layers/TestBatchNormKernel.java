@@ -131,6 +131,87 @@ class TestBatchNormKernel {
     }
 
     /**
+     * The kernel reuses its working arrays from pass to pass: a batch of 3 after one of 5 (whose values are
+     * still in the arrays' tails) gives exactly what a fresh kernel gives, forward and backward; and so does
+     * an inference pass in between. The maps sit far from zero (mean 1000, spread 1), where a sum of g·x minus
+     * μ·Σ g would cancel: dγ and dβ match sums in double to 1e-4 of their size.
+     */
+    @Test
+    void reusedWorkingArraysGiveWhatFreshOnesGive() {
+        Random r = new Random(11);
+        INDArray gamma = Nd4j.createFromArray(1.5f, 0.7f).reshape(1, 2);
+        INDArray beta = Nd4j.createFromArray(0.2f, -0.3f).reshape(1, 2);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray big = Nd4j.create(randomMaps(r, 5 * 2 * 3 * 3, 1000), new long[] {5, 2, 3, 3}, 'c');
+        INDArray small = Nd4j.create(randomMaps(r, 3 * 2 * 3 * 3, 1000), new long[] {3, 2, 3, 3}, 'c');
+        INDArray gBig = Nd4j.create(randomMaps(r, (int) big.length(), 0), big.shape(), 'c');
+        INDArray gSmall = Nd4j.create(randomMaps(r, (int) small.length(), 0), small.shape(), 'c');
+
+        float[] gSmallBefore = gSmall.ravel().toFloatVector();
+        BatchNormKernel used = new BatchNormKernel();
+        used.preOutput(big, true, big.shape(), gamma, beta, null, null, 0.9, 1e-5, CNN2DFormat.NCHW, mgr);
+        used.backpropGradient(big, gBig, big.shape(), gamma, beta, Nd4j.zeros(DataType.FLOAT, 1, 2),
+                Nd4j.zeros(DataType.FLOAT, 1, 2), 1e-5, CNN2DFormat.NCHW, mgr);
+        used.preOutput(big, false, big.shape(), gamma, beta, Nd4j.zeros(DataType.FLOAT, 1, 2),
+                Nd4j.ones(DataType.FLOAT, 1, 2), 0.9, 1e-5, CNN2DFormat.NCHW, mgr);
+        BatchNormKernel fresh = new BatchNormKernel();
+        INDArray dGammaUsed = Nd4j.zeros(DataType.FLOAT, 1, 2);
+        INDArray dBetaUsed = Nd4j.zeros(DataType.FLOAT, 1, 2);
+        INDArray dGammaFresh = Nd4j.zeros(DataType.FLOAT, 1, 2);
+        INDArray dBetaFresh = Nd4j.zeros(DataType.FLOAT, 1, 2);
+        INDArray yUsed = used.preOutput(small, true, small.shape(), gamma, beta, null, null, 0.9, 1e-5,
+                CNN2DFormat.NCHW, mgr);
+        INDArray yFresh = fresh.preOutput(small, true, small.shape(), gamma, beta, null, null, 0.9, 1e-5,
+                CNN2DFormat.NCHW, mgr);
+        assertThat(yUsed.shape()).containsExactly(3, 2, 3, 3);
+        assertThat(yUsed.ravel().toFloatVector()).containsExactly(yFresh.ravel().toFloatVector());
+        INDArray dxUsed = used.backpropGradient(small, gSmall, small.shape(), gamma, beta, dGammaUsed, dBetaUsed,
+                1e-5, CNN2DFormat.NCHW, mgr).getSecond();
+        INDArray dxFresh = fresh.backpropGradient(small, gSmall, small.shape(), gamma, beta, dGammaFresh, dBetaFresh,
+                1e-5, CNN2DFormat.NCHW, mgr).getSecond();
+        assertThat(dxUsed.ravel().toFloatVector()).containsExactly(dxFresh.ravel().toFloatVector());
+        assertThat(dGammaUsed.toFloatVector()).containsExactly(dGammaFresh.toFloatVector());
+        assertThat(dBetaUsed.toFloatVector()).containsExactly(dBetaFresh.toFloatVector());
+        assertThat(gSmall.ravel().toFloatVector()).as("the incoming gradient is left as it was")
+                .containsExactly(gSmallBefore);
+
+        // dγ = Σ g·(x − μ)/σ and dβ = Σ g per channel, in double.
+        float[] x = small.ravel().toFloatVector();
+        float[] g = gSmall.ravel().toFloatVector();
+        for (int c = 0; c < 2; c++) {
+            double sum = 0;
+            double sumSq = 0;
+            double sumG = 0;
+            double sumGx = 0;
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 9; j++) {
+                    sum += x[(i * 2 + c) * 9 + j];
+                }
+            }
+            double mean = sum / 27;
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 9; j++) {
+                    int at = (i * 2 + c) * 9 + j;
+                    sumSq += (x[at] - mean) * (x[at] - mean);
+                    sumG += g[at];
+                    sumGx += g[at] * (x[at] - mean);
+                }
+            }
+            double dGamma = sumGx / Math.sqrt(sumSq / 27 + 1e-5);
+            assertThat((double) dGammaUsed.getFloat(c)).isCloseTo(dGamma, within(1e-4 * Math.abs(dGamma) + 1e-6));
+            assertThat((double) dBetaUsed.getFloat(c)).isCloseTo(sumG, within(1e-4 * Math.abs(sumG) + 1e-6));
+        }
+    }
+
+    private static float[] randomMaps(Random r, int length, double mean) {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = (float) (mean + r.nextGaussian());
+        }
+        return values;
+    }
+
+    /**
      * A network with batch norm after a convolution, a depthwise convolution and a pointwise one (maps of 16,
      * 8 and 4 channels, γ and β set away from 1 and 0, inputs with a large mean), with the kernel and with
      * DL4J's own batch norm: the same activations in training and inference mode, the same gradient of every
