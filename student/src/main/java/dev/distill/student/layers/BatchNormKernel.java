@@ -59,14 +59,6 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
     private float[] lastMean;
     private float[] lastVariance;
     private boolean lastTraining;
-    /**
-     * Working arrays of training passes, reused from pass to pass (a layer's passes run one at a time): the
-     * input maps, and the incoming gradient (overwritten with the outgoing one). New arrays of a training
-     * batch's size each pass cost their zeroing and a stream of short-lived megabytes for the collector.
-     * Inference passes, whose batches can be much larger, take fresh arrays.
-     */
-    private float[] work0 = new float[0];
-    private float[] work1 = new float[0];
 
     /**
      * Makes every batch normalisation layer of {@code net} use this kernel; returns how many. Without the
@@ -133,7 +125,7 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
         int n = (int) x.size(0);
         int channels = (int) x.size(1);
         int plane = (int) (x.size(2) * x.size(3));
-        float[] in = training ? (work0 = floats(x, work0)) : floats(x);
+        float[] in = floats(x);
         float[] mu;
         float[] variance;
         if (training) {
@@ -159,7 +151,7 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
                 affine(in, (i * channels + c) * plane, plane, mu[c], scale, b[c]);
             }
         }
-        return array(workspaceMgr, ArrayType.ACTIVATIONS, x.shape(), in, Math.toIntExact(x.length()));
+        return array(workspaceMgr, ArrayType.ACTIVATIONS, x.shape(), in);
     }
 
     @Override
@@ -175,11 +167,8 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
         int n = (int) input.size(0);
         int channels = (int) input.size(1);
         int plane = (int) (input.size(2) * input.size(3));
-        work0 = floats(input, work0);
-        work1 = floats(epsilon, work1);
-        float[] x = work0;
-        float[] grad = work1;
-        int length = Math.toIntExact(input.length());
+        float[] x = floats(input);
+        float[] grad = floats(epsilon);
         float[] mu = lastMean;
         float[] variance = lastVariance;
         float[] g = floats(gamma);
@@ -212,7 +201,7 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
         }
         dGammaView.assign(Nd4j.createFromArray(dGamma).reshape(dGammaView.shape()));
         dBetaView.assign(Nd4j.createFromArray(dBeta).reshape(dBetaView.shape()));
-        INDArray epsAtInput = array(workspaceMgr, ArrayType.ACTIVATION_GRAD, input.shape(), grad, length);
+        INDArray epsAtInput = array(workspaceMgr, ArrayType.ACTIVATION_GRAD, input.shape(), grad);
         Gradient gradient = new DefaultGradient();
         gradient.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
         gradient.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
@@ -333,32 +322,17 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
      * (ND4J's {@code asFloat} reads value by value, which cost more than the arithmetic here).
      */
     static float[] floats(INDArray a) {
-        return floats(a, new float[0]);
-    }
-
-    /**
-     * The values of float array {@code a} in C order, in {@code into} when it holds them (its tail beyond
-     * them is left as it was) or else in a new array of their number.
-     */
-    static float[] floats(INDArray a, float[] into) {
         INDArray c = a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0
                 && a.data().length() == a.length() ? a : a.dup('c');
-        int length = Math.toIntExact(c.length());
-        float[] values = capacity(into, length);
-        new FloatPointer(c.data().addressPointer()).get(values, 0, length);
+        float[] values = new float[Math.toIntExact(c.length())];
+        new FloatPointer(c.data().addressPointer()).get(values, 0, values.length);
         return values;
     }
 
-    /** {@code a} when it holds {@code length} values, else a new array of {@code length}. */
-    private static float[] capacity(float[] a, int length) {
-        return a.length >= length ? a : new float[length];
-    }
-
-    /** A new C-order float array of {@code shape} in {@code type}'s workspace, holding {@code values[..< length]}. */
-    private static INDArray array(LayerWorkspaceMgr workspaceMgr, ArrayType type, long[] shape, float[] values,
-                                  int length) {
+    /** A new C-order float array of {@code shape} in {@code type}'s workspace, holding {@code values}. */
+    private static INDArray array(LayerWorkspaceMgr workspaceMgr, ArrayType type, long[] shape, float[] values) {
         INDArray a = workspaceMgr.createUninitialized(type, DataType.FLOAT, shape, 'c');
-        new FloatPointer(a.data().addressPointer()).put(values, 0, length);
+        new FloatPointer(a.data().addressPointer()).put(values, 0, values.length);
         return a;
     }
 

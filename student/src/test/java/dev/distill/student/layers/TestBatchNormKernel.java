@@ -131,13 +131,13 @@ class TestBatchNormKernel {
     }
 
     /**
-     * The kernel reuses its working arrays from pass to pass: a batch of 3 after one of 5 (whose values are
-     * still in the arrays' tails) gives exactly what a fresh kernel gives, forward and backward; and so does
-     * an inference pass in between. The maps sit far from zero (mean 1000, spread 1), where a sum of g·x minus
-     * μ·Σ g would cancel: dγ and dβ match sums in double to 1e-4 of their size.
+     * A pass depends on no earlier one but through the statistics it is meant to use: a batch of 3 after a
+     * training pass and an inference pass over a batch of 5 gives exactly what a fresh kernel gives, forward
+     * and backward, and leaves the incoming gradient as it was. The maps sit far from zero (mean 1000, spread
+     * 1), where Σ g·x − μ·Σ g in float would cancel: dγ and dβ match sums in double to 1e-4 of their size.
      */
     @Test
-    void reusedWorkingArraysGiveWhatFreshOnesGive() {
+    void passesGiveWhatAFreshKernelGivesAndCentreBeforeMultiplying() {
         Random r = new Random(11);
         INDArray gamma = Nd4j.createFromArray(1.5f, 0.7f).reshape(1, 2);
         INDArray beta = Nd4j.createFromArray(0.2f, -0.3f).reshape(1, 2);
