@@ -35,8 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Forward in training: per channel c over the M = N·H·W values, the mean μ and the population variance
  * σ² (two passes; float partial sums within a plane, added in double), kept for the layer to update its
- * running statistics; y = γ·(x − μ)/√(σ² + ε) + β, written over the copy of x. In inference μ and σ² are the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and
- * g = dL/dy: dβ = Σ g, dγ = Σ g·x̂ (both in one pass), dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M), written
+ * running statistics; y = γ·(x − μ)/√(σ² + ε) + β, written over the copy of x. In inference μ and σ² are
+ * the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and g = dL/dy: dβ = Σ g, dγ = Σ g·x̂ (both in one pass), dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M), written
  * over the copy of g (Ioffe &amp; Szegedy 2015).
  * After a forward pass in inference mode (running statistics), backward treats μ and σ² as constants: dL/dx
  * = γ/√(σ² + ε)·g, dγ = Σ g·x̂, dβ = Σ g, and the caches hold the running statistics, so the layer's update
@@ -229,10 +229,9 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
     /**
      * Σ x[at ..< at + len]: eight float partial sums (independent chains the CPU overlaps), each over a few
      * dozen values of one plane, added in double. A plane's partial sums lose about as much as its own values
-     * carry (float); the channel's total over the batch is kept in double by the caller. In double, one chain
-     * per conversion, these sums took most of a pass.
+     * carry (float); the channel's total over the batch is kept in double by the caller.
      */
-    static double sum(float[] x, int at, int len) {
+    private static double sum(float[] x, int at, int len) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = at;
         int end = at + len;
@@ -253,7 +252,7 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
     }
 
     /** Σ (x − m)² over [at, at + len), as {@link #sum}. */
-    static double squaredDeviations(float[] x, int at, int len, float m) {
+    private static double squaredDeviations(float[] x, int at, int len, float m) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = at;
         int end = at + len;
@@ -280,7 +279,7 @@ public final class BatchNormKernel implements BatchNormalizationHelper {
      * Σ g and Σ g·(x − m) over [at, at + len) into {@code out[0]} and {@code out[1]}, in one pass, as {@link
      * #sum}. Centring x before the product keeps Σ g·x̂ free of the cancellation in Σ g·x − m·Σ g.
      */
-    static void gradientSums(float[] g, float[] x, int at, int len, float m, double[] out) {
+    private static void gradientSums(float[] g, float[] x, int at, int len, float m, double[] out) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
         int i = at;
         int end = at + len;

@@ -9,10 +9,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * ReLU, {@code max(0, z)}, whose backward pass is two plain element-wise ops: {@code dL/dz = dL/da · step(z)},
  * with step(z) = 1 where z &gt; 0 and 0 elsewhere (so the derivative at 0 is 0, as DL4J's; a negative g
- * there gives −0, which is 0 in every sum that follows). DL4J's own ReLU
- * runs ND4J's {@code relu_bp} into a new array, which took 18% of a MobileNet student's training op time (its
- * nine batch norms' activations), more than every depthwise convolution together. The forward pass is
- * DL4J's.
+ * there gives −0, which is 0 in every sum that follows). DL4J's own ReLU runs ND4J's {@code relu_bp} into a
+ * new array, which took 18% of a MobileNet student's training op time (its nine batch norms' activations), as
+ * much as every depthwise convolution together. The forward pass is DL4J's.
  *
  * <p>A subclass of {@link ActivationReLU}, so everything that asks whether a layer's activation is ReLU (the
  * int8 and ONNX export, QAT) still sees one; the saved network's configuration names this class. One
