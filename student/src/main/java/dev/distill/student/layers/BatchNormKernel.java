@@ -36,8 +36,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Forward in training: per channel c over the M = N·H·W values, the mean μ and the population variance
  * σ² (two passes; float partial sums within a plane, added in double), kept for the layer to update its
  * running statistics; y = γ·(x − μ)/√(σ² + ε) + β, written over the copy of x. In inference μ and σ² are
- * the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and g = dL/dy: dβ = Σ g, dγ = Σ g·x̂ (both in one pass), dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M), written
- * over the copy of g (Ioffe &amp; Szegedy 2015).
+ * the layer's running statistics. Backward, with x̂ = (x − μ)/√(σ² + ε) and g = dL/dy: dβ = Σ g, dγ = Σ g·x̂
+ * (both in one pass), dL/dx = γ/√(σ² + ε) · (g − dβ/M − x̂·dγ/M), written over the copy of g (Ioffe &amp;
+ * Szegedy 2015).
  * After a forward pass in inference mode (running statistics), backward treats μ and σ² as constants: dL/dx
  * = γ/√(σ² + ε)·g, dγ = Σ g·x̂, dβ = Σ g, and the caches hold the running statistics, so the layer's update
  * of them is zero. DL4J hands dense inputs over as [N, C, 1, 1] maps, so batch norm after a dense layer runs
