@@ -55,7 +55,9 @@ public final class JobConfig {
         } catch (ConfigException e) {
             throw new SettingsException(new Problem("job file", "", located.name(), "cannot parse: " + e.getMessage()));
         }
-        problems.addAll(topLevelKeys(file, located.name()));
+        // Not defaultReference(): it merges system properties in, so a misspelled -D JVM property would look known.
+        Config reference = ConfigFactory.defaultReferenceUnresolved().resolve();
+        problems.addAll(topLevelKeys(file, located.name(), reference.getConfig("kd").root().keySet()));
         Config cli = ConfigFactory.empty();
         for (Map.Entry<String, String> e : overrides.entrySet()) {
             if (e.getKey().equals("kd") || e.getKey().startsWith("kd.")) {
@@ -69,8 +71,6 @@ public final class JobConfig {
         }
         Config sys = ConfigFactory.systemProperties();
         sys = sys.hasPath("kd") ? sys.withOnlyPath("kd") : ConfigFactory.empty();
-        // Not defaultReference(): it merges system properties in, so a misspelled -D JVM property would look known.
-        Config reference = ConfigFactory.defaultReferenceUnresolved().resolve();
         problems.addAll(UnknownKeys.find(file, reference, "kd", OPEN_PATHS));
         problems.addAll(UnknownKeys.find(cli, reference, "kd", OPEN_PATHS));
         problems.addAll(UnknownKeys.find(sys, reference, "kd", OPEN_PATHS));
@@ -84,15 +84,13 @@ public final class JobConfig {
         return new Loaded(merged, List.copyOf(problems), located);
     }
 
-    /** The sections under {@code kd}, which a job file might set at its top level by mistake. */
-    static final Set<String> KD_SECTIONS = Set.of("dataset", "teacher", "soft-labels", "student", "output-dir", "spark");
-
     /**
      * Top-level keys of a job file other than {@code kd} are allowed (HOCON variables for substitutions), but
      * not when they look like a mistake: a file that sets nothing under {@code kd} (a misspelled {@code kdd {}
-     * would leave the defaults to run), or a top-level key named like one of kd's sections.
+     * would leave the defaults to run), or a top-level key named like one of kd's sections ({@code kdSections},
+     * the keys under kd in the reference configuration).
      */
-    static List<Problem> topLevelKeys(Config file, String name) {
+    static List<Problem> topLevelKeys(Config file, String name, Set<String> kdSections) {
         List<Problem> out = new ArrayList<>();
         for (var e : file.root().entrySet()) {
             String key = e.getKey();
@@ -100,7 +98,7 @@ public final class JobConfig {
                 continue;
             }
             String origin = dev.distill.settings.Origins.describe(e.getValue().origin());
-            if (KD_SECTIONS.contains(key)) {
+            if (kdSections.contains(key)) {
                 out.add(new Problem(key, origin, null, "a top-level key is not a job setting; did you mean kd." + key
                         + "? (job settings go under kd { ... })"));
             } else if (UnknownKeys.editDistance(key, "kd") <= 1 && !file.hasPath("kd")) {

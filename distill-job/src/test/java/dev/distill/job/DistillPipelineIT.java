@@ -51,6 +51,7 @@ class DistillPipelineIT {
                     distillation { temperature = 3, alpha = 0.5 }
                     training { epochs = 3, averaging-frequency = 4 }
                   }
+                  report.speed-seconds = 0.2
                 }
                 """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
     }

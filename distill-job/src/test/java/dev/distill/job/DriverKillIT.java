@@ -83,6 +83,7 @@ class DriverKillIT {
                   teacher { source = load, model = "%s", onnx.input-shape = [1, 28, 28] }
                   soft-labels.batch-size = 64
                   student { baseline = false, training { epochs = %d } }
+                  report.speed-seconds = 0.2
                 }
                 """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), model, EPOCHS));
 

@@ -239,6 +239,7 @@ class StandaloneClusterIT {
                   teacher { architecture.layers = [ { type = dense, units = 64 } ], training { epochs = 1, workers = 2 } }
                   soft-labels.batch-size = 1
                   student { baseline = false, training { epochs = 6, workers = 2 } }
+                  report.speed-seconds = 0.2
                 }
                 """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath());
         Path job = Files.writeString(dir.resolve("loss.conf"), conf);
@@ -298,56 +299,6 @@ class StandaloneClusterIT {
         double lostAccuracy = json.readTree(lost.resolve("report/report.json").toFile()).at("/student/test_accuracy").asDouble();
         double calmAccuracy = json.readTree(calm.resolve("report/report.json").toFile()).at("/student/test_accuracy").asDouble();
         assertThat(lostAccuracy).isEqualTo(calmAccuracy);
-    }
-
-    /**
-     * `run` with the teacher exported from PyTorch: ONNX Runtime runs inside the executors, and the soft labels
-     * hold PyTorch's logits within 1e-3.
-     */
-    @Test
-    void anOnnxTeacherLabelsOnTwoExecutorJvms() throws Exception {
-        Path dir = testDir("distill-cluster-onnx");
-        Path out = dir.resolve("out");
-        Path model = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
-        Path job = Files.writeString(dir.resolve("onnx.conf"), """
-                include file("%s")
-                kd {
-                  output-dir = "%s"
-                  dataset { max-train-rows = 2000, max-test-rows = 500, partitions = 2 }
-                  teacher { source = load, model = "%s", onnx.input-shape = [1, 28, 28] }
-                  student { baseline = false, training { epochs = 1, workers = 2 } }
-                }
-                """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out, model));
-        String log = submit("submit-onnx", "run", job.toString());
-        assertThat(log).contains("labelled 2000 rows", "labelled 500 rows", "student: epoch 1/1");
-        JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
-        assertThat(report.at("/stages/0/engine").asText()).isEqualTo("ONNX Runtime");
-        List<String> expected = Files.readAllLines(model.resolveSibling("fashion-cnn-logits.csv"));
-        java.util.Map<Long, float[]> logits = new java.util.HashMap<>();
-        try (Stream<Path> parts = Files.list(out.resolve("soft-labels/test"))) {
-            for (Path part : parts.filter(p -> p.toString().endsWith(".parquet")).toList()) {
-                try (var reader = org.apache.parquet.hadoop.ParquetReader.builder(
-                        new org.apache.parquet.hadoop.example.GroupReadSupport(),
-                        new org.apache.hadoop.fs.Path(part.toString())).build()) {
-                    for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; ) {
-                        var t = g.getGroup("teacher_logits", 0);
-                        float[] z = new float[t.getFieldRepetitionCount("element")];
-                        for (int c = 0; c < z.length; c++) {
-                            z[c] = t.getFloat("element", c);
-                        }
-                        logits.put(g.getLong("id", 0), z);
-                    }
-                }
-            }
-        }
-        assertThat(logits).hasSize(500);
-        for (int i = 0; i < 64; i++) {
-            String[] want = expected.get(i).split(",");
-            for (int c = 0; c < 10; c++) {
-                assertThat(logits.get((long) i)[c]).as("image %d class %d", i, c)
-                        .isCloseTo(Float.parseFloat(want[c]), org.assertj.core.api.Assertions.within(1e-3f));
-            }
-        }
     }
 
     /** The {@code sh} code block of the README that starts with {@code prefix}, as written there. */
@@ -413,7 +364,11 @@ class StandaloneClusterIT {
     /**
      * The README's cluster command, as written there, run by bash from a folder laid out like the project
      * (conf/my.conf, the job jar under distill-job/target), in client deploy mode and, changing only the
-     * mode as the README says, in cluster deploy mode. Each run writes its report and its log file.
+     * mode as the README says, in cluster deploy mode. Each run writes its report and its log file, and both
+     * executors do work (two in client mode; in cluster mode the driver takes one of the two workers). Client
+     * mode trains its teacher on the two executors and a baseline beside the student; cluster mode labels with
+     * the teacher exported from PyTorch, so ONNX Runtime runs in an executor JVM and in a driver the cluster
+     * started, and the soft labels hold PyTorch's logits within 1e-3.
      */
     @Test
     void theReadmesClusterCommandRunsAsWritten() throws Exception {
@@ -428,17 +383,23 @@ class StandaloneClusterIT {
         }
         Files.createSymbolicLink(target.resolve(jobJar.getFileName()), jobJar.toAbsolutePath());
         Path bin = sparkSubmitScript();
+        Path onnx = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
         for (String mode : List.of("client", "cluster")) {
             Path out = work.resolve("out-" + mode);
+            String teacher = "client".equals(mode)
+                    ? "teacher { architecture.layers = [ { type = dense, units = 64 } ], training { epochs = 2, workers = 2 } }"
+                    : "teacher { source = load, model = \"" + onnx + "\", onnx.input-shape = [1, 28, 28] }";
             Files.writeString(work.resolve("conf").resolve("my.conf"), """
                     include file("%s")
                     kd {
                       output-dir = "%s"
                       dataset { max-train-rows = 2000, max-test-rows = 500, partitions = 2 }
-                      teacher { architecture.layers = [ { type = dense, units = 32 } ], training { epochs = 1, workers = 2 } }
-                      student { baseline = false, training { epochs = 1, workers = 2 } }
+                      %s
+                      student { baseline = %b, training { epochs = 2, workers = 2 } }
+                      report.speed-seconds = 0.2
                     }
-                    """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
+                    """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out, teacher,
+                    "client".equals(mode)));
             String text = "client".equals(mode) ? command : command.replace("--deploy-mode client", "--deploy-mode cluster");
             ProcessBuilder pb = withEnv(new ProcessBuilder("bash", "-c", text)).directory(work.toFile())
                     .redirectErrorStream(true).redirectOutput(logs.resolve("readme-" + mode + ".log").toFile());
@@ -451,48 +412,83 @@ class StandaloneClusterIT {
             assertThat(p.exitValue()).as(mode + " mode:\n" + log).isZero();
             assertThat(out.resolve("report/report.json")).as(mode + " mode report").exists();
             assertThat(out.resolve("export/student.int8")).exists();
+            String runLog;
             try (Stream<Path> files = Files.list(out.resolve("logs"))) {
                 List<Path> runLogs = files.filter(f -> f.getFileName().toString().startsWith("distill-")).toList();
                 assertThat(runLogs).as(mode + " mode log file").hasSize(1);
-                assertThat(Files.readString(runLogs.get(0))).contains("evaluate: wrote " + out.resolve("report/report.json"));
+                runLog = Files.readString(runLogs.get(0));
+            }
+            assertThat(runLog).contains("labelled 2000 rows into " + out.resolve("soft-labels/train"),
+                    "labelled 500 rows into " + out.resolve("soft-labels/test"), "student: epoch 2/2",
+                    "evaluate: wrote " + out.resolve("report/report.json"));
+            JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
+            assertThat(report.at("/student/test_accuracy").asDouble()).as(mode).isBetween(0.5, 1.0);
+            assertThat(report.at("/student/teacher_agreement").asDouble()).as(mode).isBetween(0.5, 1.0);
+            assertThat(report.at("/baseline/test_accuracy").isMissingNode()).as(mode + " mode baseline")
+                    .isEqualTo(!"client".equals(mode));
+            assertThat(report.at("/stages/0/engine").asText()).isEqualTo("client".equals(mode) ? "ND4J" : "ONNX Runtime");
+            JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
+            assertThat(provenance.at("/spark_master").asText()).isEqualTo("spark://127.0.0.1:" + masterPort);
+            // In cluster mode the driver takes one of the two one-core workers, so one executor runs.
+            assertThat(workersWhoseExecutorWorkedFor(provenance.at("/spark_application_id").asText()))
+                    .as(mode + " mode: workers whose executor ran tasks").hasSize("client".equals(mode) ? 2 : 1);
+            if ("cluster".equals(mode)) {
+                assertSoftLabelsHoldPyTorchsLogits(out.resolve("soft-labels/test"),
+                        onnx.resolveSibling("fashion-cnn-logits.csv"));
             }
         }
     }
 
-    @Test
-    void runCompletesOnTwoExecutorJvms() throws Exception {
-        Path dir = testDir("distill-cluster");
-        Path out = dir.resolve("out");
-        Path job = Files.writeString(dir.resolve("cluster.conf"), """
-                include file("%s")
-                kd {
-                  output-dir = "%s"
-                  dataset { max-train-rows = 2000, max-test-rows = 500, partitions = 2 }
-                  teacher { architecture.layers = [ { type = dense, units = 64 } ], training { epochs = 1, workers = 2 } }
-                  student { training { epochs = 2, workers = 2 } }
-                }
-                """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out));
-        String log = submit("submit", "run", job.toString());
-        assertThat(log).contains("labelled 2000 rows", "student: epoch 2/2", "report       " + out.resolve("report/report.json"));
-
-        JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
-        assertThat(report.at("/student/test_accuracy").asDouble()).isBetween(0.5, 1.0);
-        assertThat(report.at("/student/teacher_agreement").asDouble()).isBetween(0.5, 1.0);
-        JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
-        assertThat(provenance.at("/spark_master").asText()).isEqualTo("spark://127.0.0.1:" + masterPort);
-
-        // Each worker started an executor JVM for this application (its work folder is named by the
-        // application id the provenance records), and both did work.
-        String app = provenance.at("/spark_application_id").asText();
+    /**
+     * The workers that started an executor JVM for application {@code app} (a folder named by the application
+     * id in their work folder) which ran tasks.
+     */
+    static List<Integer> workersWhoseExecutorWorkedFor(String app) throws IOException {
         assertThat(app).startsWith("app-");
+        List<Integer> worked = new ArrayList<>();
         for (int w = 1; w <= 2; w++) {
             Path appDir = home.resolve("work" + w).resolve(app);
-            assertThat(appDir).as("worker %d ran an executor for %s", w, app).isDirectory();
+            if (!Files.isDirectory(appDir)) {
+                continue;
+            }
             try (Stream<Path> executors = Files.list(appDir)) {
-                List<Path> dirs = executors.filter(Files::isDirectory).toList();
-                assertThat(dirs).as("executors of worker %d", w).isNotEmpty();
-                assertThat(Files.readString(dirs.get(0).resolve("stderr"))).as("executor log of worker %d", w)
-                        .contains("Running task");
+                for (Path e : executors.filter(Files::isDirectory).toList()) {
+                    if (Files.readString(e.resolve("stderr")).contains("Running task")) {
+                        worked.add(w);
+                        break;
+                    }
+                }
+            }
+        }
+        return worked;
+    }
+
+    /** The test split's soft labels: 500 rows, the first 64 with PyTorch's logits within 1e-3. */
+    static void assertSoftLabelsHoldPyTorchsLogits(Path softLabels, Path pytorchLogits) throws IOException {
+        List<String> expected = Files.readAllLines(pytorchLogits);
+        java.util.Map<Long, float[]> logits = new java.util.HashMap<>();
+        try (Stream<Path> parts = Files.list(softLabels)) {
+            for (Path part : parts.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+                try (var reader = org.apache.parquet.hadoop.ParquetReader.builder(
+                        new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                        new org.apache.hadoop.fs.Path(part.toString())).build()) {
+                    for (org.apache.parquet.example.data.Group g; (g = reader.read()) != null; ) {
+                        var t = g.getGroup("teacher_logits", 0);
+                        float[] z = new float[t.getFieldRepetitionCount("element")];
+                        for (int c = 0; c < z.length; c++) {
+                            z[c] = t.getFloat("element", c);
+                        }
+                        logits.put(g.getLong("id", 0), z);
+                    }
+                }
+            }
+        }
+        assertThat(logits).hasSize(500);
+        for (int i = 0; i < 64; i++) {
+            String[] want = expected.get(i).split(",");
+            for (int c = 0; c < 10; c++) {
+                assertThat(logits.get((long) i)[c]).as("image %d class %d", i, c)
+                        .isCloseTo(Float.parseFloat(want[c]), org.assertj.core.api.Assertions.within(1e-3f));
             }
         }
     }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,6 +46,18 @@ class TestConfigurationErrors {
                 + dir.resolve("job.conf") + ":3: kd.student.training.epocs = 3: unknown key; did you mean"
                 + " kd.student.training.epochs? Valid keys under kd.student.training: augment, averaging-frequency,"
                 + " batch-size, epochs, l2, schedule, seed, updater, workers\n");
+    }
+
+    /** The stage table's timing is a number of seconds in [0.01, 600]: none, or an hour per stage, is a mistake. */
+    @Test
+    void reportSpeedSecondsOutOfRange() throws Exception {
+        String f = dir.resolve("job.conf").toString();
+        for (String v : List.of("0", "3600", "fast")) {
+            CliRun r = run("  report.speed-seconds = " + v);
+            assertThat(r.err()).isEqualTo("distill: configuration error in " + f + ":\n  " + f
+                    + ":3: kd.report.speed-seconds = " + ("fast".equals(v) ? "\"fast\"" : v)
+                    + ": must be a number in [0.01, 600.0]\n");
+        }
     }
 
     /** Class names: one per class, none blank, no two alike; each mistake named with the list as written. */
@@ -328,6 +341,16 @@ class TestConfigurationErrors {
         assertThat(t.code()).isEqualTo(2);
         assertThat(t.err()).isEqualTo("distill: configuration error in " + top + ":\n  " + top + ":2: spark: a top-level"
                 + " key is not a job setting; did you mean kd.spark? (job settings go under kd { ... })\n");
+        // Every section under kd counts, the job-level ones too.
+        for (String section : List.of("report", "compare", "augment")) {
+            Path t2 = Files.writeString(dir.resolve(section + ".conf"), "kd.output-dir = \"" + out + "\"\n" + section
+                    + " { }\n");
+            CliRun r2 = CliRun.of("run", t2.toString());
+            assertThat(r2.code()).isEqualTo(2);
+            assertThat(r2.err()).isEqualTo("distill: configuration error in " + t2 + ":\n  " + t2 + ":2: " + section
+                    + ": a top-level key is not a job setting; did you mean kd." + section + "? (job settings go under"
+                    + " kd { ... })\n");
+        }
         assertThat(out).doesNotExist();
     }
 

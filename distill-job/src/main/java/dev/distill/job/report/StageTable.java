@@ -28,8 +28,8 @@ import java.util.function.Function;
 /**
  * The report's per-stage table: the teacher and every form of the student that could be deployed, each
  * with test accuracy, agreement with the teacher, parameters, file bytes, batch-1 latency (median and
- * p95 of {@value #LATENCY_RUNS} single-row calls after a second of warm-up calls) and batch-
- * {@value #BATCH} throughput, and the teacher's file size divided by the stage's.
+ * p95 of {@value #LATENCY_RUNS} single-row calls after warm-up calls) and batch-{@value #BATCH} throughput,
+ * and the teacher's file size divided by the stage's; how long each stage is timed is {@link Timing}.
  *
  * <p>All stages run on the driver, on up to {@value #MAX_ROWS} test rows and one thread (ND4J and OpenBLAS held to one thread, ONNX Runtime to one
  * intra-op thread; the int8 runtime is single-threaded), as a small device would run them: the figures
@@ -39,17 +39,28 @@ public final class StageTable {
     private static final Logger LOG = LoggerFactory.getLogger("dev.distill.job");
     public static final int LATENCY_RUNS = 200;
     static final int WARMUP = 50;
-    /**
-     * Batch-1 calls before the latency is timed, for at least this long: the dependency-free runtime runs in the
-     * JVM, whose compiler needs thousands of calls (measured: 0.25 ms per call with no warm-up, 0.07 after 10,000
-     * calls, for the 9,098-parameter CNN).
-     */
-    static final double WARMUP_SECONDS = 1.0;
     public static final int BATCH = 256;
-    /** Each throughput window runs whole batches for at least this long. */
-    static final double THROUGHPUT_WINDOW_SECONDS = 0.2;
     /** Throughput windows measured; the median is reported. */
     static final int THROUGHPUT_WINDOWS = 5;
+
+    /**
+     * How long each stage is timed ({@code kd.report.speed-seconds}): half of it batch-1 calls before the latency
+     * is timed (at least {@value #WARMUP} of them), half in {@value #THROUGHPUT_WINDOWS} windows of whole
+     * batches. The warm-up matters: the dependency-free runtime runs in the JVM, whose compiler needs thousands
+     * of calls (measured: 0.25 ms per call with no warm-up, 0.07 after 10,000 calls, for the 9,098-parameter
+     * CNN). The default, 2 s, warms for a second and times five windows of 0.2 s.
+     */
+    public record Timing(double seconds) {
+        public static final Timing DEFAULT = new Timing(2.0);
+
+        double warmupSeconds() {
+            return seconds / 2;
+        }
+
+        double windowSeconds() {
+            return seconds / 2 / THROUGHPUT_WINDOWS;
+        }
+    }
 
     private StageTable() {
     }
@@ -165,9 +176,10 @@ public final class StageTable {
      * Measures one stage. With {@code reference} (another measured stage), also the share of test rows on which
      * the two predict the same class.
      */
-    public static Measured measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
-                                   long parameters, long fileBytes, long teacherBytes, Measured reference) {
-        return measure(stage, engineName, engine, test, numClasses, parameters, fileBytes, teacherBytes, reference, null);
+    public static Measured measure(String stage, String engineName, Engine engine, Timing timing, TestSet test,
+                                   int numClasses, long parameters, long fileBytes, long teacherBytes, Measured reference) {
+        return measure(stage, engineName, engine, timing, test, numClasses, parameters, fileBytes, teacherBytes,
+                reference, null);
     }
 
     /** The engine's predicted class for every test row, a batch of {@value #BATCH} at a time. */
@@ -188,8 +200,9 @@ public final class StageTable {
      * As above; {@code known} are the engine's predictions on {@code test} when an earlier stage of the run
      * computed them already (the int8 file's, by export's check), so its accuracy is measured once per run.
      */
-    public static Measured measure(String stage, String engineName, Engine engine, TestSet test, int numClasses,
-                                   long parameters, long fileBytes, long teacherBytes, Measured reference, int[] known) {
+    public static Measured measure(String stage, String engineName, Engine engine, Timing timing, TestSet test,
+                                   int numClasses, long parameters, long fileBytes, long teacherBytes, Measured reference,
+                                   int[] known) {
         NetworkPool.limitThreads(1);
         int[] predictions = known != null ? known : predictions(engine, test);
         Evaluation eval = new Evaluation(numClasses);
@@ -197,9 +210,9 @@ public final class StageTable {
             eval.recordPrediction(predictions[i], test.teacher()[i], test.labels()[i]);
         }
         int n = test.x().length;
-        // Warm-up: single-row calls for WARMUP_SECONDS (at least WARMUP of them), so that a JVM engine is
+        // Warm-up: single-row calls for half the timing (at least WARMUP of them), so that a JVM engine is
         // measured compiled, as it runs in a service, and not half-interpreted.
-        long warmUntil = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
+        long warmUntil = System.nanoTime() + (long) (timing.warmupSeconds() * 1e9);
         for (int i = 0; i < WARMUP || System.nanoTime() < warmUntil; i++) {
             engine.logits(new float[][] {test.x()[i % n]});
         }
@@ -216,7 +229,7 @@ public final class StageTable {
             batch[i] = test.x()[i];
         }
         engine.logits(batch);
-        double rowsPerSecond = throughput(engine, batch);
+        double rowsPerSecond = throughput(engine, batch, timing.windowSeconds());
         Report.AgreementWith with = null;
         if (reference != null) {
             int same = 0;
@@ -240,10 +253,10 @@ public final class StageTable {
 
     /**
      * Rows per second at batch {@value #BATCH}: the median of {@value #THROUGHPUT_WINDOWS} windows of whole
-     * batches lasting at least {@value #THROUGHPUT_WINDOW_SECONDS} s each. (Eight batches, as before, took
-     * about 15 ms for a small student: one descheduling or collection on a busy driver decided the figure.)
+     * batches lasting at least {@code windowSeconds} each. (Eight batches, as before, took about 15 ms for a
+     * small student: one descheduling or collection on a busy driver decided the figure.)
      */
-    static double throughput(Engine engine, float[][] batch) {
+    static double throughput(Engine engine, float[][] batch, double windowSeconds) {
         double[] rates = new double[THROUGHPUT_WINDOWS];
         for (int w = 0; w < rates.length; w++) {
             long rows = 0;
@@ -253,7 +266,7 @@ public final class StageTable {
                 engine.logits(batch);
                 rows += batch.length;
                 elapsed = System.nanoTime() - t0;
-            } while (elapsed < THROUGHPUT_WINDOW_SECONDS * 1e9);
+            } while (elapsed < windowSeconds * 1e9);
             rates[w] = rows / (elapsed / 1e9);
         }
         Arrays.sort(rates);

@@ -58,7 +58,8 @@ final class EvaluateStage implements Stage {
         StageKey.Builder k = StageKey.builder().part("teacher model", ctx.teacherSha256())
                 .recorded(ctx, "soft labels", w.path("soft-labels", Provenance.FILE))
                 .file(ctx, "student model", w.model("student"))
-                .settings(ctx, "kd.dataset.class-names");   // renaming the classes redraws the report
+                // Renaming the classes redraws the report; timing the stages longer measures them again.
+                .settings(ctx, "kd.dataset.class-names", "kd.report");
         if (ctx.settings().student().baseline()) {
             k.file(ctx, "baseline model", w.model("baseline"));
         } else {
@@ -155,25 +156,26 @@ final class EvaluateStage implements Stage {
         ctx.describe("evaluate", "measure accuracy and latency of each deployable stage on the driver");
         Workspace w = ctx.workspace();
         StageTable.TestSet set = SoftLabels.testSet(ctx, test);
+        StageTable.Timing timing = ctx.settings().reportTiming();
         List<Report.StageRow> rows = new ArrayList<>();
         if (set.x().length == 0) {
             return rows;
         }
         rows.add(StageTable.measure("teacher fp32", teacher instanceof OnnxTeacher ? "ONNX Runtime"
                         : teacher instanceof dev.distill.teacher.EnsembleTeacher ? "ensemble" : "ND4J",
-                StageTable.teacher(teacher), set, numClasses, teacher.parameters(), teacherBytes, teacherBytes, null).row());
+                StageTable.teacher(teacher), timing, set, numClasses, teacher.parameters(), teacherBytes, teacherBytes, null).row());
         String model = w.model("student");
         MultiLayerNetwork student = ctx.loadNetwork(model);
         long studentBytes = w.size(model);
         Qat qat = Qat.isQuantised(student) ? Qat.of(ctx.settings().student().architecture()) : null;
         StageTable.Measured fp32 = StageTable.measure("student fp32", "ND4J", StageTable.nd4j(Qat.floatCopy(student)),
-                set, numClasses, student.numParams(), studentBytes, teacherBytes, null);
+                timing, set, numClasses, student.numParams(), studentBytes, teacherBytes, null);
         rows.add(fp32.row());
         // What the deployable files should reproduce: the fake-quantised network after QAT, else the fp32 one.
         StageTable.Measured reference = fp32;
         if (qat != null) {
             reference = StageTable.measure("student fake-quantised", "ND4J", StageTable.nd4j(qat.fakeQuantised(student)),
-                    set, numClasses, student.numParams(), studentBytes, teacherBytes, fp32);
+                    timing, set, numClasses, student.numParams(), studentBytes, teacherBytes, fp32);
             rows.add(reference.row());
         }
         StageTable.Measured ref = reference;
@@ -183,7 +185,7 @@ final class EvaluateStage implements Stage {
             Int8Model m = StageTable.readInt8(w, int8);
             int[] known = ctx.remembered(SoftLabels.INT8_PREDICTIONS + w.sha256(int8));   // export's, in a run
             // The file's own count: batch norm folded into the layer before it holds no parameters there.
-            rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), set, numClasses,
+            rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), timing, set, numClasses,
                     m.parameters(), w.size(int8), teacherBytes, ref, known).row());
             int8Parameters = m.parameters();
         }
@@ -192,7 +194,7 @@ final class EvaluateStage implements Stage {
             byte[] bytes = w.readBytes(onnx);
             long parameters = int8Parameters > 0 ? int8Parameters : student.numParams();
             rows.add(StageTable.withOnnxRuntime(bytes, engine -> StageTable.measure("student ONNX (QDQ)",
-                    "ONNX Runtime", engine, set, numClasses, parameters, bytes.length, teacherBytes, ref)).row());
+                    "ONNX Runtime", engine, timing, set, numClasses, parameters, bytes.length, teacherBytes, ref)).row());
         }
         return rows;
     }
