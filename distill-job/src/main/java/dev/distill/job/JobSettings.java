@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import dev.distill.datasets.DatasetSettings;
 import dev.distill.datasets.IdxFile;
 import dev.distill.datasets.augment.Augmentation;
+import dev.distill.job.report.StageTable.Timing;
 import dev.distill.settings.Problem;
 import dev.distill.settings.SettingsReader;
 import dev.distill.student.StudentSettings;
@@ -25,14 +26,15 @@ import java.util.zip.ZipFile;
 
 /**
  * Every setting of a job, read and validated at once: each module's section, job-level keys
- * ({@code kd.output-dir}, {@code kd.spark}, {@code kd.compare}, {@code kd.report}) and the checks that span sections (class counts of teacher and
- * student, the data's feature length against a loaded teacher's input). All problems, unknown keys
- * included, are thrown together as one {@link dev.distill.settings.SettingsException}.
+ * ({@code kd.output-dir}, {@code kd.spark}, {@code kd.compare}, {@code kd.report}) and the checks that span
+ * sections (class counts of teacher and student, the data's feature length against a loaded teacher's
+ * input). All problems, unknown keys included, are thrown together as one
+ * {@link dev.distill.settings.SettingsException}.
  */
 public record JobSettings(Config config, String outputDir, String sparkMaster, String appName,
                           Map<String, String> sparkConf, DatasetSettings dataset, int[] inputShape,
                           TeacherSettings teacher, StudentSettings student, Augmentation augmentation,
-                          CompareSettings compare, dev.distill.job.report.StageTable.Timing reportTiming) {
+                          CompareSettings compare, Timing reportTiming) {
 
     public static JobSettings from(JobConfig.Loaded loaded) {
         Config config = loaded.config();
@@ -59,7 +61,7 @@ public record JobSettings(Config config, String outputDir, String sparkMaster, S
                 && teacher.training().augment(), "student.training.augment", student.training().augment(),
                 "soft-labels.views", teacher.views() > 1));
         CompareSettings compare = CompareSettings.read(kd, student, augmentation);
-        var reportTiming = new dev.distill.job.report.StageTable.Timing(kd.numberIn("report.speed-seconds", 0.01, 600));
+        Timing reportTiming = new Timing(kd.numberIn("report.speed-seconds", 0.01, 600));
         checkOutputDir(kd, outputDir);
         checkMaster(spark, master);
         String effectiveMaster = System.getProperty("spark.master", master);

@@ -51,13 +51,11 @@ public final class StageTable {
      * CNN). The default, 2 s, warms for a second and times five windows of 0.2 s.
      */
     public record Timing(double seconds) {
-        public static final Timing DEFAULT = new Timing(2.0);
-
-        double warmupSeconds() {
+        public double warmupSeconds() {
             return seconds / 2;
         }
 
-        double windowSeconds() {
+        public double windowSeconds() {
             return seconds / 2 / THROUGHPUT_WINDOWS;
         }
     }

@@ -59,7 +59,7 @@ final class EvaluateStage implements Stage {
                 .recorded(ctx, "soft labels", w.path("soft-labels", Provenance.FILE))
                 .file(ctx, "student model", w.model("student"))
                 // Renaming the classes redraws the report; timing the stages longer measures them again.
-                .settings(ctx, "kd.dataset.class-names", "kd.report");
+                .settings(ctx, "kd.dataset.class-names").settings(ctx, "kd.report");
         if (ctx.settings().student().baseline()) {
             k.file(ctx, "baseline model", w.model("baseline"));
         } else {
