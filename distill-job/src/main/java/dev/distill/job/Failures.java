@@ -39,6 +39,17 @@ final class Failures {
                         + " spark.executor.memory with spark-submit), or use smaller batches";
             }
         }
+        for (Throwable t : chain) {
+            String msg = firstLine(t.getMessage());
+            // A class of ours or of a library that cannot be found (not one whose static initialiser failed:
+            // "Could not initialize class ...", which the general rule below reports).
+            if ((t instanceof NoClassDefFoundError || t instanceof ClassNotFoundException) && msg != null
+                    && !msg.startsWith("Could not initialize")) {
+                return "class " + msg.replace('/', '.') + " cannot be loaded (" + t.getClass().getSimpleName()
+                        + "): the program's files changed while this run was going (a rebuild or an upgrade?) or its"
+                        + " class path is incomplete; rerun, and finished stages are kept";
+            }
+        }
         String best = null;
         for (int i = chain.size() - 1; i >= 0; i--) {
             Throwable t = chain.get(i);

@@ -49,4 +49,19 @@ class TestFailures {
         assertThat(Failures.oneLine(new IllegalStateException("first\nsecond"))).isEqualTo("first");
         assertThat(Failures.oneLine(new NullPointerException())).isEqualTo("NullPointerException");
     }
+
+    /**
+     * A class that cannot be loaded (the jar rebuilt under a running JVM) is named with what to do, not only by
+     * its name; a class whose static initialiser failed is reported as any other failure.
+     */
+    @Test
+    void aMissingClassSaysWhatToDo() {
+        Throwable e = new NoClassDefFoundError("dev/distill/job/report/Report$Epoch");
+        e.initCause(new ClassNotFoundException("dev.distill.job.report.Report$Epoch"));
+        assertThat(Failures.oneLine(new RuntimeException(e))).isEqualTo("class dev.distill.job.report.Report$Epoch cannot"
+                + " be loaded (NoClassDefFoundError): the program's files changed while this run was going (a rebuild or"
+                + " an upgrade?) or its class path is incomplete; rerun, and finished stages are kept");
+        assertThat(Failures.oneLine(new NoClassDefFoundError("Could not initialize class org.nd4j.X")))
+                .isEqualTo("Could not initialize class org.nd4j.X");
+    }
 }
