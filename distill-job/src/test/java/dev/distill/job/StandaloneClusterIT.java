@@ -385,8 +385,9 @@ class StandaloneClusterIT {
         Path bin = sparkSubmitScript();
         Path onnx = Path.of("..", "teacher", "src", "test", "resources", "onnx", "fashion-cnn.onnx").toAbsolutePath();
         for (String mode : List.of("client", "cluster")) {
+            boolean client = "client".equals(mode);
             Path out = work.resolve("out-" + mode);
-            String teacher = "client".equals(mode)
+            String teacher = client
                     ? "teacher { source = load, model = \"" + onnx + "\", onnx.input-shape = [1, 28, 28] }"
                     : "teacher { architecture.layers = [ { type = dense, units = 64 } ], training { epochs = 2, workers = 2 } }";
             Files.writeString(work.resolve("conf").resolve("my.conf"), """
@@ -399,8 +400,8 @@ class StandaloneClusterIT {
                       report.speed-seconds = 0.2
                     }
                     """.formatted(Path.of("..", "conf", "fashion-mnist.conf").toAbsolutePath(), out, teacher,
-                    "client".equals(mode)));
-            String text = "client".equals(mode) ? command : command.replace("--deploy-mode client", "--deploy-mode cluster");
+                    client));
+            String text = client ? command : command.replace("--deploy-mode client", "--deploy-mode cluster");
             ProcessBuilder pb = withEnv(new ProcessBuilder("bash", "-c", text)).directory(work.toFile())
                     .redirectErrorStream(true).redirectOutput(logs.resolve("readme-" + mode + ".log").toFile());
             pb.environment().put("SPARK_MASTER", "spark://127.0.0.1:" + masterPort);
@@ -425,14 +426,14 @@ class StandaloneClusterIT {
             assertThat(report.at("/student/test_accuracy").asDouble()).as(mode).isBetween(0.5, 1.0);
             assertThat(report.at("/student/teacher_agreement").asDouble()).as(mode).isBetween(0.5, 1.0);
             assertThat(report.at("/baseline/test_accuracy").isMissingNode()).as(mode + " mode baseline")
-                    .isEqualTo(!"client".equals(mode));
-            assertThat(report.at("/stages/0/engine").asText()).isEqualTo("client".equals(mode) ? "ONNX Runtime" : "ND4J");
+                    .isEqualTo(!client);
+            assertThat(report.at("/stages/0/engine").asText()).isEqualTo(client ? "ONNX Runtime" : "ND4J");
             JsonNode provenance = new ObjectMapper().readTree(out.resolve("export/provenance.json").toFile());
             assertThat(provenance.at("/spark_master").asText()).isEqualTo("spark://127.0.0.1:" + masterPort);
             // In cluster mode the driver takes one of the two one-core workers, so one executor runs.
             assertThat(workersWhoseExecutorWorkedFor(provenance.at("/spark_application_id").asText()))
-                    .as(mode + " mode: workers whose executor ran tasks").hasSize("client".equals(mode) ? 2 : 1);
-            if ("client".equals(mode)) {
+                    .as(mode + " mode: workers whose executor ran tasks").hasSize(client ? 2 : 1);
+            if (client) {
                 // The driver is spark-submit's JVM here: its console ends with where the outputs are.
                 assertThat(log).contains("report       " + out.resolve("report/report.json"));
                 assertSoftLabelsHoldPyTorchsLogits(out.resolve("soft-labels/test"),
