@@ -16,10 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class LauncherIT {
     private static String jvmFlags(Map<String, String> env) throws IOException, InterruptedException {
+        return launch("-XX:+PrintCommandLineFlags", env);
+    }
+
+    private static String launch(String javaOpts, Map<String, String> env) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "bin", "distill").toString());
         pb.environment().remove("DISTILL_HEAP");
         pb.environment().remove("DISTILL_GC");
-        pb.environment().put("JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        pb.environment().put("JAVA_OPTS", javaOpts);
         pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         Process p = pb.start();
@@ -45,5 +49,13 @@ class LauncherIT {
     void anotherCollectorReplacesBothOptions() throws Exception {
         String flags = jvmFlags(Map.of("DISTILL_GC", "-XX:+UseSerialGC"));
         assertThat(flags).contains("-XX:+UseSerialGC").doesNotContain("UseParallelGC", "MaxNewSize=536870912");
+    }
+
+    /** The JVM has the Vector API (the int8 runtime's SIMD inference), and Java's warning about it is not shown. */
+    @Test
+    void theVectorApiIsAddedWithoutItsWarning() throws Exception {
+        String resolution = launch("--show-module-resolution", Map.of());
+        assertThat(resolution).contains("root jdk.incubator.vector jrt:/jdk.incubator.vector")
+                .doesNotContain("WARNING: Using incubator modules");
     }
 }

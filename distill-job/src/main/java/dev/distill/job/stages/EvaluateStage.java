@@ -185,7 +185,9 @@ final class EvaluateStage implements Stage {
             Int8Model m = StageTable.readInt8(w, int8);
             int[] known = ctx.remembered(SoftLabels.INT8_PREDICTIONS + w.sha256(int8));   // export's, in a run
             // The file's own count: batch norm folded into the layer before it holds no parameters there.
-            rows.add(StageTable.measure("student int8 file", "distill-rt", StageTable.int8(m), timing, set, numClasses,
+            // distill-simd: the runtime on SIMD registers (the JVM has the Vector API); distill-rt: its scalar loops.
+            rows.add(StageTable.measure("student int8 file", m.simd() ? "distill-simd" : "distill-rt", StageTable.int8(m),
+                    timing, set, numClasses,
                     m.parameters(), w.size(int8), teacherBytes, ref, known).row());
             int8Parameters = m.parameters();
         }
