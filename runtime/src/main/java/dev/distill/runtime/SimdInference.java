@@ -489,10 +489,16 @@ final class SimdInference implements Int8Model.Engine {
                         // zero the columns that the shift would wrap into from the next or previous row
                         int from = dx < 0 ? w + dx : 0, to = dx < 0 ? w : Math.min(dx, w);
                         for (int row = 0; row < h && from < to; row++) {
-                            java.util.Arrays.fill(copy, lead + row * w + Math.max(from, 0), lead + row * w + to, 0f);
+                            for (int col = Math.max(from, 0); col < to; col++) {
+                                copy[lead + row * w + col] = 0;
+                            }
                         }
                     }
-                    shiftedSums(own, c, y, at);
+                    if (kh == 3 && kw == 3) {
+                        shiftedSums3x3(own, c, y, at);
+                    } else {
+                        shiftedSums(own, c, y, at);
+                    }
                     requantise(y, at, out.stride, m, outScale, lo, hi);
                 } else {
                     float[] rows = own[0];
@@ -519,6 +525,31 @@ final class SimdInference implements Int8Model.Engine {
                     FloatVector v = FloatVector.broadcast(S, weights[base + t]);
                     a = FloatVector.fromArray(S, copies[tapCopy[t]], tapShift[t] + p).fma(v, a);
                 }
+                a.intoArray(y, at + p);
+            }
+        }
+
+        /** {@link #shiftedSums} for the 3×3 kernel, its nine taps and weights held in registers. */
+        private void shiftedSums3x3(float[][] copies, int c, float[] y, int at) {
+            float[] left = copies[0], mid = copies[1], right = copies[2];
+            int base = c * 9;
+            FloatVector w0 = FloatVector.broadcast(S, weights[base]), w1 = FloatVector.broadcast(S, weights[base + 1]);
+            FloatVector w2 = FloatVector.broadcast(S, weights[base + 2]), w3 = FloatVector.broadcast(S, weights[base + 3]);
+            FloatVector w4 = FloatVector.broadcast(S, weights[base + 4]), w5 = FloatVector.broadcast(S, weights[base + 5]);
+            FloatVector w6 = FloatVector.broadcast(S, weights[base + 6]), w7 = FloatVector.broadcast(S, weights[base + 7]);
+            FloatVector w8 = FloatVector.broadcast(S, weights[base + 8]);
+            FloatVector b = FloatVector.broadcast(S, bias[c]);
+            int s0 = tapShift[0], s3 = tapShift[3], s6 = tapShift[6];   // column 0 of each kernel row
+            for (int p = 0; p < out.stride; p += L) {
+                FloatVector a = FloatVector.fromArray(S, left, s0 + p).fma(w0, b);
+                a = FloatVector.fromArray(S, mid, s0 + 1 + p).fma(w1, a);
+                a = FloatVector.fromArray(S, right, s0 + 2 + p).fma(w2, a);
+                a = FloatVector.fromArray(S, left, s3 + p).fma(w3, a);
+                a = FloatVector.fromArray(S, mid, s3 + 1 + p).fma(w4, a);
+                a = FloatVector.fromArray(S, right, s3 + 2 + p).fma(w5, a);
+                a = FloatVector.fromArray(S, left, s6 + p).fma(w6, a);
+                a = FloatVector.fromArray(S, mid, s6 + 1 + p).fma(w7, a);
+                a = FloatVector.fromArray(S, right, s6 + 2 + p).fma(w8, a);
                 a.intoArray(y, at + p);
             }
         }
