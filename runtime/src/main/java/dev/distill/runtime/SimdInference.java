@@ -14,22 +14,26 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Every value between layers is held as its centred code, code − zero point, in a float: a whole
  *       number in [−255, 255], so the next layer needs no centring pass and requantisation no int-float
  *       conversions (which the JIT leaves scalar).
- *   <li>Accumulators are floats. Products of int8 weights and centred codes, and their sums, are whole numbers;
- *       a layer is run this way only when every filter's bound |bias| + 255·Σ|w| is below 2²⁴, so each
- *       partial sum is exact and the order of the additions does not matter.
- *   <li>Requantisation does the scalar float operations in the same order: accumulator × (input scale ×
- *       weight scale), ÷ output scale, clamped to [lower, 255 − zero point], rounded half to even by adding
- *       and subtracting 1.5·2²³. It runs on the matrix product's registers before they are stored.
+ *   <li>Convolutions and depthwise convolutions sum in floats. Products of int8 weights and centred codes,
+ *       and their sums, are whole numbers; with every filter's bound |bias| + 255·Σ|w| below 2²⁴, each
+ *       partial sum is exact and the order of the additions does not matter. Multiply and add are two
+ *       operations, not a fused multiply-add: the same bits, and no slow software fallback on CPUs without
+ *       FMA. Dense layers sum in int32 as the scalar inference does.
+ *   <li>Requantisation does the scalar float operations in the same order: sum × (input scale × weight
+ *       scale), ÷ output scale, clamped to [lower, 255 − zero point], rounded half to even by adding and
+ *       subtracting 1.5·2²³, in a SIMD pass over each filter's stored sums.
  * </ul>
  * Convolutions are matrix products over the rows of the patch matrix (the input's own planes for a 1×1
  * convolution), four filters by two vectors of positions at a time, the eight sums held in registers.
  * Depthwise convolutions that keep the map's size read their taps as shifted loads from one zero-bordered copy
  * of the channel per kernel column. Each channel's plane is padded to a whole number of blocks of positions;
- * the padding holds values no layer reads.
+ * what the padding holds only ever goes into other padding, which no layer uses.
  *
- * <p>{@link #plan} returns null for a model this class does not run exactly (a bound over 2²⁴, a scale whose
- * products are not finite, a convolution or pooling after a dense layer); {@link Int8Model} then runs its
- * scalar inference.
+ * <p>{@link #plan} returns null, and {@link Int8Model} runs its scalar inference for the whole model, when
+ * the first layer is dense (a dense model: the scalar loops skip zero inputs and are fast already), a
+ * convolution's or depthwise convolution's bound reaches 2²⁴, an average pooling window holds 255·window ≥
+ * 2²⁴, a scale product is not finite (the scalar inference handles those value by value), a residual add's
+ * two inputs are laid out differently, or a convolution or pooling follows a dense layer.
  */
 final class SimdInference implements Int8Model.Engine {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -364,14 +368,14 @@ final class SimdInference implements Int8Model.Engine {
                 FloatVector v1 = FloatVector.broadcast(S, weights[w1 + i]);
                 FloatVector v2 = FloatVector.broadcast(S, weights[w2 + i]);
                 FloatVector v3 = FloatVector.broadcast(S, weights[w3 + i]);
-                a0 = x0.fma(v0, a0);
-                b0 = x1.fma(v0, b0);
-                a1 = x0.fma(v1, a1);
-                b1 = x1.fma(v1, b1);
-                a2 = x0.fma(v2, a2);
-                b2 = x1.fma(v2, b2);
-                a3 = x0.fma(v3, a3);
-                b3 = x1.fma(v3, b3);
+                a0 = x0.mul(v0).add(a0);
+                b0 = x1.mul(v0).add(b0);
+                a1 = x0.mul(v1).add(a1);
+                b1 = x1.mul(v1).add(b1);
+                a2 = x0.mul(v2).add(a2);
+                b2 = x1.mul(v2).add(b2);
+                a3 = x0.mul(v3).add(a3);
+                b3 = x1.mul(v3).add(b3);
             }
             a0.intoArray(y, f * n + p);
             b0.intoArray(y, f * n + p + L);
@@ -389,8 +393,8 @@ final class SimdInference implements Int8Model.Engine {
             FloatVector a0 = FloatVector.broadcast(S, bias[f]), b0 = a0;
             for (int i = 0; i < k; i++) {
                 FloatVector v0 = FloatVector.broadcast(S, weights[w0 + i]);
-                a0 = FloatVector.fromArray(S, col, i * n + p).fma(v0, a0);
-                b0 = FloatVector.fromArray(S, col, i * n + p + L).fma(v0, b0);
+                a0 = FloatVector.fromArray(S, col, i * n + p).mul(v0).add(a0);
+                b0 = FloatVector.fromArray(S, col, i * n + p + L).mul(v0).add(b0);
             }
             a0.intoArray(y, f * n + p);
             b0.intoArray(y, f * n + p + L);
@@ -523,7 +527,7 @@ final class SimdInference implements Int8Model.Engine {
                 FloatVector a = FloatVector.broadcast(S, bias[c]);
                 for (int t = 0; t < taps; t++) {
                     FloatVector v = FloatVector.broadcast(S, weights[base + t]);
-                    a = FloatVector.fromArray(S, copies[tapCopy[t]], tapShift[t] + p).fma(v, a);
+                    a = FloatVector.fromArray(S, copies[tapCopy[t]], tapShift[t] + p).mul(v).add(a);
                 }
                 a.intoArray(y, at + p);
             }
@@ -541,15 +545,15 @@ final class SimdInference implements Int8Model.Engine {
             FloatVector b = FloatVector.broadcast(S, bias[c]);
             int s0 = tapShift[0], s3 = tapShift[3], s6 = tapShift[6];   // column 0 of each kernel row
             for (int p = 0; p < out.stride; p += L) {
-                FloatVector a = FloatVector.fromArray(S, left, s0 + p).fma(w0, b);
-                a = FloatVector.fromArray(S, mid, s0 + 1 + p).fma(w1, a);
-                a = FloatVector.fromArray(S, right, s0 + 2 + p).fma(w2, a);
-                a = FloatVector.fromArray(S, left, s3 + p).fma(w3, a);
-                a = FloatVector.fromArray(S, mid, s3 + 1 + p).fma(w4, a);
-                a = FloatVector.fromArray(S, right, s3 + 2 + p).fma(w5, a);
-                a = FloatVector.fromArray(S, left, s6 + p).fma(w6, a);
-                a = FloatVector.fromArray(S, mid, s6 + 1 + p).fma(w7, a);
-                a = FloatVector.fromArray(S, right, s6 + 2 + p).fma(w8, a);
+                FloatVector a = FloatVector.fromArray(S, left, s0 + p).mul(w0).add(b);
+                a = FloatVector.fromArray(S, mid, s0 + 1 + p).mul(w1).add(a);
+                a = FloatVector.fromArray(S, right, s0 + 2 + p).mul(w2).add(a);
+                a = FloatVector.fromArray(S, left, s3 + p).mul(w3).add(a);
+                a = FloatVector.fromArray(S, mid, s3 + 1 + p).mul(w4).add(a);
+                a = FloatVector.fromArray(S, right, s3 + 2 + p).mul(w5).add(a);
+                a = FloatVector.fromArray(S, left, s6 + p).mul(w6).add(a);
+                a = FloatVector.fromArray(S, mid, s6 + 1 + p).mul(w7).add(a);
+                a = FloatVector.fromArray(S, right, s6 + 2 + p).mul(w8).add(a);
                 a.intoArray(y, at + p);
             }
         }
@@ -561,7 +565,8 @@ final class SimdInference implements Int8Model.Engine {
             for (int p = 0; p < out.stride; p += L) {
                 FloatVector a = FloatVector.broadcast(S, bias[c]);
                 for (int t = 0; t < taps; t++) {
-                    a = FloatVector.fromArray(S, rows, t * out.stride + p).fma(FloatVector.broadcast(S, weights[base + t]), a);
+                    FloatVector v = FloatVector.broadcast(S, weights[base + t]);
+                    a = FloatVector.fromArray(S, rows, t * out.stride + p).mul(v).add(a);
                 }
                 a.intoArray(y, at + p);
             }
@@ -747,33 +752,37 @@ final class SimdInference implements Int8Model.Engine {
         }
     }
 
-    /** A dense layer: its inputs gathered into one row, summed input by input (zero inputs skipped) in floats. */
+    /**
+     * A dense layer: its inputs gathered into one row of ints (the centred codes are whole numbers), summed input
+     * by input in int32 as the scalar inference sums them (zero inputs skipped), so no bound applies.
+     */
     private static final class Dense extends Step {
         private final DenseLayer layer;
         private final Layout in;
         private final boolean last;
         /** Weights input-major: [i · out + j]. */
-        private final float[] weights;
-        private final float[] bias;
+        private final byte[] weights;
         private final float[] factors;
+        /** Each thread's input row and sums. */
+        private final ThreadLocal<int[][]> ints;
 
         private Dense(DenseLayer d, Layout in, Layout out, boolean last, float[] factors) {
-            super(out, new int[] {d.in(), d.out()});
+            super(out, new int[0]);
             this.layer = d;
             this.in = in;
             this.last = last;
-            this.weights = new float[d.in() * d.out()];
+            this.weights = new byte[d.in() * d.out()];
             for (int j = 0; j < d.out(); j++) {
                 for (int i = 0; i < d.in(); i++) {
                     weights[i * d.out() + j] = d.weights()[j * d.in() + i];
                 }
             }
-            this.bias = floats(d.bias());
             this.factors = factors;
+            this.ints = ThreadLocal.withInitial(() -> new int[][] {new int[d.in()], new int[d.out()]});
         }
 
         static Dense of(DenseLayer d, Layout in, float scale, boolean last) {
-            if (in.channels * in.plane != d.in() || !exact(d.weights(), d.bias(), d.out(), d.in())) {
+            if (in.channels * in.plane != d.in()) {
                 return null;
             }
             float[] factors = new float[d.out()];
@@ -786,16 +795,18 @@ final class SimdInference implements Int8Model.Engine {
         @Override
         float[] run(float[][] buffers, int s) {
             float[] x = buffers[s];
-            float[][] own = own();
-            float[] row = own[0];
-            float[] acc = own[1];
+            int[][] work = ints.get();
+            int[] row = work[0];
+            int[] acc = work[1];
             for (int c = 0; c < in.channels; c++) {
-                System.arraycopy(x, c * in.stride, row, c * in.plane, in.plane);
+                for (int p = 0; p < in.plane; p++) {
+                    row[c * in.plane + p] = (int) x[c * in.stride + p];
+                }
             }
             int outs = layer.out();
-            System.arraycopy(bias, 0, acc, 0, outs);
+            System.arraycopy(layer.bias(), 0, acc, 0, outs);
             for (int i = 0; i < row.length; i++) {
-                float v = row[i];
+                int v = row[i];
                 if (v == 0) {
                     continue;
                 }
