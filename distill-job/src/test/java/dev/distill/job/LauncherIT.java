@@ -51,21 +51,11 @@ class LauncherIT {
         assertThat(flags).contains("-XX:+UseSerialGC").doesNotContain("UseParallelGC", "MaxNewSize=536870912");
     }
 
-    /**
-     * The JVM has the Vector API (the int8 runtime's SIMD inference). Java's warning about the incubating module
-     * stays in a pipe (nothing is filtered there) and is dropped on a terminal, which script(1) gives the launcher.
-     */
+    /** The JVM has the Vector API (the int8 runtime's SIMD inference); Java's warning about it is not hidden. */
     @Test
-    void theVectorApiIsAddedAndItsWarningDroppedOnATerminal() throws Exception {
-        String piped = launch("--show-module-resolution", Map.of());
-        assertThat(piped).contains("root jdk.incubator.vector jrt:/jdk.incubator.vector",
+    void theVectorApiIsAdded() throws Exception {
+        assertThat(launch("--show-module-resolution", Map.of())).contains(
+                "root jdk.incubator.vector jrt:/jdk.incubator.vector",
                 "WARNING: Using incubator modules: jdk.incubator.vector");
-        ProcessBuilder pb = new ProcessBuilder("script", "-qec", "bash " + Path.of("..", "bin", "distill"), "/dev/null");
-        pb.environment().remove("JAVA_OPTS");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String terminal = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(terminal).isEqualTo(2);
-        assertThat(terminal).contains("distill: missing command").doesNotContain("incubator modules");
     }
 }

@@ -12,16 +12,18 @@ import jdk.incubator.vector.VectorSpecies;
  * --add-modules jdk.incubator.vector}). It gives the scalar inference's logits bit for bit:
  * <ul>
  *   <li>Every value between layers is held as its centred code, code − zero point, in a float: a whole
- *       number in [−255, 255], so the next layer needs no centring pass and requantisation no int-float
- *       conversions (which the JIT leaves scalar).
+ *       number in [−255, 255], so the next layer needs no centring pass and convolutions, pooling and residual
+ *       adds no int-float conversions (which the JIT leaves scalar). Dense layers, and the input's
+ *       quantisation, convert as the scalar inference does.
  *   <li>Convolutions and depthwise convolutions sum in floats. Products of int8 weights and centred codes,
  *       and their sums, are whole numbers; with every filter's bound |bias| + 255·Σ|w| below 2²⁴, each
  *       partial sum is exact and the order of the additions does not matter. Multiply and add are two
  *       operations, not a fused multiply-add: the same bits, and no slow software fallback on CPUs without
  *       FMA. Dense layers sum in int32 as the scalar inference does.
- *   <li>Requantisation does the scalar float operations in the same order: sum × (input scale × weight
- *       scale), ÷ output scale, clamped to [lower, 255 − zero point], rounded half to even by adding and
- *       subtracting 1.5·2²³, in a SIMD pass over each filter's stored sums.
+ *   <li>A convolution's requantisation does the scalar float operations in the same order: sum × (input
+ *       scale × weight scale), ÷ output scale, clamped to [lower, 255 − zero point], rounded half to even by
+ *       adding and subtracting 1.5·2²³, in a SIMD pass over each filter's stored sums; a residual add's is the
+ *       same from its real sum; a dense layer calls {@link Int8Model#quantize}.
  * </ul>
  * Convolutions are matrix products over the rows of the patch matrix (the input's own planes for a 1×1
  * convolution), four filters by two vectors of positions at a time, the eight sums held in registers.
@@ -30,10 +32,11 @@ import jdk.incubator.vector.VectorSpecies;
  * what the padding holds only ever goes into other padding, which no layer uses.
  *
  * <p>{@link #plan} returns null, and {@link Int8Model} runs its scalar inference for the whole model, when
- * the first layer is dense (a dense model: the scalar loops skip zero inputs and are fast already), a
- * convolution's or depthwise convolution's bound reaches 2²⁴, an average pooling window holds 255·window ≥
- * 2²⁴, a scale product is not finite (the scalar inference handles those value by value), a residual add's
- * two inputs are laid out differently, or a convolution or pooling follows a dense layer.
+ * the first layer is dense (a dense model: the scalar loops skip zero inputs and are fast already) or a
+ * residual add, a convolution's or depthwise convolution's bound reaches 2²⁴, an average pooling window holds
+ * 255·window ≥ 2²⁴, a convolution's scale product is not finite (the scalar inference handles those value by
+ * value), a residual add's two inputs are laid out differently, a layer's declared shape differs from the map
+ * before it, or a convolution or pooling follows a dense layer.
  */
 final class SimdInference implements Int8Model.Engine {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -56,7 +59,6 @@ final class SimdInference implements Int8Model.Engine {
         }
     }
 
-    private final int inputLength;
     private final float inputScale;
     private final int inputZeroPoint;
     private final Layout inputLayout;
@@ -65,7 +67,6 @@ final class SimdInference implements Int8Model.Engine {
     private final ThreadLocal<float[][]> work;
 
     private SimdInference(Int8Model model, Layout inputLayout, List<Step> steps) {
-        this.inputLength = model.inputLength();
         this.inputScale = model.inputScale();
         this.inputZeroPoint = model.inputZeroPoint();
         this.inputLayout = inputLayout;
