@@ -338,18 +338,7 @@ public final class Int8Model {
             DenseLayer d = (DenseLayer) layer;
             int out = d.out();
             boolean last = l == layers.size() - 1;
-            int[] acc = d.bias().clone();
-            byte[] w = inputMajor[l];
-            for (int i = 0; i < d.in(); i++) {
-                int x = q[i] - zero;
-                if (x == 0) {
-                    continue;
-                }
-                int base = i * out;
-                for (int j = 0; j < out; j++) {
-                    acc[j] += w[base + j] * x;
-                }
-            }
+            int[] acc = denseSums(d, inputMajor[l], q, zero);
             int[] nextQ = last ? null : new int[out];
             float[] logits = last ? new float[out] : null;
             for (int j = 0; j < out; j++) {
@@ -370,6 +359,32 @@ public final class Int8Model {
             scale = d.outputScale();
             zero = d.outputZeroPoint();
         }
+    }
+
+    /**
+     * A dense layer's int32 sums, bias + Σ_i w·(q[i] − zero), walking its input-major weights input by input and
+     * skipping inputs at the zero point (whose products are all zero). Shared with {@link SimdInference}, which
+     * passes centred codes and zero 0.
+     */
+    static int[] denseSums(DenseLayer d, byte[] inputMajor, int[] q, int zero) {
+        int out = d.out();
+        int[] acc = d.bias().clone();
+        for (int i = 0; i < d.in(); i++) {
+            int x = q[i] - zero;
+            if (x == 0) {
+                continue;
+            }
+            int base = i * out;
+            for (int j = 0; j < out; j++) {
+                acc[j] += inputMajor[base + j] * x;
+            }
+        }
+        return acc;
+    }
+
+    /** Layer l's weights input-major ({@code [i · out + j]}) when it is dense, else null. */
+    byte[] inputMajor(int l) {
+        return inputMajor[l];
     }
 
     /** The predicted class (arg max of the logits; the first on ties). */

@@ -105,13 +105,11 @@ final class SimdInference implements Int8Model.Engine {
         float scale = model.inputScale();
         int zero = model.inputZeroPoint();
         float[] keptScale = new float[layers.size()];
-        int[] keptZero = new int[layers.size()];
         boolean dense = false;
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
             entering.add(layout);
             keptScale[l] = scale;
-            keptZero[l] = zero;
             Step step;
             if (layer instanceof ConvLayer c) {
                 step = dense ? null : Conv.of(c, layout, scale);
@@ -125,7 +123,7 @@ final class SimdInference implements Int8Model.Engine {
                 step = Add.of(r, layout, entering.get(r.start()), r.start(), scale, keptScale[r.start()]);
             } else {
                 dense = true;
-                step = Dense.of((DenseLayer) layer, layout, scale, l == layers.size() - 1);
+                step = Dense.of((DenseLayer) layer, model.inputMajor(l), layout, scale, l == layers.size() - 1);
             }
             if (step == null) {
                 return null;
@@ -754,35 +752,30 @@ final class SimdInference implements Int8Model.Engine {
     }
 
     /**
-     * A dense layer: its inputs gathered into one row of ints (the centred codes are whole numbers), summed input
-     * by input in int32 as the scalar inference sums them (zero inputs skipped), so no bound applies.
+     * A dense layer: its inputs gathered into one row of ints (the centred codes are whole numbers), summed by
+     * {@link Int8Model#denseSums} in int32 as the scalar inference sums them, so no bound applies.
      */
     private static final class Dense extends Step {
         private final DenseLayer layer;
         private final Layout in;
         private final boolean last;
-        /** Weights input-major: [i · out + j]. */
-        private final byte[] weights;
+        /** The model's input-major copy of the weights. */
+        private final byte[] inputMajor;
         private final float[] factors;
-        /** Each thread's input row and sums. */
-        private final ThreadLocal<int[][]> ints;
+        /** Each thread's input row. */
+        private final ThreadLocal<int[]> row;
 
-        private Dense(DenseLayer d, Layout in, Layout out, boolean last, float[] factors) {
+        private Dense(DenseLayer d, byte[] inputMajor, Layout in, Layout out, boolean last, float[] factors) {
             super(out, new int[0]);
             this.layer = d;
             this.in = in;
             this.last = last;
-            this.weights = new byte[d.in() * d.out()];
-            for (int j = 0; j < d.out(); j++) {
-                for (int i = 0; i < d.in(); i++) {
-                    weights[i * d.out() + j] = d.weights()[j * d.in() + i];
-                }
-            }
+            this.inputMajor = inputMajor;
             this.factors = factors;
-            this.ints = ThreadLocal.withInitial(() -> new int[][] {new int[d.in()], new int[d.out()]});
+            this.row = ThreadLocal.withInitial(() -> new int[d.in()]);
         }
 
-        static Dense of(DenseLayer d, Layout in, float scale, boolean last) {
+        static Dense of(DenseLayer d, byte[] inputMajor, Layout in, float scale, boolean last) {
             if (in.channels * in.plane != d.in()) {
                 return null;
             }
@@ -790,32 +783,20 @@ final class SimdInference implements Int8Model.Engine {
             for (int j = 0; j < factors.length; j++) {
                 factors[j] = scale * d.weightScales()[j];
             }
-            return new Dense(d, in, Layout.of(d.out(), 1), last, factors);
+            return new Dense(d, inputMajor, in, Layout.of(d.out(), 1), last, factors);
         }
 
         @Override
         float[] run(float[][] buffers, int s) {
             float[] x = buffers[s];
-            int[][] work = ints.get();
-            int[] row = work[0];
-            int[] acc = work[1];
+            int[] centred = row.get();
             for (int c = 0; c < in.channels; c++) {
                 for (int p = 0; p < in.plane; p++) {
-                    row[c * in.plane + p] = (int) x[c * in.stride + p];
+                    centred[c * in.plane + p] = (int) x[c * in.stride + p];
                 }
             }
             int outs = layer.out();
-            System.arraycopy(layer.bias(), 0, acc, 0, outs);
-            for (int i = 0; i < row.length; i++) {
-                int v = row[i];
-                if (v == 0) {
-                    continue;
-                }
-                int base = i * outs;
-                for (int j = 0; j < outs; j++) {
-                    acc[j] += weights[base + j] * v;
-                }
-            }
+            int[] acc = Int8Model.denseSums(layer, inputMajor, centred, 0);
             boolean relu = layer.activation() == DenseLayer.Activation.RELU;
             float[] logits = last ? new float[outs] : null;
             float[] y = buffers[s + 1];

@@ -175,6 +175,15 @@ class TestSimdInference {
         return new Int8Model(inputLength, 0.002f + r.nextFloat() * 0.02f, r.nextInt(256), layers);
     }
 
+    /** A random model of four layers or more. */
+    private static Int8Model deepModel(Random r) {
+        Int8Model model;
+        do {
+            model = randomModel(r);
+        } while (model.layers().size() < 4);
+        return model;
+    }
+
     private static float[] input(Random r, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
@@ -212,10 +221,7 @@ class TestSimdInference {
     @Test
     void twoThreadsOnOneModelGetTheirOwnLogits() throws Exception {
         Random r = new Random(42);
-        Int8Model model;
-        do {
-            model = randomModel(r);
-        } while (model.layers().size() < 4);
+        Int8Model model = deepModel(r);
         assertThat(model.simd()).isTrue();
         float[][] inputs = new float[200][];
         float[][] expected = new float[200][];
@@ -278,10 +284,7 @@ class TestSimdInference {
     @Test
     void aJvmWithoutTheModulePredictsTheSame(@TempDir Path dir) throws Exception {
         Random r = new Random(44);
-        Int8Model model;
-        do {
-            model = randomModel(r);
-        } while (model.layers().size() < 4);
+        Int8Model model = deepModel(r);
         assertThat(model.simd()).isTrue();
         Path file = Files.write(dir.resolve("model.int8"), TestModelFile.bytes(model));
         StringBuilder csv = new StringBuilder();
